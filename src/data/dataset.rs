@@ -1,0 +1,189 @@
+//! A labelled set of examples as the engine consumes them: one flat row of numbers per example
+//! (backbone inputs such as feature vectors or pixels), and a class index per example.
+
+use crate::error::{Error, Result};
+
+/// Labelled examples with named classes. Rows are stored contiguously (`dim` values each).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dataset {
+    classes: Vec<String>,
+    dim: usize,
+    values: Vec<f32>,
+    labels: Vec<usize>,
+}
+
+impl Dataset {
+    /// An empty set whose examples will have `dim` values each.
+    pub fn new(dim: usize) -> Self {
+        Self {
+            dim,
+            ..Self::default()
+        }
+    }
+
+    /// Declares a class (even before it has examples); returns its index.
+    pub fn class_index(&mut self, name: &str) -> Result<usize> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Data(
+                "a class name is empty; give every class a name".into(),
+            ));
+        }
+        Ok(match self.classes.iter().position(|c| c == name) {
+            Some(i) => i,
+            None => {
+                self.classes.push(name.to_string());
+                self.classes.len() - 1
+            }
+        })
+    }
+
+    /// Adds one example of class `class` (created if new).
+    pub fn add(&mut self, values: &[f32], class: &str) -> Result<()> {
+        if values.len() != self.dim {
+            return Err(Error::Data(format!(
+                "an example of class '{class}' has {} values but this data set expects {} per example",
+                values.len(),
+                self.dim
+            )));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Data(format!(
+                "an example of class '{class}' has a non-finite value at position {i}"
+            )));
+        }
+        let label = self.class_index(class)?;
+        self.values.extend_from_slice(values);
+        self.labels.push(label);
+        Ok(())
+    }
+
+    /// Adds many examples at once: `values` holds `labels.len()` rows; `labels` index `classes`.
+    pub fn add_batch(
+        &mut self,
+        values: &[f32],
+        labels: &[usize],
+        classes: &[String],
+    ) -> Result<()> {
+        if self.dim == 0 || values.len() != labels.len() * self.dim {
+            return Err(Error::Data(format!(
+                "{} values do not make {} examples of {} values each",
+                values.len(),
+                labels.len(),
+                self.dim
+            )));
+        }
+        if let Some((row, &l)) = labels
+            .iter()
+            .enumerate()
+            .find(|(_, l)| **l >= classes.len())
+        {
+            return Err(Error::Data(format!(
+                "example {row} has label {l}, but only {} class names were given (labels are 0 to {})",
+                classes.len(),
+                classes.len().saturating_sub(1)
+            )));
+        }
+        let mut staged = self.clone();
+        for (row, &l) in labels.iter().enumerate() {
+            staged.add(&values[row * self.dim..(row + 1) * self.dim], &classes[l])?;
+        }
+        *self = staged;
+        Ok(())
+    }
+
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+    pub fn num_classes(&self) -> usize {
+        self.classes.len()
+    }
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+    pub fn labels(&self) -> &[usize] {
+        &self.labels
+    }
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.values[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Rows `indices` gathered into one contiguous buffer.
+    pub fn gather(&self, indices: &[usize]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(indices.len() * self.dim);
+        for &i in indices {
+            out.extend_from_slice(self.row(i));
+        }
+        out
+    }
+
+    /// Examples per class, in class order.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes.len()];
+        for &l in &self.labels {
+            counts[l] += 1;
+        }
+        counts
+    }
+
+    /// Checks that the set can train a classifier: two or more classes, each with examples.
+    pub fn check_trainable(&self) -> Result<()> {
+        if self.classes.len() < 2 {
+            return Err(Error::Data(format!(
+                "training needs at least 2 classes, found {}; add examples of another class",
+                self.classes.len()
+            )));
+        }
+        let counts = self.class_counts();
+        let empty: Vec<&str> = self
+            .classes
+            .iter()
+            .zip(&counts)
+            .filter(|(_, n)| **n == 0)
+            .map(|(c, _)| c.as_str())
+            .collect();
+        if !empty.is_empty() {
+            return Err(Error::Data(format!(
+                "class(es) without examples: {}; add examples or delete the class",
+                empty.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_rows_are_rejected_and_nothing_is_lost() {
+        let mut d = Dataset::new(2);
+        d.add(&[1.0, 2.0], "a").unwrap();
+        assert!(
+            d.add(&[1.0], "a")
+                .unwrap_err()
+                .to_string()
+                .contains("expects 2")
+        );
+        assert!(d.add(&[f32::NAN, 1.0], "a").is_err());
+        let classes = vec!["a".to_string(), "b".to_string()];
+        let err = d.add_batch(&[0.0; 4], &[0, 5], &classes).unwrap_err();
+        assert!(err.to_string().contains("label 5"), "{err}");
+        assert_eq!(d.len(), 1);
+        assert!(
+            d.check_trainable()
+                .unwrap_err()
+                .to_string()
+                .contains("at least 2 classes")
+        );
+        d.class_index("b").unwrap();
+        assert!(d.check_trainable().unwrap_err().to_string().contains("b"));
+    }
+}

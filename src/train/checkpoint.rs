@@ -1,0 +1,184 @@
+//! Checkpoints: everything a run needs to continue exactly where it stopped — weights (current
+//! and best), optimiser moments, schedule position, epoch, generator state and history — in one
+//! safetensors file. Tensors are read back with one asynchronous transaction, so this works in
+//! the browser, where synchronous reads panic.
+
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::tensor::{Device, Tensor, TensorData, Transaction};
+use safetensors::tensor::{Dtype, TensorView};
+use serde::{Deserialize, Serialize};
+
+use super::config::TrainConfig;
+use super::report::EpochReport;
+use crate::error::{Error, Result};
+use crate::model::Classifier;
+use crate::rng::Rng;
+
+/// The scalar part of a checkpoint (stored as JSON in the safetensors header).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    pub format: u32,
+    pub config: TrainConfig,
+    pub train: Vec<usize>,
+    pub validation: Vec<usize>,
+    pub rng: Rng,
+    pub trainable: usize,
+    pub epoch: usize,
+    pub optimizer_steps: usize,
+    pub first_loss: Option<f64>,
+    pub best: Option<(f64, usize)>,
+    pub bad_epochs: usize,
+    pub elapsed: f64,
+    pub finished: bool,
+    pub history: Vec<EpochReport>,
+    /// Optimiser state tensor name -> its step count.
+    pub moment_steps: HashMap<String, u64>,
+    /// Fingerprint of the examples (count and class names), to refuse resuming on other data.
+    pub examples: usize,
+    pub classes: Vec<String>,
+}
+
+pub const FORMAT: u32 = 1;
+const META_KEY: &str = "kindling.checkpoint";
+
+/// Serialises `meta` and the named tensors (read back in one transaction).
+pub async fn write(meta: &CheckpointMeta, tensors: Vec<(String, Tensor<1>)>) -> Result<Vec<u8>> {
+    let mut tx = Transaction::default();
+    for (_, t) in &tensors {
+        tx = tx.register(t.clone());
+    }
+    let data = tx
+        .execute_async()
+        .await
+        .map_err(|e| Error::device("reading the checkpoint back from the device failed", e))?;
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .zip(data)
+        .map(|((name, _), d)| {
+            let values = d
+                .try_into_vec_as::<f32>()
+                .map_err(|e| Error::device("reading a checkpoint tensor failed", e))?;
+            let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            Ok((name.clone(), vec![values.len()], raw))
+        })
+        .collect::<Result<_>>()?;
+    let views = bytes
+        .iter()
+        .map(|(name, shape, raw)| {
+            TensorView::new(Dtype::F32, shape.clone(), raw)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| Error::State(format!("internal: checkpoint tensor {name}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let meta_json = serde_json::to_string(meta)
+        .map_err(|e| Error::State(format!("internal: checkpoint metadata: {e}")))?;
+    safetensors::serialize(
+        views,
+        Some(HashMap::from([(META_KEY.to_string(), meta_json)])),
+    )
+    .map_err(|e| Error::State(format!("internal: writing the checkpoint failed: {e}")))
+}
+
+/// A parsed checkpoint: metadata and flat f32 tensors by name.
+pub struct Checkpoint {
+    pub meta: CheckpointMeta,
+    pub tensors: HashMap<String, Vec<f32>>,
+}
+
+/// Parses checkpoint bytes, explaining what is wrong with a file that is not one.
+pub fn read(bytes: &[u8]) -> Result<Checkpoint> {
+    let not_ours = |why: String| Error::Data(format!("this is not a kindling checkpoint ({why})"));
+    let (_, header) =
+        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| not_ours(e.to_string()))?;
+    let meta_json = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(META_KEY))
+        .ok_or_else(|| not_ours("no checkpoint metadata".into()))?;
+    let meta: CheckpointMeta =
+        serde_json::from_str(meta_json).map_err(|e| not_ours(e.to_string()))?;
+    if meta.format != FORMAT {
+        return Err(Error::Data(format!(
+            "this checkpoint has format {} but this kindling reads format {FORMAT}",
+            meta.format
+        )));
+    }
+    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| not_ours(e.to_string()))?;
+    let mut tensors = HashMap::new();
+    for (name, view) in file.tensors() {
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        tensors.insert(name, values);
+    }
+    Ok(Checkpoint { meta, tensors })
+}
+
+/// Replaces every parameter of `model` by `<prefix><path>` from `tensors`; errors name a missing
+/// or mis-sized one.
+pub fn load_params(
+    model: Classifier,
+    tensors: &HashMap<String, Vec<f32>>,
+    prefix: &str,
+    device: &Device,
+) -> Result<Classifier> {
+    let mut loader = ParamLoader {
+        path: Vec::new(),
+        tensors,
+        prefix,
+        device,
+        error: None,
+    };
+    let model = model.map(&mut loader);
+    match loader.error {
+        Some(e) => Err(e),
+        None => Ok(model),
+    }
+}
+
+struct ParamLoader<'a> {
+    path: Vec<String>,
+    tensors: &'a HashMap<String, Vec<f32>>,
+    prefix: &'a str,
+    device: &'a Device,
+    error: Option<Error>,
+}
+
+impl ModuleMapper for ParamLoader<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = format!("{}{}", self.prefix, self.path.join("."));
+        let dims = param.val().dims();
+        let n: usize = dims.iter().product();
+        match self.tensors.get(&name) {
+            Some(values) if values.len() == n => {
+                let (id, tensor, mapper) = param.consume();
+                let require_grad = tensor.is_require_grad();
+                let t = Tensor::<D>::from_data(TensorData::new(values.clone(), dims), self.device)
+                    .set_require_grad(require_grad);
+                Param::from_mapped_value(id, t, mapper)
+            }
+            found => {
+                self.error.get_or_insert_with(|| {
+                    Error::Data(format!(
+                        "the checkpoint does not fit this model: `{name}` {}",
+                        match found {
+                            Some(v) => format!("has {} values, the model needs {n}", v.len()),
+                            None => "is missing".into(),
+                        }
+                    ))
+                });
+                param
+            }
+        }
+    }
+}

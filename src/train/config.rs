@@ -1,0 +1,470 @@
+//! `TrainConfig`: every choice a training run makes, with the defaults a beginner can leave alone.
+//! The same struct arrives from JS (as a plain object) and from the CLI/tests; unknown names are
+//! rejected by serde, out-of-range values by [`TrainConfig::validate`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Which backbone blocks train.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Strategy {
+    /// Frozen backbone; only the head trains. Backbone features are computed once and cached.
+    FeatureExtraction,
+    /// The last `trainable_blocks` backbone blocks train with the head.
+    Partial { trainable_blocks: usize },
+    /// Starts with the head only and makes one more block trainable (top down) every
+    /// `every_epochs` epochs, up to `max_blocks` (default: all).
+    Gradual {
+        every_epochs: usize,
+        #[serde(default)]
+        max_blocks: Option<usize>,
+    },
+    /// Every backbone block trains.
+    Full,
+}
+
+/// The head's non-linearity between hidden layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Relu,
+    Gelu,
+}
+
+/// The classifier head on top of the pooled backbone features.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadConfig {
+    /// Hidden layer widths; empty = a linear head. Default: empty.
+    pub hidden: Vec<usize>,
+    /// Activation between hidden layers. Default: relu.
+    pub activation: Activation,
+    /// Dropout probability before every head layer, in [0, 1). Default: 0.0.
+    pub dropout: f64,
+}
+
+impl Default for HeadConfig {
+    fn default() -> Self {
+        Self {
+            hidden: Vec::new(),
+            activation: Activation::Relu,
+            dropout: 0.0,
+        }
+    }
+}
+
+/// The optimiser and its own settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OptimizerConfig {
+    /// AdamW with decoupled weight decay. Defaults: beta1 0.9, beta2 0.999, epsilon 1e-8.
+    Adamw {
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        #[serde(default = "default_epsilon")]
+        epsilon: f64,
+    },
+    /// SGD with momentum (0 = plain SGD), optionally Nesterov. Weight decay is added to the gradient.
+    Sgd {
+        #[serde(default = "default_momentum")]
+        momentum: f64,
+        #[serde(default)]
+        nesterov: bool,
+    },
+}
+
+fn default_beta1() -> f64 {
+    0.9
+}
+fn default_beta2() -> f64 {
+    0.999
+}
+fn default_epsilon() -> f64 {
+    1e-8
+}
+fn default_momentum() -> f64 {
+    0.9
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self::Adamw {
+            beta1: default_beta1(),
+            beta2: default_beta2(),
+            epsilon: default_epsilon(),
+        }
+    }
+}
+
+/// How the learning rate changes over the run (after the warm-up).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Schedule {
+    Constant,
+    /// Multiply by `gamma` every `every_epochs` epochs.
+    Step {
+        every_epochs: usize,
+        gamma: f64,
+    },
+    /// Multiply by `gamma` every epoch (applied smoothly per step).
+    Exponential {
+        gamma: f64,
+    },
+    /// Cosine decay from the base rate to `min_fraction` × base at the last step.
+    Cosine {
+        #[serde(default)]
+        min_fraction: f64,
+    },
+}
+
+/// Gradient clipping, applied before the optimiser step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GradClip {
+    /// Scale all gradients together so their global L2 norm is at most `max_norm`.
+    Norm { max_norm: f64 },
+    /// Clamp every gradient element into [-value, value].
+    Value { value: f64 },
+}
+
+/// How to counter classes with unequal numbers of examples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Balance {
+    None,
+    /// Weight each class's loss by n / (classes × n_class).
+    WeightedLoss,
+    /// Draw training batches with every class equally likely.
+    Sampling,
+}
+
+/// The metric that early stopping and "best epoch" watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    /// Validation loss (lower is better).
+    Loss,
+    /// Validation accuracy.
+    Accuracy,
+    /// Validation macro-averaged F1.
+    MacroF1,
+}
+
+/// Stop when the monitored validation metric has not improved for `patience` epochs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// Default: loss.
+    pub monitor: Monitor,
+    /// Epochs without improvement before stopping. Default: 5.
+    pub patience: usize,
+    /// Smallest change that counts as an improvement. Default: 0.0.
+    pub min_delta: f64,
+}
+
+impl Default for EarlyStopping {
+    fn default() -> Self {
+        Self {
+            monitor: Monitor::Loss,
+            patience: 5,
+            min_delta: 0.0,
+        }
+    }
+}
+
+/// Everything a training run needs to know. Every field has a default (shown in its doc).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Which backbone blocks train. Default: feature extraction (frozen backbone).
+    pub strategy: Strategy,
+    /// Default: a linear head.
+    pub head: HeadConfig,
+    /// Default: AdamW.
+    pub optimizer: OptimizerConfig,
+    /// The head's peak learning rate, in (0, 1]. Default: 1e-3.
+    pub learning_rate: f64,
+    /// Default: constant.
+    pub schedule: Schedule,
+    /// Linear warm-up from 0 over this many optimiser steps. Default: 0.
+    pub warmup_steps: usize,
+    /// Backbone rate = head rate × this multiplier (discriminative rates), in (0, 1]. Default: 0.1.
+    pub backbone_lr_multiplier: f64,
+    /// Each block further from the head gets its rate multiplied once more by this, in (0, 1].
+    /// Default: 1.0 (no decay).
+    pub backbone_lr_decay: f64,
+    /// Weight decay on weight matrices/kernels (not biases). Default: 1e-4.
+    pub weight_decay: f64,
+    /// Default: none.
+    pub grad_clip: Option<GradClip>,
+    /// Examples per step. Default: 32.
+    pub batch_size: usize,
+    /// Optimiser step every this many batches (effective batch = batch_size × this). Default: 1.
+    pub accumulation_steps: usize,
+    /// Maximum epochs. Default: 20.
+    pub epochs: usize,
+    /// Label smoothing in [0, 1). Default: 0.0.
+    pub label_smoothing: f64,
+    /// L2-SP strength: pulls trained backbone weights toward the pretrained ones. Default: 0.0.
+    pub l2sp: f64,
+    /// Fraction of each class held out for validation, in (0, 1). Default: 0.2.
+    pub validation_fraction: f64,
+    /// Default: none.
+    pub balance: Balance,
+    /// Default: on (loss, patience 5).
+    pub early_stopping: Option<EarlyStopping>,
+    /// Stop as diverged when the loss is not finite or exceeds this × the first epoch's loss.
+    /// Default: 20.0.
+    pub divergence_factor: f64,
+    /// Classes counted in the top-k accuracy. Default: 3.
+    pub top_k: usize,
+    /// Seed for the split, shuffles, dropout and head initialisation. Default: 42.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            strategy: Strategy::FeatureExtraction,
+            head: HeadConfig::default(),
+            optimizer: OptimizerConfig::default(),
+            learning_rate: 1e-3,
+            schedule: Schedule::Constant,
+            warmup_steps: 0,
+            backbone_lr_multiplier: 0.1,
+            backbone_lr_decay: 1.0,
+            weight_decay: 1e-4,
+            grad_clip: None,
+            batch_size: 32,
+            accumulation_steps: 1,
+            epochs: 20,
+            label_smoothing: 0.0,
+            l2sp: 0.0,
+            validation_fraction: 0.2,
+            balance: Balance::None,
+            early_stopping: Some(EarlyStopping::default()),
+            divergence_factor: 20.0,
+            top_k: 3,
+            seed: 42,
+        }
+    }
+}
+
+fn check(ok: bool, field: &str, message: impl FnOnce() -> String) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config(field, message()))
+    }
+}
+
+fn in_unit_open(x: f64) -> bool {
+    x > 0.0 && x < 1.0
+}
+
+impl TrainConfig {
+    /// Parses a config from JSON text, naming an unknown or mistyped field.
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| Error::config("config", e.to_string()))
+    }
+
+    /// Checks every value against what is allowed, for a backbone with `num_blocks` blocks.
+    pub fn validate(&self, num_blocks: usize) -> Result<()> {
+        let lr = self.learning_rate;
+        check(lr > 0.0 && lr <= 1.0, "learning_rate", || {
+            format!("must be in (0, 1], got {lr}; fine-tuning usually uses 1e-4 to 1e-2")
+        })?;
+        check(self.batch_size > 0, "batch_size", || {
+            "must be at least 1 (8 to 64 is typical)".into()
+        })?;
+        check(self.accumulation_steps > 0, "accumulation_steps", || {
+            "must be at least 1 (1 = no accumulation)".into()
+        })?;
+        check(self.epochs > 0, "epochs", || "must be at least 1".into())?;
+        check(
+            in_unit_open(self.validation_fraction),
+            "validation_fraction",
+            || format!("must be in (0, 1), got {}", self.validation_fraction),
+        )?;
+        check(
+            (0.0..1.0).contains(&self.label_smoothing),
+            "label_smoothing",
+            || format!("must be in [0, 1), got {}", self.label_smoothing),
+        )?;
+        check(
+            (0.0..1.0).contains(&self.head.dropout),
+            "head.dropout",
+            || format!("must be in [0, 1), got {}", self.head.dropout),
+        )?;
+        check(
+            self.head.hidden.iter().all(|&h| h > 0),
+            "head.hidden",
+            || "hidden layer widths must be at least 1".into(),
+        )?;
+        check(
+            self.weight_decay >= 0.0 && self.weight_decay.is_finite(),
+            "weight_decay",
+            || format!("must be ≥ 0, got {}", self.weight_decay),
+        )?;
+        check(self.l2sp >= 0.0 && self.l2sp.is_finite(), "l2sp", || {
+            format!("must be ≥ 0, got {}", self.l2sp)
+        })?;
+        for (field, v) in [
+            ("backbone_lr_multiplier", self.backbone_lr_multiplier),
+            ("backbone_lr_decay", self.backbone_lr_decay),
+        ] {
+            check(v > 0.0 && v <= 1.0, field, || {
+                format!("must be in (0, 1], got {v}")
+            })?;
+        }
+        check(self.divergence_factor > 1.0, "divergence_factor", || {
+            format!("must be > 1, got {}", self.divergence_factor)
+        })?;
+        check(self.top_k >= 1, "top_k", || "must be at least 1".into())?;
+        match &self.optimizer {
+            OptimizerConfig::Adamw {
+                beta1,
+                beta2,
+                epsilon,
+            } => {
+                check((0.0..1.0).contains(beta1), "optimizer.beta1", || {
+                    format!("must be in [0, 1), got {beta1}")
+                })?;
+                check((0.0..1.0).contains(beta2), "optimizer.beta2", || {
+                    format!("must be in [0, 1), got {beta2}")
+                })?;
+                check(*epsilon > 0.0, "optimizer.epsilon", || {
+                    format!("must be > 0, got {epsilon}")
+                })?;
+            }
+            OptimizerConfig::Sgd { momentum, .. } => {
+                check((0.0..1.0).contains(momentum), "optimizer.momentum", || {
+                    format!("must be in [0, 1), got {momentum}")
+                })?;
+            }
+        }
+        match &self.schedule {
+            Schedule::Constant => {}
+            Schedule::Step {
+                every_epochs,
+                gamma,
+            } => {
+                check(*every_epochs > 0, "schedule.every_epochs", || {
+                    "must be at least 1".into()
+                })?;
+                check(*gamma > 0.0 && *gamma <= 1.0, "schedule.gamma", || {
+                    format!("must be in (0, 1], got {gamma}")
+                })?;
+            }
+            Schedule::Exponential { gamma } => {
+                check(*gamma > 0.0 && *gamma <= 1.0, "schedule.gamma", || {
+                    format!("must be in (0, 1], got {gamma}")
+                })?;
+            }
+            Schedule::Cosine { min_fraction } => {
+                check(
+                    (0.0..=1.0).contains(min_fraction),
+                    "schedule.min_fraction",
+                    || format!("must be in [0, 1], got {min_fraction}"),
+                )?;
+            }
+        }
+        if let Some(clip) = &self.grad_clip {
+            let (field, v) = match clip {
+                GradClip::Norm { max_norm } => ("grad_clip.max_norm", *max_norm),
+                GradClip::Value { value } => ("grad_clip.value", *value),
+            };
+            check(v > 0.0 && v.is_finite(), field, || {
+                format!("must be > 0, got {v}")
+            })?;
+        }
+        if let Some(es) = &self.early_stopping {
+            check(es.patience > 0, "early_stopping.patience", || {
+                "must be at least 1 epoch".into()
+            })?;
+            check(es.min_delta >= 0.0, "early_stopping.min_delta", || {
+                format!("must be ≥ 0, got {}", es.min_delta)
+            })?;
+        }
+        match &self.strategy {
+            Strategy::Partial { trainable_blocks } => {
+                check(
+                    *trainable_blocks >= 1 && *trainable_blocks <= num_blocks,
+                    "strategy.trainable_blocks",
+                    || {
+                        format!(
+                            "must be between 1 and {num_blocks} (the backbone's blocks), got {trainable_blocks}"
+                        )
+                    },
+                )?;
+            }
+            Strategy::Gradual {
+                every_epochs,
+                max_blocks,
+            } => {
+                check(*every_epochs > 0, "strategy.every_epochs", || {
+                    "must be at least 1".into()
+                })?;
+                if let Some(m) = max_blocks {
+                    check(*m >= 1 && *m <= num_blocks, "strategy.max_blocks", || {
+                        format!("must be between 1 and {num_blocks}, got {m}")
+                    })?;
+                }
+            }
+            Strategy::FeatureExtraction | Strategy::Full => {}
+        }
+        Ok(())
+    }
+
+    /// How many of the backbone's last blocks train during `epoch` (0-based).
+    pub fn trainable_blocks(&self, epoch: usize, num_blocks: usize) -> usize {
+        match &self.strategy {
+            Strategy::FeatureExtraction => 0,
+            Strategy::Partial { trainable_blocks } => (*trainable_blocks).min(num_blocks),
+            Strategy::Gradual {
+                every_epochs,
+                max_blocks,
+            } => (epoch / (*every_epochs).max(1))
+                .min(max_blocks.unwrap_or(num_blocks).min(num_blocks)),
+            Strategy::Full => num_blocks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_unknown_fields_are_named() {
+        TrainConfig::default().validate(4).unwrap();
+        let err = TrainConfig::from_json(r#"{"lerning_rate": 0.1}"#).unwrap_err();
+        assert!(err.to_string().contains("lerning_rate"), "{err}");
+        let cfg =
+            TrainConfig::from_json(r#"{"strategy": {"kind": "partial", "trainable_blocks": 2}}"#)
+                .unwrap();
+        assert_eq!(
+            cfg.strategy,
+            Strategy::Partial {
+                trainable_blocks: 2
+            }
+        );
+    }
+
+    #[test]
+    fn gradual_unfreezing_schedule() {
+        let cfg = TrainConfig {
+            strategy: Strategy::Gradual {
+                every_epochs: 2,
+                max_blocks: Some(3),
+            },
+            ..TrainConfig::default()
+        };
+        let plan: Vec<usize> = (0..10).map(|e| cfg.trainable_blocks(e, 4)).collect();
+        assert_eq!(plan, vec![0, 0, 1, 1, 2, 2, 3, 3, 3, 3]);
+    }
+}

@@ -1,0 +1,57 @@
+//! What training reports: one record per epoch, and the full evaluation of a model on a set.
+
+use serde::{Deserialize, Serialize};
+
+use super::metrics::ClassificationReport;
+
+/// Progress and metrics after one epoch. Times are in seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// 0-based epoch index.
+    pub epoch: usize,
+    pub epochs: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub val_loss: f64,
+    pub val_accuracy: f64,
+    pub val_macro_f1: f64,
+    pub val_top_k_accuracy: f64,
+    /// The head's learning rate at the end of the epoch.
+    pub learning_rate: f64,
+    /// Backbone blocks that trained during this epoch.
+    pub trainable_blocks: usize,
+    pub examples_per_second: f64,
+    pub epoch_seconds: f64,
+    pub elapsed_seconds: f64,
+    pub eta_seconds: f64,
+    /// Set on the epoch where training ended early: why, and what was kept.
+    pub stopped: Option<String>,
+}
+
+/// One example's loss, to list likely mislabelled examples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExampleLoss {
+    /// Index of the example in the data set.
+    pub index: usize,
+    pub label: usize,
+    pub predicted: usize,
+    pub loss: f64,
+}
+
+/// Evaluation of a model on the validation set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub top_k: usize,
+    pub top_k_accuracy: f64,
+    pub report: ClassificationReport,
+    /// Validation examples by decreasing loss (all of them).
+    pub hardest: Vec<ExampleLoss>,
+}
+
+/// One prediction: classes by decreasing probability (top k).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub classes: Vec<usize>,
+    pub probabilities: Vec<f32>,
+}

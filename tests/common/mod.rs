@@ -1,0 +1,55 @@
+//! Shared helpers for the native engine tests: separable synthetic data and a CPU device.
+#![allow(dead_code)]
+
+use burn::tensor::Device;
+use kindling::backbone::{Backbone, BackboneSpec};
+use kindling::data::Dataset;
+use kindling::rng::Rng;
+use kindling::train::{EpochReport, TrainConfig, Trainer};
+
+pub const DIM: usize = 16;
+pub const CLASSES: usize = 3;
+
+/// `per_class` examples per class around well-separated random centres.
+pub fn separable(per_class: usize, seed: u64) -> Dataset {
+    let mut rng = Rng::new(seed);
+    let centres: Vec<Vec<f32>> = (0..CLASSES)
+        .map(|_| (0..DIM).map(|_| rng.normal() * 2.0).collect())
+        .collect();
+    let mut d = Dataset::new(DIM);
+    for i in 0..per_class * CLASSES {
+        let c = i % CLASSES;
+        let row: Vec<f32> = centres[c].iter().map(|&m| m + rng.normal() * 0.3).collect();
+        d.add(&row, &format!("class{c}")).unwrap();
+    }
+    d
+}
+
+pub fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+pub fn toy_backbone(device: &Device) -> Backbone {
+    let spec = BackboneSpec::ToyMlp {
+        widths: vec![DIM, 32, 32, 32],
+    };
+    Backbone::build(&spec, &mut Rng::new(5), device).unwrap()
+}
+
+pub fn trainer(config: TrainConfig, data: Dataset) -> Trainer {
+    let device = device();
+    Trainer::new(config, toy_backbone(&device), data, None, &device).unwrap()
+}
+
+pub fn fit(t: &mut Trainer) -> Vec<EpochReport> {
+    pollster::block_on(t.fit()).unwrap()
+}
+
+/// Every parameter's values by path, read back to the host.
+pub fn params(t: &Trainer) -> Vec<(String, Vec<f32>)> {
+    t.model()
+        .flat_params()
+        .into_iter()
+        .map(|(p, v)| (p, v.into_data().try_into_vec_as::<f32>().unwrap()))
+        .collect()
+}

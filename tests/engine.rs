@@ -1,0 +1,474 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Native tests of the training engine on the CPU backend with a small multi-block backbone.
+
+mod common;
+
+use common::*;
+use kindling::train::TrainConfig;
+use kindling::train::config::{
+    Balance, EarlyStopping, GradClip, HeadConfig, Monitor, OptimizerConfig, Strategy,
+};
+
+fn base() -> TrainConfig {
+    TrainConfig {
+        epochs: 8,
+        batch_size: 16,
+        learning_rate: 1e-2,
+        early_stopping: None,
+        ..TrainConfig::default()
+    }
+}
+
+fn final_accuracy(strategy: Strategy) -> f64 {
+    let mut t = trainer(TrainConfig { strategy, ..base() }, separable(40, 1));
+    let h = fit(&mut t);
+    h.last().unwrap().val_accuracy
+}
+
+#[test]
+fn every_strategy_learns_separable_data() {
+    for strategy in [
+        Strategy::FeatureExtraction,
+        Strategy::Partial {
+            trainable_blocks: 2,
+        },
+        Strategy::Gradual {
+            every_epochs: 2,
+            max_blocks: None,
+        },
+        Strategy::Full,
+    ] {
+        let acc = final_accuracy(strategy.clone());
+        assert!(acc >= 0.95, "{strategy:?}: validation accuracy {acc}");
+    }
+}
+
+#[test]
+fn mlp_head_with_dropout_sgd_nesterov_and_clipping_learns() {
+    let config = TrainConfig {
+        head: HeadConfig {
+            hidden: vec![24],
+            dropout: 0.2,
+            ..HeadConfig::default()
+        },
+        optimizer: OptimizerConfig::Sgd {
+            momentum: 0.9,
+            nesterov: true,
+        },
+        grad_clip: Some(GradClip::Norm { max_norm: 1.0 }),
+        accumulation_steps: 2,
+        label_smoothing: 0.1,
+        balance: Balance::WeightedLoss,
+        learning_rate: 0.05,
+        ..base()
+    };
+    let mut t = trainer(config, separable(40, 2));
+    let h = fit(&mut t);
+    assert!(h.last().unwrap().val_accuracy >= 0.95, "{:?}", h.last());
+}
+
+#[test]
+fn frozen_parameters_stay_bit_identical_and_trainable_ones_change() {
+    let mut t = trainer(
+        TrainConfig {
+            strategy: Strategy::Partial {
+                trainable_blocks: 1,
+            },
+            epochs: 2,
+            ..base()
+        },
+        separable(20, 3),
+    );
+    let before = params(&t);
+    fit(&mut t);
+    let after = params(&t);
+    for ((path, b), (_, a)) in before.iter().zip(&after) {
+        let frozen = path.contains("blocks.0.") || path.contains("blocks.1.");
+        if frozen {
+            assert_eq!(b, a, "{path} is frozen but changed");
+        } else {
+            assert_ne!(b, a, "{path} trains but did not change");
+        }
+    }
+}
+
+#[test]
+fn gradual_unfreezing_follows_its_schedule() {
+    let config = TrainConfig {
+        strategy: Strategy::Gradual {
+            every_epochs: 2,
+            max_blocks: Some(2),
+        },
+        epochs: 7,
+        ..base()
+    };
+    let mut t = trainer(config, separable(10, 4));
+    let plan: Vec<usize> = fit(&mut t).iter().map(|r| r.trainable_blocks).collect();
+    assert_eq!(plan, vec![0, 0, 1, 1, 2, 2, 2]);
+}
+
+/// Distance moved by block 0 after one plain-SGD step over the whole training set.
+fn block0_step(multiplier: f64) -> f64 {
+    let config = TrainConfig {
+        strategy: Strategy::Full,
+        optimizer: OptimizerConfig::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
+        weight_decay: 0.0,
+        backbone_lr_multiplier: multiplier,
+        batch_size: 1000,
+        epochs: 1,
+        ..base()
+    };
+    let mut t = trainer(config, separable(20, 5));
+    let before = params(&t);
+    fit(&mut t);
+    let after = params(&t);
+    before
+        .iter()
+        .zip(&after)
+        .filter(|((p, _), _)| p.contains("blocks.0."))
+        .map(|((_, b), (_, a))| {
+            b.iter()
+                .zip(a)
+                .map(|(x, y)| ((x - y) as f64).powi(2))
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
+#[test]
+fn discriminative_rates_scale_each_group() {
+    let ratio = block0_step(0.5) / block0_step(0.05);
+    assert!((ratio - 10.0).abs() < 0.05, "ratio {ratio}");
+}
+
+fn drift_from_start(l2sp: f64) -> f64 {
+    let config = TrainConfig {
+        strategy: Strategy::Full,
+        l2sp,
+        learning_rate: 0.05,
+        epochs: 6,
+        ..base()
+    };
+    let mut t = trainer(config, separable(30, 6));
+    let before = params(&t);
+    fit(&mut t);
+    params(&t)
+        .iter()
+        .zip(&before)
+        .filter(|((p, _), _)| p.starts_with("backbone"))
+        .map(|((_, a), (_, b))| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| ((x - y) as f64).powi(2))
+                .sum::<f64>()
+        })
+        .sum()
+}
+
+#[test]
+fn l2sp_pulls_backbone_weights_toward_their_start() {
+    let free = drift_from_start(0.0);
+    let held = drift_from_start(5.0);
+    assert!(
+        held < 0.5 * free,
+        "L2-SP penalty {held} vs {free} without it"
+    );
+}
+
+#[test]
+fn early_stopping_restores_the_best_epoch() {
+    let config = TrainConfig {
+        epochs: 10,
+        early_stopping: Some(EarlyStopping {
+            monitor: Monitor::Accuracy,
+            patience: 2,
+            min_delta: 2.0,
+        }),
+        ..base()
+    };
+    let mut t = trainer(config, separable(20, 7));
+    let h = fit(&mut t);
+    assert_eq!(h.len(), 3, "stops after patience epochs");
+    assert!(h[2].stopped.as_deref().unwrap().contains("early stop"));
+    assert_eq!(t.best_epoch(), Some(0));
+    let eval = pollster::block_on(t.evaluate()).unwrap();
+    assert!(
+        (eval.loss - h[0].val_loss).abs() < 1e-6,
+        "restored loss {} vs best {}",
+        eval.loss,
+        h[0].val_loss
+    );
+    assert!((eval.loss - h[2].val_loss).abs() > 1e-6);
+}
+
+#[test]
+fn divergence_is_caught_and_the_last_good_weights_kept() {
+    let mut data = kindling::data::Dataset::new(DIM);
+    let base_data = separable(20, 8);
+    for i in 0..base_data.len() {
+        let row: Vec<f32> = base_data.row(i).iter().map(|v| v * 1e4).collect();
+        data.add(&row, &base_data.classes()[base_data.labels()[i]])
+            .unwrap();
+    }
+    let config = TrainConfig {
+        strategy: Strategy::Full,
+        optimizer: OptimizerConfig::Sgd {
+            momentum: 0.9,
+            nesterov: false,
+        },
+        learning_rate: 1.0,
+        weight_decay: 0.0,
+        backbone_lr_multiplier: 1.0,
+        epochs: 10,
+        ..base()
+    };
+    let mut t = trainer(config, data);
+    let h = fit(&mut t);
+    let last = h.last().unwrap();
+    let msg = last.stopped.as_deref().expect("stopped");
+    assert!(
+        msg.contains("diverged") && msg.contains("learning rate"),
+        "{msg}"
+    );
+    let eval = pollster::block_on(t.evaluate()).unwrap();
+    assert!(eval.loss.is_finite(), "kept weights give a finite loss");
+}
+
+#[test]
+fn same_seed_same_metrics() {
+    let run = || {
+        let mut t = trainer(
+            TrainConfig {
+                strategy: Strategy::Partial {
+                    trainable_blocks: 1,
+                },
+                epochs: 3,
+                ..base()
+            },
+            separable(20, 9),
+        );
+        fit(&mut t)
+            .into_iter()
+            .map(|r| (r.train_loss, r.val_loss, r.val_accuracy))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn evaluation_and_prediction_report_every_class() {
+    let mut t = trainer(base(), separable(20, 10));
+    fit(&mut t);
+    let eval = pollster::block_on(t.evaluate()).unwrap();
+    assert_eq!(eval.report.per_class.len(), CLASSES);
+    assert_eq!(eval.hardest.len(), t.split().validation.len());
+    assert!(eval.hardest.windows(2).all(|w| w[0].loss >= w[1].loss));
+    let data = separable(20, 10);
+    let preds = pollster::block_on(t.predict(data.row(0), 2)).unwrap();
+    assert_eq!(preds[0].classes.len(), 2);
+    assert_eq!(preds[0].classes[0], data.labels()[0]);
+    assert!(pollster::block_on(t.predict(&[1.0; DIM + 1], 2)).is_err());
+}
+
+#[test]
+fn bad_inputs_return_errors_that_name_the_problem() {
+    let device = device();
+    let build = |config: TrainConfig, data| {
+        kindling::train::Trainer::new(config, toy_backbone(&device), data, None, &device)
+    };
+    let cases: Vec<(TrainConfig, &str)> = vec![
+        (
+            TrainConfig {
+                learning_rate: 0.0,
+                ..base()
+            },
+            "learning_rate",
+        ),
+        (
+            TrainConfig {
+                batch_size: 0,
+                ..base()
+            },
+            "batch_size",
+        ),
+        (
+            TrainConfig {
+                validation_fraction: 1.0,
+                ..base()
+            },
+            "validation_fraction",
+        ),
+        (
+            TrainConfig {
+                strategy: Strategy::Partial {
+                    trainable_blocks: 4,
+                },
+                ..base()
+            },
+            "trainable_blocks",
+        ),
+        (
+            TrainConfig {
+                head: HeadConfig {
+                    dropout: 1.0,
+                    ..HeadConfig::default()
+                },
+                ..base()
+            },
+            "dropout",
+        ),
+    ];
+    for (config, field) in cases {
+        let err = build(config, separable(5, 1))
+            .err()
+            .expect("an error")
+            .to_string();
+        assert!(err.contains(field), "{err}");
+    }
+    let mut one_class = kindling::data::Dataset::new(DIM);
+    one_class.add(&[0.0; DIM], "only").unwrap();
+    one_class.add(&[1.0; DIM], "only").unwrap();
+    let err = build(base(), one_class).err().unwrap().to_string();
+    assert!(err.contains("at least 2 classes"), "{err}");
+    let mut empty_class = separable(5, 1);
+    empty_class.class_index("ghost").unwrap();
+    assert!(
+        build(base(), empty_class)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("ghost")
+    );
+    let mut wrong_dim = kindling::data::Dataset::new(3);
+    wrong_dim.add(&[0.0; 3], "a").unwrap();
+    wrong_dim.add(&[0.0; 3], "b").unwrap();
+    assert!(
+        build(base(), wrong_dim)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("expects 16")
+    );
+}
+
+#[test]
+fn a_resumed_checkpoint_matches_an_uninterrupted_run() {
+    let config = TrainConfig {
+        strategy: Strategy::Gradual {
+            every_epochs: 1,
+            max_blocks: None,
+        },
+        head: HeadConfig {
+            hidden: vec![16],
+            dropout: 0.1,
+            ..HeadConfig::default()
+        },
+        epochs: 4,
+        ..base()
+    };
+    let metrics = |h: &[kindling::train::EpochReport]| {
+        h.iter()
+            .map(|r| (r.train_loss, r.val_loss, r.trainable_blocks))
+            .collect::<Vec<_>>()
+    };
+    let mut straight = trainer(config.clone(), separable(20, 12));
+    let full = fit(&mut straight);
+
+    let mut first = trainer(config, separable(20, 12));
+    pollster::block_on(first.run_epoch()).unwrap();
+    pollster::block_on(first.run_epoch()).unwrap();
+    let bytes = pollster::block_on(first.checkpoint()).unwrap();
+    let device = device();
+    let mut resumed =
+        kindling::train::Trainer::resume(&bytes, toy_backbone(&device), separable(20, 12), &device)
+            .unwrap();
+    let rest = fit(&mut resumed);
+    assert_eq!(metrics(&rest), metrics(&full));
+    assert_eq!(params(&resumed), params(&straight));
+
+    let err =
+        kindling::train::Trainer::resume(&bytes, toy_backbone(&device), separable(21, 12), &device)
+            .err()
+            .unwrap();
+    assert!(err.to_string().contains("examples"), "{err}");
+    assert!(
+        kindling::train::Trainer::resume(
+            b"junk",
+            toy_backbone(&device),
+            separable(20, 12),
+            &device
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn k_fold_reports_each_fold_and_mean_and_std() {
+    let device = device();
+    let cv = pollster::block_on(kindling::train::cross_validation::cross_validate(
+        &TrainConfig {
+            epochs: 8,
+            ..base()
+        },
+        3,
+        &separable(15, 13),
+        &|| Ok(toy_backbone(&device)),
+        &device,
+    ))
+    .unwrap();
+    assert_eq!(cv.folds.len(), 3);
+    assert!(cv.accuracy_mean >= 0.95, "{cv:?}");
+    let mean = cv.folds.iter().map(|f| f.accuracy).sum::<f64>() / 3.0;
+    assert!((cv.accuracy_mean - mean).abs() < 1e-12 && cv.accuracy_std >= 0.0);
+}
+
+/// Adds small noise to the stored rows: a stand-in modality for the augmentation hook.
+struct Jitter(kindling::data::Dataset);
+
+impl kindling::train::trainer::Augmenter for Jitter {
+    fn augment(&self, index: usize, rng: &mut kindling::rng::Rng) -> Vec<f32> {
+        self.0
+            .row(index)
+            .iter()
+            .map(|v| v + 0.1 * rng.normal())
+            .collect()
+    }
+}
+
+#[test]
+fn the_augmentation_hook_feeds_training_batches() {
+    let data = separable(20, 14);
+    let mut t = trainer(
+        TrainConfig {
+            strategy: Strategy::Partial {
+                trainable_blocks: 1,
+            },
+            ..base()
+        },
+        data.clone(),
+    );
+    t.set_augmenter(Some(Box::new(Jitter(data.clone()))));
+    let augmented = fit(&mut t);
+    let mut plain = trainer(
+        TrainConfig {
+            strategy: Strategy::Partial {
+                trainable_blocks: 1,
+            },
+            ..base()
+        },
+        data,
+    );
+    let h = fit(&mut plain);
+    assert_ne!(
+        augmented[0].train_loss, h[0].train_loss,
+        "augmented inputs change training"
+    );
+    assert!(
+        augmented.last().unwrap().val_accuracy >= 0.95,
+        "{augmented:?} vs {h:?}"
+    );
+}

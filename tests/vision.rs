@@ -1,0 +1,227 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! MobileNetV2 with the real torchvision ImageNet weights (converted by `./build.sh setup`):
+//! agreement with the independent numpy reference, ImageNet top-1 on real photos, fine-tuning on
+//! real images, and the errors for bad weight files and corrupt images.
+
+mod common;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use kindling::backbone::{Backbone, BackboneSpec, imagenet_top_k};
+use kindling::data::Dataset;
+use kindling::data::image::{Preprocess, Rgba, decode_file};
+use kindling::train::config::Strategy;
+use kindling::train::{TrainConfig, Trainer};
+
+fn weights_path() -> PathBuf {
+    let dir = std::env::var_os("KINDLING_WEIGHTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/kindling/weights")
+        });
+    dir.join("mobilenet_v2.safetensors")
+}
+
+fn mobilenet(device: &Device) -> Backbone {
+    let path = weights_path();
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run ./build.sh setup to fetch and convert the weights",
+            path.display()
+        )
+    });
+    Backbone::load(&BackboneSpec::MobilenetV2, &bytes, device).unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn logits_match_the_numpy_reference() {
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("mobilenet_v2_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let expected: Vec<f64> = reference["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let device = Device::flex();
+    let backbone = mobilenet(&device);
+    let n = 3 * 224 * 224;
+    let input: Vec<f32> = (0..n)
+        .map(|i| (1.5 * (0.01 * i as f64).sin()) as f32)
+        .collect();
+    let x = backbone.input(input, 1, &device);
+    let features = backbone
+        .forward_blocks(x, 0..backbone.num_blocks(), false)
+        .into_features();
+    let logits: Vec<f32> = backbone
+        .imagenet_logits(features)
+        .unwrap()
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+    let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let worst = logits
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (*a as f64 - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst / scale < 1e-3,
+        "max abs error {worst} against logits of magnitude {scale}"
+    );
+}
+
+#[test]
+fn imagenet_top1_on_real_photos() {
+    let device = Device::flex();
+    let backbone = mobilenet(&device);
+    let top1 = |name: &str| {
+        let img = decode_file(&fixture(&format!("images/{name}.png"))).unwrap();
+        pollster::block_on(imagenet_top_k(&backbone, &img, 5, &device)).unwrap()[0].0
+    };
+    assert_eq!(top1("coffee"), 967, "coffee is an espresso");
+    assert!(
+        [281, 282, 285].contains(&top1("chelsea")),
+        "chelsea is a cat"
+    );
+}
+
+#[test]
+fn wrong_weight_files_are_explained() {
+    let device = Device::flex();
+    let load = |bytes: &[u8]| {
+        Backbone::load(&BackboneSpec::MobilenetV2, bytes, &device)
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    assert!(load(b"definitely not weights").contains("not a readable safetensors"));
+    let good = std::fs::read(weights_path()).unwrap();
+    assert!(load(&good[..good.len() / 2]).contains("not a readable safetensors"));
+    // Another architecture: a file without MobileNetV2's tensors.
+    let other = tiny_safetensors("encoder.layer.0.weight", &[4, 4], safetensors::Dtype::F32);
+    assert!(load(&other).contains("not MobileNetV2"), "{}", load(&other));
+    // The right names with the wrong shape or type.
+    let wrong_shape = tiny_safetensors("features.18.0.weight", &[4, 4], safetensors::Dtype::F32);
+    let msg = load(&wrong_shape);
+    assert!(msg.contains("missing") || msg.contains("shape"), "{msg}");
+}
+
+fn tiny_safetensors(name: &str, shape: &[usize], dtype: safetensors::Dtype) -> Vec<u8> {
+    let n: usize = shape.iter().product();
+    let bytes = vec![0u8; n * dtype.bitsize() / 8];
+    let view = safetensors::tensor::TensorView::new(dtype, shape.to_vec(), &bytes).unwrap();
+    safetensors::serialize([(name, view)], None).unwrap()
+}
+
+#[test]
+fn corrupt_image_error_names_the_file() {
+    let dir = std::env::temp_dir().join("kindling-corrupt-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.png");
+    std::fs::write(&path, b"\x89PNG\r\n\x1a\n garbage").unwrap();
+    let err = decode_file(&path).unwrap_err().to_string();
+    assert!(err.contains("broken.png"), "{err}");
+}
+
+/// The first `per_class` training images of each Fashion-MNIST class in `classes`, as RGBA.
+fn fashion_mnist(classes: &[usize], per_class: usize) -> Vec<(usize, Rgba)> {
+    let read = |name: &str| {
+        let path = format!("/usr/share/datasets/fashion-mnist/{name}");
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(
+            std::fs::File::open(&path)
+                .unwrap_or_else(|e| panic!("{path}: {e}; ./build.sh setup installs it")),
+        )
+        .read_to_end(&mut out)
+        .unwrap();
+        out
+    };
+    let (images, labels) = (
+        read("train-images-idx3-ubyte.gz"),
+        read("train-labels-idx1-ubyte.gz"),
+    );
+    let mut out = Vec::new();
+    let mut counts = vec![0; 10];
+    for (i, &label) in labels[8..].iter().enumerate() {
+        let c = label as usize;
+        if classes.contains(&c) && counts[c] < per_class {
+            counts[c] += 1;
+            let grey = &images[16 + i * 784..16 + (i + 1) * 784];
+            let pixels = grey.iter().flat_map(|&g| [g, g, g, 255]).collect();
+            out.push((c, Rgba::new(28, 28, pixels).unwrap()));
+        }
+    }
+    out
+}
+
+fn fine_tune(strategy: Strategy) -> f64 {
+    let device = Device::flex().autodiff();
+    let backbone = mobilenet(&device);
+    let pre = Preprocess::imagenet();
+    let names = ["T-shirt", "Trouser", "Bag"];
+    let mut data = Dataset::new(pre.len());
+    for (c, img) in fashion_mnist(&[0, 1, 8], 24) {
+        let name = names[[0, 1, 8].iter().position(|&x| x == c).unwrap()];
+        data.add(&pre.eval(&img), name).unwrap();
+    }
+    let config = TrainConfig {
+        strategy,
+        epochs: 4,
+        batch_size: 16,
+        learning_rate: 1e-3,
+        validation_fraction: 0.25,
+        early_stopping: None,
+        ..TrainConfig::default()
+    };
+    let mut t = Trainer::new(config, backbone, data, None, &device).unwrap();
+    let h = pollster::block_on(t.fit()).unwrap();
+    h.last().unwrap().val_accuracy
+}
+
+#[test]
+fn fine_tunes_on_real_images_frozen_and_with_the_last_two_blocks() {
+    let frozen = fine_tune(Strategy::FeatureExtraction);
+    assert!(
+        frozen >= 0.8,
+        "frozen backbone: validation accuracy {frozen} (chance 0.33)"
+    );
+    let partial = fine_tune(Strategy::Partial {
+        trainable_blocks: 2,
+    });
+    assert!(
+        partial >= 0.8,
+        "last 2 blocks: validation accuracy {partial} (chance 0.33)"
+    );
+}
+
+#[test]
+fn random_mobilenet_has_the_torchvision_shapes() {
+    let device = Device::flex();
+    let b = Backbone::build(
+        &BackboneSpec::MobilenetV2,
+        &mut kindling::rng::Rng::new(1),
+        &device,
+    )
+    .unwrap();
+    assert_eq!(b.num_blocks(), 19);
+    let x = Tensor::<4>::from_data(
+        TensorData::new(vec![0.1f32; 2 * 3 * 224 * 224], [2, 3, 224, 224]),
+        &device,
+    );
+    let f = b
+        .forward_blocks(kindling::backbone::Activations::Spatial(x), 0..19, false)
+        .into_features();
+    assert_eq!(f.dims(), [2, 1280]);
+}

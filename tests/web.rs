@@ -1,0 +1,108 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): the engine on the real WebGPU device.
+#![cfg(target_arch = "wasm32")]
+
+use kindling::backbone::{Backbone, BackboneSpec};
+use kindling::data::Dataset;
+use kindling::device::{DevicePreference, acquire};
+use kindling::rng::Rng;
+use kindling::train::config::Strategy;
+use kindling::train::{TrainConfig, Trainer};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const DIM: usize = 16;
+
+fn separable(per_class: usize) -> Dataset {
+    let mut rng = Rng::new(11);
+    let centres: Vec<Vec<f32>> = (0..3)
+        .map(|_| (0..DIM).map(|_| rng.normal() * 2.0).collect())
+        .collect();
+    let mut d = Dataset::new(DIM);
+    for i in 0..per_class * 3 {
+        let row: Vec<f32> = centres[i % 3]
+            .iter()
+            .map(|&m| m + rng.normal() * 0.3)
+            .collect();
+        d.add(&row, &format!("class{}", i % 3)).unwrap();
+    }
+    d
+}
+
+async fn train_on_webgpu(
+    spec: BackboneSpec,
+    strategy: Strategy,
+) -> Vec<kindling::train::EpochReport> {
+    let gpu = acquire(DevicePreference::Webgpu)
+        .await
+        .expect("WebGPU adapter");
+    assert_eq!(gpu.info.kind, "webgpu");
+    let device = gpu.device.autodiff();
+    let backbone = Backbone::build(&spec, &mut Rng::new(1), &device).unwrap();
+    let config = TrainConfig {
+        strategy,
+        epochs: 6,
+        batch_size: 32,
+        learning_rate: 2e-2,
+        early_stopping: None,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(config, backbone, separable(40), None, &device).unwrap();
+    trainer.fit().await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn head_trains_on_webgpu() {
+    let h = train_on_webgpu(
+        BackboneSpec::Features { dim: DIM },
+        Strategy::FeatureExtraction,
+    )
+    .await;
+    let (first, last) = (&h[0], h.last().unwrap());
+    assert!(
+        last.train_loss < first.train_loss,
+        "loss falls: {} -> {}",
+        first.train_loss,
+        last.train_loss
+    );
+    assert!(last.val_accuracy >= 0.95, "accuracy {}", last.val_accuracy);
+}
+
+#[wasm_bindgen_test]
+async fn partial_fine_tuning_trains_on_webgpu() {
+    let spec = BackboneSpec::ToyMlp {
+        widths: vec![DIM, 32, 32, 32],
+    };
+    let h = train_on_webgpu(
+        spec,
+        Strategy::Partial {
+            trainable_blocks: 2,
+        },
+    )
+    .await;
+    let last = h.last().unwrap();
+    assert_eq!(last.trainable_blocks, 2);
+    assert!(last.val_accuracy >= 0.95, "accuracy {}", last.val_accuracy);
+}
+
+#[wasm_bindgen_test]
+async fn cpu_backend_trains_in_the_browser() {
+    let cpu = acquire(DevicePreference::Cpu).await.unwrap();
+    assert_eq!(cpu.info.kind, "cpu");
+    let device = cpu.device.autodiff();
+    let backbone = Backbone::build(
+        &BackboneSpec::Features { dim: DIM },
+        &mut Rng::new(1),
+        &device,
+    )
+    .unwrap();
+    let config = TrainConfig {
+        epochs: 5,
+        learning_rate: 2e-2,
+        early_stopping: None,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(config, backbone, separable(40), None, &device).unwrap();
+    let h = trainer.fit().await.unwrap();
+    assert!(h.last().unwrap().val_accuracy >= 0.95);
+}

@@ -1,0 +1,67 @@
+// The worker wrapper: every request carries an id and resolves or rejects exactly once;
+// training progress arrives as an async iterator of epoch reports.
+export class KindlingClient {
+  constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
+    this.worker = new Worker(workerUrl, { type: 'module' });
+    this.nextId = 1;
+    this.pending = new Map();
+    this.worker.addEventListener('message', (event) => this.#receive(event.data));
+    this.worker.addEventListener('error', (event) => this.#failAll(new Error(`worker failed: ${event.message ?? 'unknown error'}`)));
+  }
+
+  #receive({ id, type, value, message }) {
+    const request = this.pending.get(id);
+    if (!request) return;
+    if (type === 'progress') { request.onProgress?.(value); return; }
+    this.pending.delete(id);
+    if (type === 'result') request.resolve(value);
+    else request.reject(new Error(message));
+  }
+
+  #failAll(error) {
+    for (const request of this.pending.values()) request.reject(error);
+    this.pending.clear();
+  }
+
+  request(type, payload, onProgress, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.worker.postMessage({ id, type, payload }, transfer);
+    });
+  }
+
+  /** Opens the device and creates the trainer; resolves to the device description. */
+  create(options) { return this.request('create', options); }
+
+  /** Adds examples (rows of `values`, labels indexing `classes`); resolves to the example count. */
+  addExamples(values, labels, classes) { return this.request('addExamples', { values, labels, classes }); }
+
+  /** Trains; yields one report per epoch. Aborting `signal` stops after the current step. */
+  async *train({ signal } = {}) {
+    const queue = [];
+    let wake = null;
+    let finished = false;
+    let failure = null;
+    const done = this.request('train', {}, (report) => { queue.push(report); wake?.(); })
+      .then(() => { finished = true; wake?.(); }, (e) => { failure = e; wake?.(); });
+    const onAbort = () => this.worker.postMessage({ id: 0, type: 'stop' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (true) {
+        if (queue.length) { yield queue.shift(); continue; }
+        if (failure) throw failure;
+        if (finished) break;
+        await new Promise((resolve) => { wake = resolve; });
+        wake = null;
+      }
+      await done;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  predict(values, topK = 3) { return this.request('predict', { values, topK }); }
+
+  terminate() { this.worker.terminate(); this.#failAll(new Error('the worker was terminated')); }
+}

@@ -1,0 +1,39 @@
+// Wiring: page events -> client calls -> page updates.
+import { KindlingClient } from './client.js';
+import { syntheticFeatures } from './data.js';
+import { ui } from './ui.js';
+
+let client = null;
+
+ui.onTrain(async () => {
+  ui.showError('');
+  ui.setBusy(true);
+  try {
+    const epochs = ui.epochs();
+    client?.terminate();
+    client = new KindlingClient();
+    ui.setStatus('Opening the device…');
+    const data = syntheticFeatures();
+    const device = await client.create({
+      backbone: { kind: 'features', dim: data.dim },
+      device: ui.devicePreference(),
+      config: { epochs, learning_rate: 0.02, early_stopping: null },
+    });
+    ui.setDevice(device);
+    await client.addExamples(data.values, data.labels, data.classes);
+    ui.clearMetrics();
+    ui.setStatus('Training…');
+    let last = null;
+    for await (const report of client.train()) {
+      ui.addEpoch(report);
+      ui.setStatus(`Epoch ${report.epoch + 1} of ${report.epochs}`);
+      last = report;
+    }
+    ui.setStatus(last?.stopped ?? `Done: validation accuracy ${(100 * last.val_accuracy).toFixed(1)}%`);
+  } catch (e) {
+    ui.showError(e.message);
+    ui.setStatus('');
+  } finally {
+    ui.setBusy(false);
+  }
+});

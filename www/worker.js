@@ -1,0 +1,49 @@
+// The module worker that owns the wasm instance and the trainer. The page never blocks on
+// training: each step is awaited here, and a stop request is seen between steps.
+import init, { Trainer } from './pkg/kindling.js';
+
+let trainer = null;
+let stopRequested = false;
+const ready = init();
+
+const handlers = {
+  async create(options) {
+    trainer?.free();
+    trainer = await Trainer.create(options);
+    return trainer.device;
+  },
+  addExamples({ values, labels, classes }) {
+    return need().addExamples(values, labels, classes);
+  },
+  async train(_payload, progress) {
+    const t = need();
+    stopRequested = false;
+    t.start();
+    while (!t.finished && !stopRequested) {
+      const report = await t.step();
+      if (report) progress(report);
+      // Let a pending 'stop' message be handled between steps.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return { stopped: stopRequested };
+  },
+  predict({ values, topK }) { return need().predict(values, topK); },
+};
+
+function need() {
+  if (!trainer) throw new Error('no trainer: call create() first');
+  return trainer;
+}
+
+self.addEventListener('message', async ({ data: { id, type, payload } }) => {
+  if (type === 'stop') { stopRequested = true; return; }
+  try {
+    await ready;
+    const handler = handlers[type];
+    if (!handler) throw new Error(`unknown request '${type}'`);
+    const value = await handler(payload, (v) => self.postMessage({ id, type: 'progress', value: v }));
+    self.postMessage({ id, type: 'result', value });
+  } catch (e) {
+    self.postMessage({ id, type: 'error', message: e?.message ?? String(e) });
+  }
+});
