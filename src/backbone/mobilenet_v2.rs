@@ -225,10 +225,8 @@ impl MobileNetV2 {
             device,
         )?);
         let classifier = if with_classifier {
-            // torchvision stores Linear weights as [out, in]; burn as [in, out].
-            let w = init.param("classifier.1.weight", [1000, FEATURES], FEATURES, device)?;
             Some(Linear {
-                weight: Param::from_tensor(w.val().transpose()),
+                weight: init.linear_weight("classifier.1.weight", 1000, FEATURES, device)?,
                 bias: Some(init.param("classifier.1.bias", [1000], FEATURES, device)?),
             })
         } else {

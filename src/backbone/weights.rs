@@ -123,6 +123,24 @@ impl Init<'_, '_> {
         }
     }
 
+    /// A linear layer's weight stored PyTorch-style as `[out, in]`, returned burn-style as
+    /// `[in, out]` (transposed on the host, so the parameter stays a leaf).
+    pub fn linear_weight(&mut self, name: &str, out: usize, input: usize, device: &Device) -> Result<Param<Tensor<2>>> {
+        match self {
+            Init::Random(rng) => Ok(uniform_param([input, out], crate::init::default_bound(input), rng, device)),
+            Init::File(file) => {
+                let v = file.values(name, &[out, input])?;
+                let mut t = vec![0.0; v.len()];
+                for o in 0..out {
+                    for i in 0..input {
+                        t[i * out + o] = v[o * input + i];
+                    }
+                }
+                Ok(Param::from_tensor(Tensor::from_data(TensorData::new(t, [input, out]), device)))
+            }
+        }
+    }
+
     /// A fixed tensor (e.g. running statistics): `name` in the file, or `fill` when random.
     pub fn constant(&mut self, name: &str, len: usize, fill: f32) -> Result<Vec<f32>> {
         match self {
