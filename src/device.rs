@@ -63,21 +63,32 @@ fn cpu(reason: String) -> ComputeDevice {
     }
 }
 
-async fn gpu() -> GpuOutcome {
+/// `hint` describes the adapter when wgpu cannot (in browsers its adapter info is mostly empty;
+/// the page reads `GPUAdapter.info` and passes it on).
+async fn gpu(hint: Option<&str>) -> GpuOutcome {
     if let Some(known) = GPU.with(|g| g.borrow().clone()) {
         return known;
     }
     let outcome = match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
             let info = setup.adapter.get_info();
-            let name = info.name.to_lowercase();
+            let shown = if info.name.trim().is_empty() {
+                hint.unwrap_or("unnamed adapter").to_string()
+            } else {
+                info.name.clone()
+            };
+            let name = shown.to_lowercase();
             let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu
                 || ["swiftshader", "llvmpipe", "lavapipe", "basic render"]
                     .iter()
                     .any(|s| name.contains(s));
             GpuOutcome {
                 device: Some(device),
-                description: format!("{} ({:?}, {})", info.name, info.backend, info.driver),
+                description: if info.driver.is_empty() {
+                    format!("{shown} ({:?})", info.backend)
+                } else {
+                    format!("{shown} ({:?}, {})", info.backend, info.driver)
+                },
                 software,
             }
         }
@@ -92,11 +103,15 @@ async fn gpu() -> GpuOutcome {
 }
 
 /// Opens the device for `preference`. Safe to call repeatedly: WebGPU is initialised once.
-pub async fn acquire(preference: DevicePreference) -> Result<ComputeDevice> {
+/// `adapter_hint` names the adapter where wgpu reports no name (see [`gpu`]).
+pub async fn acquire(
+    preference: DevicePreference,
+    adapter_hint: Option<&str>,
+) -> Result<ComputeDevice> {
     if preference == DevicePreference::Cpu {
         return Ok(cpu("chosen by the user".into()));
     }
-    let outcome = gpu().await;
+    let outcome = gpu(adapter_hint).await;
     match (outcome.device, preference) {
         (Some(device), DevicePreference::Webgpu) => Ok(ComputeDevice {
             device,

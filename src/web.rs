@@ -35,6 +35,8 @@ fn start() {
 struct CreateOptions {
     backbone: Option<BackboneSpec>,
     device: DevicePreference,
+    /// What the page knows of the WebGPU adapter (`GPUAdapter.info`), e.g. "google swiftshader".
+    adapter_info: Option<String>,
     config: TrainConfig,
 }
 
@@ -64,7 +66,7 @@ impl Trainer {
         })?;
         let probe = Backbone::build(&spec, &mut Rng::new(0), &burn::tensor::Device::flex())?;
         options.config.validate(probe.num_blocks())?;
-        let device = device::acquire(options.device).await?;
+        let device = device::acquire(options.device, options.adapter_info.as_deref()).await?;
         Ok(Trainer {
             device,
             data: Dataset::new(probe.input_dim()),

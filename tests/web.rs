@@ -87,7 +87,7 @@ async fn partial_fine_tuning_trains_on_webgpu() {
 
 #[wasm_bindgen_test]
 async fn cpu_backend_trains_in_the_browser() {
-    let cpu = acquire(DevicePreference::Cpu).await.unwrap();
+    let cpu = acquire(DevicePreference::Cpu, None).await.unwrap();
     assert_eq!(cpu.info.kind, "cpu");
     let device = cpu.device.autodiff();
     let backbone = Backbone::build(

@@ -9,7 +9,7 @@ const ready = init();
 const handlers = {
   async create(options) {
     trainer?.free();
-    trainer = await Trainer.create(options);
+    trainer = await Trainer.create({ ...options, adapter_info: await adapterInfo() });
     return trainer.device;
   },
   addExamples({ values, labels, classes }) {
@@ -29,6 +29,17 @@ const handlers = {
   },
   predict({ values, topK }) { return need().predict(values, topK); },
 };
+
+// wgpu cannot name the adapter in a browser; GPUAdapter.info can (e.g. "google swiftshader").
+async function adapterInfo() {
+  try {
+    const info = (await navigator.gpu?.requestAdapter())?.info;
+    if (!info) return undefined;
+    return [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function need() {
   if (!trainer) throw new Error('no trainer: call create() first');

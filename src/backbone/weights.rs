@@ -125,9 +125,20 @@ impl Init<'_, '_> {
 
     /// A linear layer's weight stored PyTorch-style as `[out, in]`, returned burn-style as
     /// `[in, out]` (transposed on the host, so the parameter stays a leaf).
-    pub fn linear_weight(&mut self, name: &str, out: usize, input: usize, device: &Device) -> Result<Param<Tensor<2>>> {
+    pub fn linear_weight(
+        &mut self,
+        name: &str,
+        out: usize,
+        input: usize,
+        device: &Device,
+    ) -> Result<Param<Tensor<2>>> {
         match self {
-            Init::Random(rng) => Ok(uniform_param([input, out], crate::init::default_bound(input), rng, device)),
+            Init::Random(rng) => Ok(uniform_param(
+                [input, out],
+                crate::init::default_bound(input),
+                rng,
+                device,
+            )),
             Init::File(file) => {
                 let v = file.values(name, &[out, input])?;
                 let mut t = vec![0.0; v.len()];
@@ -136,7 +147,10 @@ impl Init<'_, '_> {
                         t[i * out + o] = v[o * input + i];
                     }
                 }
-                Ok(Param::from_tensor(Tensor::from_data(TensorData::new(t, [input, out]), device)))
+                Ok(Param::from_tensor(Tensor::from_data(
+                    TensorData::new(t, [input, out]),
+                    device,
+                )))
             }
         }
     }

@@ -19,8 +19,8 @@ async function trainOn(device, epochs) {
   await page.waitForSelector(`#metrics tbody tr[data-epoch="${epochs}"]`, { timeout: 600_000 });
   await page.waitForFunction(() => !document.querySelector('#train').disabled);
   const rows = await page.$$eval('#metrics tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
-  const device = await page.textContent('#device');
-  return { page, rows, device, errors };
+  const deviceText = await page.textContent('#device');
+  return { page, rows, device: deviceText, errors };
 }
 
 test('Train on the CPU shows one row of metrics per epoch and learns', async () => {
@@ -51,4 +51,12 @@ test('A bad number of epochs is reported next to the form and nothing starts', a
   assert.match(await page.textContent('#error'), /Epochs must be/);
   assert.equal(await page.isHidden('#metrics'), true);
   await screenshot(page, 'error-epochs');
+});
+
+test('Automatic device choice explains itself (software WebGPU falls back to the CPU)', async () => {
+  const { rows, device } = await trainOn('auto', 2);
+  assert.equal(rows.length, 2);
+  // Headless Chromium here has only SwiftShader, a software adapter: auto must pick the CPU
+  // and say why. On a machine with a hardware GPU it picks WebGPU and says that instead.
+  assert.match(device, /^(CPU: .*software renderer|WebGPU: .*hardware)/);
 });
