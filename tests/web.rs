@@ -33,7 +33,7 @@ async fn train_on_webgpu(
     spec: BackboneSpec,
     strategy: Strategy,
 ) -> Vec<kindling::train::EpochReport> {
-    let gpu = acquire(DevicePreference::Webgpu)
+    let gpu = acquire(DevicePreference::Webgpu, None)
         .await
         .expect("WebGPU adapter");
     assert_eq!(gpu.info.kind, "webgpu");
