@@ -472,3 +472,53 @@ fn the_augmentation_hook_feeds_training_batches() {
         "{augmented:?} vs {h:?}"
     );
 }
+
+#[test]
+fn reports_carry_rates_timing_and_top_k() {
+    let config = TrainConfig {
+        strategy: Strategy::Partial {
+            trainable_blocks: 2,
+        },
+        backbone_lr_multiplier: 0.1,
+        backbone_lr_decay: 0.5,
+        epochs: 2,
+        ..base()
+    };
+    let mut t = trainer(config, separable(20, 15));
+    let h = fit(&mut t);
+    let r = &h[1];
+    assert_eq!(r.block_learning_rates.len(), 2);
+    assert!((r.block_learning_rates[1] - r.learning_rate * 0.1).abs() < 1e-12);
+    assert!((r.block_learning_rates[0] - r.learning_rate * 0.05).abs() < 1e-12);
+    assert!(r.step_ms > 0.0 && r.examples_per_second > 0.0 && r.elapsed_seconds >= r.epoch_seconds);
+    assert_eq!(h[0].eta_seconds, h[0].epoch_seconds);
+    assert!(r.val_top_k_accuracy >= r.val_accuracy);
+}
+
+#[test]
+fn a_fixed_validation_set_is_used_as_given() {
+    let device = device();
+    let data = separable(10, 16);
+    let split = kindling::data::Split {
+        train: (0..24).collect(),
+        validation: (24..30).collect(),
+    };
+    let t = kindling::train::Trainer::new(
+        base(),
+        toy_backbone(&device),
+        data.clone(),
+        Some(split.clone()),
+        &device,
+    )
+    .unwrap();
+    assert_eq!(t.split(), &split);
+    let bad = kindling::data::Split {
+        train: vec![0, 1],
+        validation: vec![99],
+    };
+    let err =
+        kindling::train::Trainer::new(base(), toy_backbone(&device), data, Some(bad), &device)
+            .err()
+            .unwrap();
+    assert!(err.to_string().contains("example 99"), "{err}");
+}

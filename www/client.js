@@ -61,6 +61,12 @@ export class KindlingClient {
     }
   }
 
+  /** Holds training after the current step; `resume()` continues it. */
+  pause() { this.worker.postMessage({ id: 0, type: 'pause' }); }
+  resume() { this.worker.postMessage({ id: 0, type: 'resume' }); }
+  /** Ends training after the current step (the model trained so far is kept). */
+  stop() { this.worker.postMessage({ id: 0, type: 'stop' }); }
+
   predict(values, topK = 3) { return this.request('predict', { values, topK }); }
 
   terminate() { this.worker.terminate(); this.#failAll(new Error('the worker was terminated')); }

@@ -4,6 +4,17 @@ import { syntheticFeatures } from './data.js';
 import { ui } from './ui.js';
 
 let client = null;
+let paused = false;
+let stopped = false;
+
+ui.onPause(() => {
+  paused = !paused;
+  if (paused) client?.pause(); else client?.resume();
+  ui.setPaused(paused);
+  ui.setStatus(paused ? 'Paused.' : 'Training…');
+});
+
+ui.onStop(() => { stopped = true; client?.stop(); });
 
 ui.onTrain(async () => {
   ui.showError('');
@@ -22,6 +33,8 @@ ui.onTrain(async () => {
     ui.setDevice(device);
     await client.addExamples(data.values, data.labels, data.classes);
     ui.clearMetrics();
+    paused = false;
+    stopped = false;
     ui.setStatus('Training…');
     let last = null;
     for await (const report of client.train()) {
@@ -29,7 +42,8 @@ ui.onTrain(async () => {
       ui.setStatus(`Epoch ${report.epoch + 1} of ${report.epochs}`);
       last = report;
     }
-    ui.setStatus(last?.stopped ?? `Done: validation accuracy ${(100 * last.val_accuracy).toFixed(1)}%`);
+    if (stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); the model trained so far is kept.`);
+    else ui.setStatus(last?.stopped ?? `Done: validation accuracy ${(100 * last.val_accuracy).toFixed(1)}%`);
   } catch (e) {
     ui.showError(e.message);
     ui.setStatus('');

@@ -3,6 +3,12 @@ const $ = (id) => document.getElementById(id);
 
 export const ui = {
   onTrain(handler) { $('train').addEventListener('click', handler); },
+  onPause(handler) { $('pause').addEventListener('click', handler); },
+  onStop(handler) { $('stop').addEventListener('click', handler); },
+  setPaused(paused) {
+    $('pause').textContent = paused ? 'Resume' : 'Pause';
+    $('pause').setAttribute('aria-pressed', String(paused));
+  },
   devicePreference() { return $('device-choice').value; },
   epochs() {
     const n = Number($('epochs').value);
@@ -11,7 +17,12 @@ export const ui = {
     }
     return n;
   },
-  setBusy(busy) { $('train').disabled = busy; },
+  setBusy(busy) {
+    $('train').disabled = busy;
+    $('pause').disabled = !busy;
+    $('stop').disabled = !busy;
+    if (!busy) this.setPaused(false);
+  },
   setDevice(info) { $('device').textContent = `${info.kind === 'webgpu' ? 'WebGPU' : 'CPU'}: ${info.description} — ${info.reason}`; },
   setStatus(text) { $('status').textContent = text; },
   showError(message) { const e = $('error'); e.textContent = message; e.hidden = !message; },

@@ -4,6 +4,7 @@ import init, { Trainer } from './pkg/kindling.js';
 
 let trainer = null;
 let stopRequested = false;
+let paused = null; // a { promise, resume } pair while paused
 const ready = init();
 
 const handlers = {
@@ -22,8 +23,9 @@ const handlers = {
     while (!t.finished && !stopRequested) {
       const report = await t.step();
       if (report) progress(report);
-      // Let a pending 'stop' message be handled between steps.
+      // Let pending 'stop' / 'pause' messages be handled between steps.
       await new Promise((resolve) => setTimeout(resolve, 0));
+      if (paused) await paused.promise;
     }
     return { stopped: stopRequested };
   },
@@ -47,7 +49,12 @@ function need() {
 }
 
 self.addEventListener('message', async ({ data: { id, type, payload } }) => {
-  if (type === 'stop') { stopRequested = true; return; }
+  if (type === 'stop') { stopRequested = true; paused?.resume(); paused = null; return; }
+  if (type === 'pause') {
+    if (!paused) { let resume; const promise = new Promise((r) => { resume = r; }); paused = { promise, resume }; }
+    return;
+  }
+  if (type === 'resume') { paused?.resume(); paused = null; return; }
   try {
     await ready;
     const handler = handlers[type];

@@ -18,9 +18,13 @@ pub struct EpochReport {
     pub val_top_k_accuracy: f64,
     /// The head's learning rate at the end of the epoch.
     pub learning_rate: f64,
+    /// Rates of the trainable backbone blocks, lowest block first (empty when frozen).
+    pub block_learning_rates: Vec<f64>,
     /// Backbone blocks that trained during this epoch.
     pub trainable_blocks: usize,
     pub examples_per_second: f64,
+    /// Mean wall time of one training batch (including validation's share of the epoch).
+    pub step_ms: f64,
     pub epoch_seconds: f64,
     pub elapsed_seconds: f64,
     pub eta_seconds: f64,

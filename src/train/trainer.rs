@@ -436,8 +436,18 @@ impl Trainer {
             learning_rate: self
                 .schedule
                 .head_lr(self.optimizer_steps.saturating_sub(1)),
+            block_learning_rates: {
+                let n = self.model.backbone.num_blocks();
+                let head = self
+                    .schedule
+                    .head_lr(self.optimizer_steps.saturating_sub(1));
+                (n - self.trainable..n)
+                    .map(|b| head * block_lr_factor(&self.config, b, n))
+                    .collect()
+            },
             trainable_blocks: self.trainable,
             examples_per_second: self.seen as f64 / epoch_seconds.max(1e-9),
+            step_ms: 1e3 * epoch_seconds / self.batches_per_epoch() as f64,
             epoch_seconds,
             elapsed_seconds: self.elapsed,
             eta_seconds: epoch_seconds * epochs_left as f64,

@@ -60,3 +60,26 @@ test('Automatic device choice explains itself (software WebGPU falls back to the
   // and say why. On a machine with a hardware GPU it picks WebGPU and says that instead.
   assert.match(device, /^(CPU: .*software renderer|WebGPU: .*hardware)/);
 });
+
+test('Pause holds training, Resume continues it, Stop ends it and keeps the epochs done', async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.selectOption('#device-choice', 'cpu');
+  await page.fill('#epochs', '200');
+  await page.click('#train');
+  await page.waitForSelector('#metrics tbody tr[data-epoch="2"]', { timeout: 120_000 });
+  await page.click('#pause');
+  assert.equal(await page.getAttribute('#pause', 'aria-pressed'), 'true');
+  await page.waitForTimeout(300);
+  const whilePaused = await page.$$eval('#metrics tbody tr', (r) => r.length);
+  await page.waitForTimeout(1000);
+  assert.equal(await page.$$eval('#metrics tbody tr', (r) => r.length), whilePaused, 'no epochs while paused');
+  await page.click('#pause');
+  await page.waitForSelector(`#metrics tbody tr[data-epoch="${whilePaused + 1}"]`, { timeout: 60_000 });
+  await page.click('#stop');
+  await page.waitForFunction(() => !document.querySelector('#train').disabled);
+  assert.match(await page.textContent('#status'), /Stopped after \d+ epoch/);
+  const rows = await page.$$eval('#metrics tbody tr', (r) => r.length);
+  assert.ok(rows < 200 && rows > whilePaused);
+  await screenshot(page, 'stopped');
+});
