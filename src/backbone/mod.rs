@@ -4,6 +4,8 @@
 //! Every backbone keeps its blocks in a field named `blocks` so that parameter paths read
 //! `backbone.<Variant>.blocks.<i>.…`; the freezing plan and per-block learning rates rely on it.
 
+pub mod convnet;
+pub mod efficientnet_lite0;
 pub mod mobilenet_v2;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pth;
@@ -16,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::image::Preprocess;
 use crate::error::{Error, Result};
-pub use mobilenet_v2::MobileNetV2;
+pub use convnet::ConvNet;
 pub use toy_mlp::ToyMlp;
 use weights::{Init, WeightFile};
 
@@ -98,6 +100,8 @@ pub enum BackboneSpec {
     Features { dim: usize },
     /// MobileNetV2 (torchvision), 224×224 RGB, 19 blocks, 1280-d features.
     MobilenetV2,
+    /// EfficientNet-Lite0, 224×224 RGB, 18 blocks, 1280-d features.
+    EfficientnetLite0,
 }
 
 impl BackboneSpec {
@@ -107,6 +111,55 @@ impl BackboneSpec {
             Self::ToyMlp { .. } => "toy MLP",
             Self::Features { .. } => "given features",
             Self::MobilenetV2 => "MobileNetV2",
+            Self::EfficientnetLite0 => "EfficientNet-Lite0",
+        }
+    }
+
+    /// A tensor name every weight file of this architecture has (found with any prefix).
+    fn probe(&self) -> Option<&'static str> {
+        match self {
+            Self::MobilenetV2 => Some("features.18.0.weight"),
+            Self::EfficientnetLite0 => Some("_conv_head.weight"),
+            Self::ToyMlp { .. } | Self::Features { .. } => None,
+        }
+    }
+
+    /// The ImageNet classifier's weight name, present when a file carries the classifier.
+    fn classifier_probe(&self) -> Option<&'static str> {
+        match self {
+            Self::MobilenetV2 => Some("classifier.1.weight"),
+            Self::EfficientnetLite0 => Some("_fc.weight"),
+            Self::ToyMlp { .. } | Self::Features { .. } => None,
+        }
+    }
+
+    /// Builds a convolutional architecture from `init`.
+    fn build_convnet(
+        &self,
+        init: &mut Init,
+        with_classifier: bool,
+        device: &burn::tensor::Device,
+    ) -> Result<Option<ConvNet>> {
+        Ok(match self {
+            Self::MobilenetV2 => Some(mobilenet_v2::build(init, with_classifier, device)?),
+            Self::EfficientnetLite0 => {
+                Some(efficientnet_lite0::build(init, with_classifier, device)?)
+            }
+            Self::ToyMlp { .. } | Self::Features { .. } => None,
+        })
+    }
+
+    /// How images must be prepared (`None` for non-image backbones).
+    pub fn preprocess(&self) -> Option<Preprocess> {
+        match self {
+            Self::MobilenetV2 => Some(Preprocess::imagenet()),
+            Self::EfficientnetLite0 => Some(Preprocess {
+                size: 224,
+                resize: 256,
+                mean: [127.0 / 255.0; 3],
+                std: [128.0 / 255.0; 3],
+            }),
+            Self::ToyMlp { .. } | Self::Features { .. } => None,
         }
     }
 }
@@ -115,7 +168,7 @@ impl BackboneSpec {
 #[derive(Module, Debug)]
 pub enum Backbone {
     ToyMlp(ToyMlp),
-    MobileNetV2(MobileNetV2),
+    ConvNet(ConvNet),
 }
 
 impl Backbone {
@@ -144,46 +197,42 @@ impl Backbone {
                 }
                 Ok(Self::ToyMlp(ToyMlp::new(&[*dim], rng, device)))
             }
-            BackboneSpec::MobilenetV2 => Ok(Self::MobileNetV2(MobileNetV2::new(
-                &mut Init::Random(rng),
-                false,
-                device,
-            )?)),
+            conv => match conv.build_convnet(&mut Init::Random(rng), false, device)? {
+                Some(net) => Ok(Self::ConvNet(net)),
+                None => Err(Error::config(
+                    "backbone",
+                    format!("{} cannot be built", conv.name()),
+                )),
+            },
         }
     }
 
     /// Builds `spec` with pretrained weights from safetensors `bytes` (torchvision / Hugging Face
     /// names). A file of another architecture or size is refused with what was expected.
     pub fn load(spec: &BackboneSpec, bytes: &[u8], device: &burn::tensor::Device) -> Result<Self> {
-        match spec {
-            BackboneSpec::MobilenetV2 => {
-                let mut file = WeightFile::parse(bytes, "MobileNetV2", "features.18.0.weight")?;
-                let with_classifier = file.contains("classifier.1.weight");
-                Ok(Self::MobileNetV2(MobileNetV2::new(
-                    &mut Init::File(&mut file),
-                    with_classifier,
-                    device,
-                )?))
-            }
-            other => Err(Error::config(
+        let Some(probe) = spec.probe() else {
+            return Err(Error::config(
                 "backbone",
-                format!("{} has no pretrained weights to load", other.name()),
+                format!("{} has no pretrained weights to load", spec.name()),
+            ));
+        };
+        let mut file = WeightFile::parse(bytes, spec.name(), probe)?;
+        let with_classifier = spec
+            .classifier_probe()
+            .is_some_and(|name| file.contains(name));
+        match spec.build_convnet(&mut Init::File(&mut file), with_classifier, device)? {
+            Some(net) => Ok(Self::ConvNet(net)),
+            None => Err(Error::config(
+                "backbone",
+                format!("{} has no pretrained weights to load", spec.name()),
             )),
-        }
-    }
-
-    /// How images must be prepared for this backbone (`None` for non-image backbones).
-    pub fn preprocess(&self) -> Option<Preprocess> {
-        match self {
-            Self::MobileNetV2(_) => Some(Preprocess::imagenet()),
-            Self::ToyMlp(_) => None,
         }
     }
 
     /// ImageNet logits, when the backbone carries its original classifier.
     pub fn imagenet_logits(&self, features: Tensor<2>) -> Option<Tensor<2>> {
         match self {
-            Self::MobileNetV2(m) => m.imagenet_logits(features),
+            Self::ConvNet(m) => m.imagenet_logits(features),
             Self::ToyMlp(_) => None,
         }
     }
@@ -191,7 +240,7 @@ impl Backbone {
     pub fn num_blocks(&self) -> usize {
         match self {
             Self::ToyMlp(m) => m.blocks.len(),
-            Self::MobileNetV2(m) => m.blocks.len(),
+            Self::ConvNet(m) => m.blocks.len(),
         }
     }
 
@@ -199,7 +248,7 @@ impl Backbone {
     pub fn input_dim(&self) -> usize {
         match self {
             Self::ToyMlp(m) => m.input_dim(),
-            Self::MobileNetV2(_) => Preprocess::imagenet().len(),
+            Self::ConvNet(_) => Preprocess::imagenet().len(),
         }
     }
 
@@ -207,7 +256,7 @@ impl Backbone {
     pub fn feature_dim(&self) -> usize {
         match self {
             Self::ToyMlp(m) => m.feature_dim(),
-            Self::MobileNetV2(_) => mobilenet_v2::FEATURES,
+            Self::ConvNet(m) => m.feature_dim(),
         }
     }
 
@@ -223,7 +272,7 @@ impl Backbone {
                 let data = burn::tensor::TensorData::new(rows, [batch, self.input_dim()]);
                 Activations::Flat(Tensor::from_data(data, device))
             }
-            Self::MobileNetV2(_) => {
+            Self::ConvNet(_) => {
                 let size = Preprocess::imagenet().size;
                 let data = burn::tensor::TensorData::new(rows, [batch, 3, size, size]);
                 Activations::Spatial(Tensor::from_data(data, device))
@@ -241,7 +290,7 @@ impl Backbone {
     ) -> Activations {
         match self {
             Self::ToyMlp(m) => m.forward_blocks(x, blocks, train),
-            Self::MobileNetV2(m) => m.forward_blocks(x, blocks),
+            Self::ConvNet(m) => m.forward_blocks(x, blocks),
         }
     }
 }
@@ -249,14 +298,15 @@ impl Backbone {
 /// The `k` most likely ImageNet classes `(index, probability)` of an image, for a backbone that
 /// kept its ImageNet classifier.
 pub async fn imagenet_top_k(
+    spec: &BackboneSpec,
     backbone: &Backbone,
     img: &crate::data::image::Rgba,
     k: usize,
     device: &burn::tensor::Device,
 ) -> Result<Vec<(usize, f32)>> {
-    let pre = backbone
+    let pre = spec
         .preprocess()
-        .ok_or_else(|| Error::State("this backbone does not take images".into()))?;
+        .ok_or_else(|| Error::State(format!("{} does not take images", spec.name())))?;
     let x = backbone.input(pre.eval(img), 1, device);
     let features = backbone
         .forward_blocks(x, 0..backbone.num_blocks(), false)

@@ -1,7 +1,8 @@
 //! kindling's native command line, over the same core as the browser.
 //!
 //! kindling convert-weights IN.pth OUT.safetensors   torchvision .pth -> safetensors (f32)
-//! kindling imagenet WEIGHTS.safetensors IMAGE...    ImageNet top-5 of images with MobileNetV2
+//! kindling imagenet ARCH WEIGHTS.safetensors IMAGE...  ImageNet top-5 (ARCH: mobilenet_v2 or
+//!                                                     efficientnet_lite0)
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
@@ -30,12 +31,12 @@ mod cli {
 
     const USAGE: &str = "usage:
   kindling convert-weights IN.pth OUT.safetensors
-  kindling imagenet WEIGHTS.safetensors IMAGE...";
+  kindling imagenet mobilenet_v2|efficientnet_lite0 WEIGHTS.safetensors IMAGE...";
 
     pub fn run(args: &[String]) -> Result<()> {
         match args.first().map(String::as_str) {
             Some("convert-weights") if args.len() == 3 => convert(&args[1], &args[2]),
-            Some("imagenet") if args.len() >= 3 => imagenet(&args[1], &args[2..]),
+            Some("imagenet") if args.len() >= 4 => imagenet(&args[1], &args[2], &args[3..]),
             _ => Err(Error::State(USAGE.into())),
         }
     }
@@ -54,16 +55,26 @@ mod cli {
         Ok(())
     }
 
-    fn imagenet(weights: &str, images: &[String]) -> Result<()> {
+    fn imagenet(arch: &str, weights: &str, images: &[String]) -> Result<()> {
+        let spec = match arch {
+            "mobilenet_v2" => BackboneSpec::MobilenetV2,
+            "efficientnet_lite0" => BackboneSpec::EfficientnetLite0,
+            other => {
+                return Err(Error::config(
+                    "architecture",
+                    format!("unknown '{other}'; use mobilenet_v2 or efficientnet_lite0"),
+                ));
+            }
+        };
         let bytes = std::fs::read(weights)
             .map_err(|e| Error::Weights(format!("cannot read {weights}: {e}")))?;
         let device = burn::tensor::Device::flex();
-        let backbone = Backbone::load(&BackboneSpec::MobilenetV2, &bytes, &device)?;
+        let backbone = Backbone::load(&spec, &bytes, &device)?;
         for path in images {
             match decode_file(Path::new(path)) {
                 Ok(img) => {
                     let top = pollster::block_on(kindling::backbone::imagenet_top_k(
-                        &backbone, &img, 5, &device,
+                        &spec, &backbone, &img, 5, &device,
                     ))?;
                     println!("{path}: {top:?}");
                 }

@@ -1,0 +1,105 @@
+//! EfficientNet-Lite0: EfficientNet-B0 without squeeze-excitation and with ReLU6 — a stem, 16
+//! MBConv blocks and a 1×1 head convolution to 1280 channels (18 blocks), then average pooling.
+//! Weight names are lukemelas-style (`_conv_stem`, `_blocks.N._expand_conv`, `_fc`);
+//! BatchNorm ε = 1e-3; input (x − 127) / 128.
+
+use burn::tensor::Device;
+
+use super::convnet::{ConvBlock, ConvBn, ConvNet, ConvSpec, imagenet_classifier, single_block};
+use super::weights::Init;
+use crate::error::Result;
+
+/// Per stage: expansion, kernel, first stride, output channels, repeats.
+const STAGES: [(usize, usize, usize, usize, usize); 7] = [
+    (1, 3, 1, 16, 1),
+    (6, 3, 2, 24, 2),
+    (6, 5, 2, 40, 2),
+    (6, 3, 2, 80, 3),
+    (6, 5, 1, 112, 3),
+    (6, 5, 2, 192, 4),
+    (6, 3, 1, 320, 1),
+];
+const STEM: usize = 32;
+pub const FEATURES: usize = 1280;
+const EPS: f32 = 1e-3;
+
+fn conv(
+    cin: usize,
+    cout: usize,
+    kernel: usize,
+    stride: usize,
+    groups: usize,
+    relu6: bool,
+) -> ConvSpec {
+    ConvSpec {
+        cin,
+        cout,
+        kernel,
+        stride,
+        groups,
+        relu6,
+        bn_eps: EPS,
+    }
+}
+
+/// Builds the network with parameters from `init`.
+pub fn build(init: &mut Init, with_classifier: bool, device: &Device) -> Result<ConvNet> {
+    let mut blocks = vec![single_block(
+        conv(3, STEM, 3, 2, 1, true),
+        "_conv_stem",
+        "_bn0",
+        init,
+        device,
+    )?];
+    let (mut cin, mut b) = (STEM, 0);
+    for (expand, kernel, s, cout, n) in STAGES {
+        for i in 0..n {
+            let stride = if i == 0 { s } else { 1 };
+            let hidden = cin * expand;
+            let p = format!("_blocks.{b}");
+            let mut layers = Vec::new();
+            if expand != 1 {
+                layers.push(ConvBn::new(
+                    conv(cin, hidden, 1, 1, 1, true),
+                    &format!("{p}._expand_conv"),
+                    &format!("{p}._bn0"),
+                    init,
+                    device,
+                )?);
+            }
+            layers.push(ConvBn::new(
+                conv(hidden, hidden, kernel, stride, hidden, true),
+                &format!("{p}._depthwise_conv"),
+                &format!("{p}._bn1"),
+                init,
+                device,
+            )?);
+            layers.push(ConvBn::new(
+                conv(hidden, cout, 1, 1, 1, false),
+                &format!("{p}._project_conv"),
+                &format!("{p}._bn2"),
+                init,
+                device,
+            )?);
+            blocks.push(ConvBlock {
+                layers,
+                residual: stride == 1 && cin == cout,
+            });
+            cin = cout;
+            b += 1;
+        }
+    }
+    blocks.push(single_block(
+        conv(cin, FEATURES, 1, 1, 1, true),
+        "_conv_head",
+        "_bn1",
+        init,
+        device,
+    )?);
+    let classifier = if with_classifier {
+        Some(imagenet_classifier("_fc", FEATURES, init, device)?)
+    } else {
+        None
+    };
+    Ok(ConvNet { blocks, classifier })
+}
