@@ -165,6 +165,8 @@ test_wasm() {
   say "test 2/3: wasm-bindgen tests in headless Chromium with WebGPU"
   # wasm-pack reads webdriver.json (Chromium flags: WebGPU on, no sandbox as root, no background
   # networking on this closed network). Shader compilation on SwiftShader needs a long timeout.
+  # The browser tests embed the converted weights at compile time (see tests/web.rs).
+  KINDLING_WEIGHTS_DIR="$CACHE/weights" \
   WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}" \
     wasm-pack --verbose test --release --headless --chrome --chromedriver "$CHROMEDRIVER" -- --test web
 }

@@ -106,3 +106,62 @@ async fn cpu_backend_trains_in_the_browser() {
     let h = trainer.fit().await.unwrap();
     assert!(h.last().unwrap().val_accuracy >= 0.95);
 }
+
+/// Converted by `./build.sh setup`; build.sh points KINDLING_WEIGHTS_DIR at them.
+const MOBILENET_V2: &[u8] = include_bytes!(concat!(
+    env!("KINDLING_WEIGHTS_DIR"),
+    "/mobilenet_v2.safetensors"
+));
+const COFFEE: &[u8] = include_bytes!("fixtures/images/coffee.png");
+const REFERENCE: &str = include_str!("fixtures/mobilenet_v2_reference.json");
+
+#[wasm_bindgen_test]
+async fn mobilenet_v2_sees_espresso_and_matches_the_reference_on_webgpu() {
+    use kindling::backbone::imagenet_top_k;
+    use kindling::data::image::Rgba;
+    let gpu = acquire(DevicePreference::Webgpu, None).await.unwrap();
+    let spec = BackboneSpec::MobilenetV2;
+    let net = Backbone::load(&spec, MOBILENET_V2, &gpu.device).unwrap();
+
+    let png = image::load_from_memory(COFFEE).unwrap().to_rgba8();
+    let (w, h) = png.dimensions();
+    let img = Rgba::new(w as usize, h as usize, png.into_raw()).unwrap();
+    let top = imagenet_top_k(&spec, &net, &img, 5, &gpu.device)
+        .await
+        .unwrap();
+    assert_eq!(top[0].0, 967, "coffee is an espresso on WebGPU: {top:?}");
+
+    let n = 3 * 224 * 224;
+    let input: Vec<f32> = (0..n)
+        .map(|i| (1.5 * (0.01 * i as f64).sin()) as f32)
+        .collect();
+    let x = net.input(input, 1, &gpu.device);
+    let features = net
+        .forward_blocks(x, 0..net.num_blocks(), false)
+        .into_features();
+    let logits = net
+        .imagenet_logits(features)
+        .unwrap()
+        .into_data_async()
+        .await
+        .unwrap()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+    let reference: serde_json::Value = serde_json::from_str(REFERENCE).unwrap();
+    let expected: Vec<f64> = reference["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let worst = logits
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (*a as f64 - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst / scale < 1e-3,
+        "WebGPU logits off the reference by {worst} (scale {scale})"
+    );
+}
