@@ -9,6 +9,7 @@ pub mod device;
 pub mod error;
 pub mod init;
 pub mod model;
+pub mod model_file;
 pub mod rng;
 pub mod train;
 

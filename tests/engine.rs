@@ -522,3 +522,59 @@ fn a_fixed_validation_set_is_used_as_given() {
             .unwrap();
     assert!(err.to_string().contains("example 99"), "{err}");
 }
+
+#[test]
+fn an_exported_model_imports_and_predicts_the_same() {
+    use kindling::backbone::BackboneSpec;
+    use kindling::model_file::{ModelInfo, export, import};
+    let config = TrainConfig {
+        strategy: Strategy::Partial {
+            trainable_blocks: 1,
+        },
+        head: HeadConfig {
+            hidden: vec![8],
+            ..HeadConfig::default()
+        },
+        ..base()
+    };
+    let mut t = trainer(config.clone(), separable(20, 17));
+    fit(&mut t);
+    let spec = BackboneSpec::ToyMlp {
+        widths: vec![DIM, 32, 32, 32],
+    };
+    let info = ModelInfo {
+        format: kindling::model_file::FORMAT,
+        kindling_version: "test".into(),
+        backbone: spec.clone(),
+        backbone_hash: None,
+        classes: t.classes().to_vec(),
+        preprocess: None,
+        config,
+    };
+    let bytes = pollster::block_on(export(t.model(), &info)).unwrap();
+    let device = device();
+    let (model, back) = import(&bytes, Some(&spec), &device).unwrap();
+    assert_eq!(back, info);
+    let rows = separable(20, 17).gather(&[0, 1, 2, 3, 4, 5]);
+    let a = pollster::block_on(t.predict(&rows, 3)).unwrap();
+    let b =
+        pollster::block_on(kindling::train::trainer::predict(&model, &rows, 3, &device)).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.classes, y.classes);
+        assert!(
+            x.probabilities
+                .iter()
+                .zip(&y.probabilities)
+                .all(|(p, q)| (p - q).abs() < 1e-6)
+        );
+    }
+    let other = BackboneSpec::ToyMlp {
+        widths: vec![DIM, 8],
+    };
+    let err = import(&bytes, Some(&other), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("trained on"), "{err}");
+    assert!(import(&bytes[..100], None, &device).is_err());
+}

@@ -45,6 +45,18 @@ const META_KEY: &str = "kindling.checkpoint";
 
 /// Serialises `meta` and the named tensors (read back in one transaction).
 pub async fn write(meta: &CheckpointMeta, tensors: Vec<(String, Tensor<1>)>) -> Result<Vec<u8>> {
+    let meta_json = serde_json::to_string(meta)
+        .map_err(|e| Error::State(format!("internal: checkpoint metadata: {e}")))?;
+    write_tensors(META_KEY, meta_json, tensors).await
+}
+
+/// Writes the named tensors (read back in one transaction) as f32 safetensors, with `meta_json`
+/// under `meta_key` in the header.
+pub async fn write_tensors(
+    meta_key: &str,
+    meta_json: String,
+    tensors: Vec<(String, Tensor<1>)>,
+) -> Result<Vec<u8>> {
     let mut tx = Transaction::default();
     for (_, t) in &tensors {
         tx = tx.register(t.clone());
@@ -72,13 +84,11 @@ pub async fn write(meta: &CheckpointMeta, tensors: Vec<(String, Tensor<1>)>) -> 
                 .map_err(|e| Error::State(format!("internal: checkpoint tensor {name}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let meta_json = serde_json::to_string(meta)
-        .map_err(|e| Error::State(format!("internal: checkpoint metadata: {e}")))?;
     safetensors::serialize(
         views,
-        Some(HashMap::from([(META_KEY.to_string(), meta_json)])),
+        Some(HashMap::from([(meta_key.to_string(), meta_json)])),
     )
-    .map_err(|e| Error::State(format!("internal: writing the checkpoint failed: {e}")))
+    .map_err(|e| Error::State(format!("internal: writing the file failed: {e}")))
 }
 
 /// A parsed checkpoint: metadata and flat f32 tensors by name.
@@ -89,25 +99,43 @@ pub struct Checkpoint {
 
 /// Parses checkpoint bytes, explaining what is wrong with a file that is not one.
 pub fn read(bytes: &[u8]) -> Result<Checkpoint> {
-    let not_ours = |why: String| Error::Data(format!("this is not a kindling checkpoint ({why})"));
-    let (_, header) =
-        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| not_ours(e.to_string()))?;
-    let meta_json = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(META_KEY))
-        .ok_or_else(|| not_ours("no checkpoint metadata".into()))?;
-    let meta: CheckpointMeta =
-        serde_json::from_str(meta_json).map_err(|e| not_ours(e.to_string()))?;
+    let (meta_json, tensors) = read_tensors(bytes, META_KEY, "checkpoint")?;
+    let meta: CheckpointMeta = serde_json::from_str(&meta_json)
+        .map_err(|e| Error::Data(format!("this is not a kindling checkpoint ({e})")))?;
     if meta.format != FORMAT {
         return Err(Error::Data(format!(
             "this checkpoint has format {} but this kindling reads format {FORMAT}",
             meta.format
         )));
     }
+    Ok(Checkpoint { meta, tensors })
+}
+
+/// The metadata under `meta_key` and every tensor (f32) of a file written by [`write_tensors`];
+/// `what` names the kind of file in errors.
+pub fn read_tensors(
+    bytes: &[u8],
+    meta_key: &str,
+    what: &str,
+) -> Result<(String, HashMap<String, Vec<f32>>)> {
+    let not_ours = |why: String| Error::Data(format!("this is not a kindling {what} ({why})"));
+    let (_, header) =
+        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| not_ours(e.to_string()))?;
+    let meta_json = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(meta_key))
+        .cloned()
+        .ok_or_else(|| not_ours(format!("no {what} metadata")))?;
     let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| not_ours(e.to_string()))?;
     let mut tensors = HashMap::new();
     for (name, view) in file.tensors() {
+        if view.dtype() != Dtype::F32 {
+            return Err(not_ours(format!(
+                "tensor `{name}` is {:?}, not F32",
+                view.dtype()
+            )));
+        }
         let values = view
             .data()
             .chunks_exact(4)
@@ -115,7 +143,7 @@ pub fn read(bytes: &[u8]) -> Result<Checkpoint> {
             .collect();
         tensors.insert(name, values);
     }
-    Ok(Checkpoint { meta, tensors })
+    Ok((meta_json, tensors))
 }
 
 /// Replaces every parameter of `model` by `<prefix><path>` from `tensors`; errors name a missing

@@ -1,0 +1,104 @@
+//! The model file: one safetensors file with the fine-tuned weights (backbone and head, without
+//! the ImageNet classifier), and in its header the class names, head, preprocessing, training
+//! config and the identity (hash) of the pretrained weights it started from. It is
+//! self-contained: importing needs no other download. Written with one asynchronous read-back,
+//! so export works in the browser.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::backbone::{Backbone, BackboneSpec};
+use crate::data::image::Preprocess;
+use crate::error::{Error, Result};
+use crate::model::Classifier;
+use crate::rng::Rng;
+use crate::train::TrainConfig;
+use crate::train::checkpoint::{load_params, read_tensors, write_tensors};
+use crate::train::head::Head;
+
+const META_KEY: &str = "kindling.model";
+pub const FORMAT: u32 = 1;
+
+/// Everything about a trained model except its weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub format: u32,
+    pub kindling_version: String,
+    pub backbone: BackboneSpec,
+    /// FNV-1a 64 of the pretrained weight bytes the model was trained from (hex), if any.
+    pub backbone_hash: Option<String>,
+    pub classes: Vec<String>,
+    pub preprocess: Option<Preprocess>,
+    pub config: TrainConfig,
+}
+
+/// A stable fingerprint of weight bytes (FNV-1a, 64 bits), to tell backbones apart.
+pub fn weights_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn exported(path: &str) -> bool {
+    !path.contains(".classifier.")
+}
+
+/// Serialises `model` with `info`.
+pub async fn export(model: &Classifier, info: &ModelInfo) -> Result<Vec<u8>> {
+    let tensors = model
+        .flat_params()
+        .into_iter()
+        .filter(|(p, _)| exported(p))
+        .map(|(p, t)| (p, t.inner()))
+        .collect();
+    let json = serde_json::to_string(info)
+        .map_err(|e| Error::State(format!("internal: model metadata: {e}")))?;
+    write_tensors(META_KEY, json, tensors).await
+}
+
+/// Reads a model file. `expected`, when given, is the backbone the caller works with: a file made
+/// from another architecture is refused with both names.
+pub fn import(
+    bytes: &[u8],
+    expected: Option<&BackboneSpec>,
+    device: &Device,
+) -> Result<(Classifier, ModelInfo)> {
+    let (json, tensors) = read_tensors(bytes, META_KEY, "model file")?;
+    let info: ModelInfo = serde_json::from_str(&json)
+        .map_err(|e| Error::Data(format!("this model file's description is unreadable ({e})")))?;
+    if info.format != FORMAT {
+        return Err(Error::Data(format!(
+            "this model file has format {} but this kindling reads format {FORMAT}",
+            info.format
+        )));
+    }
+    if let Some(spec) = expected {
+        if *spec != info.backbone {
+            return Err(Error::Data(format!(
+                "this model was trained on {} but this project uses {}; choose {} as the backbone to import it",
+                info.backbone.name(),
+                spec.name(),
+                info.backbone.name()
+            )));
+        }
+    }
+    if info.classes.len() < 2 {
+        return Err(Error::Data(
+            "this model file names fewer than 2 classes".into(),
+        ));
+    }
+    // A skeleton of the right shape; every value is then replaced from the file.
+    let mut rng = Rng::new(0);
+    let backbone = Backbone::build(&info.backbone, &mut rng, device)?;
+    let head = Head::new(
+        &info.config.head,
+        backbone.feature_dim(),
+        info.classes.len(),
+        &mut rng,
+        device,
+    );
+    let model = load_params(Classifier { backbone, head }, &tensors, "", device)?;
+    Ok((model, info))
+}
