@@ -1,8 +1,9 @@
-//! The model file: one safetensors file with the fine-tuned weights (backbone and head, without
-//! the ImageNet classifier), and in its header the class names, head, preprocessing, training
-//! config and the identity (hash) of the pretrained weights it started from. It is
-//! self-contained: importing needs no other download. Written with one asynchronous read-back,
-//! so export works in the browser.
+//! The model file: one safetensors file with the fine-tuned weights (every trained parameter of
+//! backbone and head, without the ImageNet classifier), and in its header the class names, head,
+//! preprocessing, training config and the identity (hash) of the pretrained weights it started
+//! from. Importing needs those same pretrained weights (they carry the BatchNorm statistics,
+//! which training never changes); a mismatch is refused with both fingerprints. Written with
+//! one asynchronous read-back, so export works in the browser.
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -58,11 +59,14 @@ pub async fn export(model: &Classifier, info: &ModelInfo) -> Result<Vec<u8>> {
     write_tensors(META_KEY, json, tensors).await
 }
 
-/// Reads a model file. `expected`, when given, is the backbone the caller works with: a file made
-/// from another architecture is refused with both names.
+/// Reads a model file. `expected` is the backbone the caller works with and `pretrained` its
+/// weights: a file made from another architecture or other pretrained weights is refused with
+/// what differs. The pretrained weights supply what training never changes (BatchNorm running
+/// statistics); every trained parameter comes from the file.
 pub fn import(
     bytes: &[u8],
     expected: Option<&BackboneSpec>,
+    pretrained: Option<&[u8]>,
     device: &Device,
 ) -> Result<(Classifier, ModelInfo)> {
     let (json, tensors) = read_tensors(bytes, META_KEY, "model file")?;
@@ -89,9 +93,27 @@ pub fn import(
             "this model file names fewer than 2 classes".into(),
         ));
     }
-    // A skeleton of the right shape; every value is then replaced from the file.
+    if let (Some(file_hash), Some(weights)) = (&info.backbone_hash, pretrained) {
+        let ours = weights_hash(weights);
+        if *file_hash != ours {
+            return Err(Error::Data(format!(
+                "this model was trained from other {} weights (fingerprint {file_hash}, these are {ours}); \
+                 load the same backbone weights to import it",
+                info.backbone.name()
+            )));
+        }
+    }
     let mut rng = Rng::new(0);
-    let backbone = Backbone::build(&info.backbone, &mut rng, device)?;
+    let backbone = match pretrained {
+        Some(weights) => Backbone::load(&info.backbone, weights, device)?,
+        None if info.backbone_hash.is_some() => {
+            return Err(Error::Data(format!(
+                "this model needs its pretrained {} weights to be loaded first",
+                info.backbone.name()
+            )));
+        }
+        None => Backbone::build(&info.backbone, &mut rng, device)?,
+    };
     let head = Head::new(
         &info.config.head,
         backbone.feature_dim(),
@@ -99,6 +121,12 @@ pub fn import(
         &mut rng,
         device,
     );
-    let model = load_params(Classifier { backbone, head }, &tensors, "", device)?;
+    let model = load_params(
+        Classifier { backbone, head },
+        &tensors,
+        "",
+        &|p| !exported(p),
+        device,
+    )?;
     Ok((model, info))
 }

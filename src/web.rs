@@ -7,9 +7,11 @@ use wasm_bindgen::prelude::*;
 
 use crate::backbone::{Backbone, BackboneSpec};
 use crate::data::Dataset;
+use crate::data::image::{Augment, ImageAugmenter, Preprocess, Rgba};
 use crate::device::{self, ComputeDevice, DevicePreference};
 use crate::error::Error;
 use crate::model::Classifier;
+use crate::model_file::{self, ModelInfo};
 use crate::rng::Rng;
 use crate::train::{self, TrainConfig};
 
@@ -38,24 +40,71 @@ struct CreateOptions {
     /// What the page knows of the WebGPU adapter (`GPUAdapter.info`), e.g. "google swiftshader".
     adapter_info: Option<String>,
     config: TrainConfig,
+    /// Image augmentation for training (image backbones only).
+    augment: Augment,
 }
 
-/// A classifier being built: examples, a config, and (once trained) a model.
+/// A classifier being built: examples, a config, and (once trained or imported) a model.
 #[wasm_bindgen]
 pub struct Trainer {
     device: ComputeDevice,
     spec: BackboneSpec,
+    /// Pretrained weights (safetensors), reloaded for every run so each starts from them.
+    weights: Option<Vec<u8>>,
+    preprocess: Option<Preprocess>,
     config: TrainConfig,
+    augment: Augment,
     data: Dataset,
+    /// Original images, kept only while augmentation needs them.
+    images: Vec<Rgba>,
     run: Option<train::Trainer>,
     trained: Option<Classifier>,
+    /// Class names of `trained` (an imported model may name classes before any example exists).
+    trained_classes: Vec<String>,
+}
+
+impl Trainer {
+    fn backbone(&self, device: &burn::tensor::Device) -> Result<Backbone, Error> {
+        match &self.weights {
+            Some(bytes) => Backbone::load(&self.spec, bytes, device),
+            None => Backbone::build(&self.spec, &mut Rng::new(self.config.seed ^ 0xBAC4), device),
+        }
+    }
+
+    fn model(&self) -> Result<&Classifier, Error> {
+        match (&self.run, &self.trained) {
+            (_, Some(m)) => Ok(m),
+            (Some(run), None) => Ok(run.model()),
+            (None, None) => Err(Error::State(
+                "no model yet: train (or import a model) before predicting".into(),
+            )),
+        }
+    }
+
+    fn image_rows(
+        &self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<(Rgba, Vec<f32>), Error> {
+        let pre = self.preprocess.as_ref().ok_or_else(|| {
+            Error::State(format!(
+                "{} takes feature vectors, not images; choose an image backbone",
+                self.spec.name()
+            ))
+        })?;
+        let img = Rgba::new(width, height, rgba.to_vec())?;
+        let row = pre.eval(&img);
+        Ok((img, row))
+    }
 }
 
 #[wasm_bindgen]
 impl Trainer {
     /// Opens the device and prepares an empty trainer.
     /// `options = { backbone: {kind: "features", dim}, device: "auto"|"webgpu"|"cpu", config: {...} }`.
-    pub async fn create(options: JsValue) -> Result<Trainer, JsError> {
+    /// `weights`: the backbone's pretrained safetensors (required for image backbones).
+    pub async fn create(options: JsValue, weights: Option<Vec<u8>>) -> Result<Trainer, JsError> {
         let options: CreateOptions = if options.is_undefined() || options.is_null() {
             CreateOptions::default()
         } else {
@@ -64,16 +113,33 @@ impl Trainer {
         let spec = options.backbone.ok_or_else(|| {
             Error::config("backbone", "missing; e.g. {kind: \"features\", dim: 128}")
         })?;
-        let probe = Backbone::build(&spec, &mut Rng::new(0), &burn::tensor::Device::flex())?;
-        options.config.validate(probe.num_blocks())?;
+        let preprocess = spec.preprocess();
+        if preprocess.is_some() && weights.is_none() {
+            return Err(Error::Weights(format!(
+                "{} needs its pretrained weights (a .safetensors file); none were given",
+                spec.name()
+            ))
+            .into());
+        }
         let device = device::acquire(options.device, options.adapter_info.as_deref()).await?;
+        // Checks the weights and the config now, so a mistake is reported before any work.
+        let probe = match &weights {
+            Some(bytes) => Backbone::load(&spec, bytes, &burn::tensor::Device::flex())?,
+            None => Backbone::build(&spec, &mut Rng::new(0), &burn::tensor::Device::flex())?,
+        };
+        options.config.validate(probe.num_blocks())?;
         Ok(Trainer {
             device,
             data: Dataset::new(probe.input_dim()),
             spec,
+            weights,
+            preprocess,
             config: options.config,
+            augment: options.augment,
+            images: Vec::new(),
             run: None,
             trained: None,
+            trained_classes: Vec::new(),
         })
     }
 
@@ -87,7 +153,7 @@ impl Trainer {
     #[wasm_bindgen(js_name = setConfig)]
     pub fn set_config(&mut self, config: JsValue) -> Result<(), JsError> {
         let config: TrainConfig = from_js(config, "config")?;
-        let probe = Backbone::build(&self.spec, &mut Rng::new(0), &burn::tensor::Device::flex())?;
+        let probe = self.backbone(&burn::tensor::Device::flex())?;
         config.validate(probe.num_blocks())?;
         self.config = config;
         Ok(())
@@ -105,6 +171,31 @@ impl Trainer {
         let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
         self.data.add_batch(values, &labels, &classes)?;
         Ok(self.data.len())
+    }
+
+    /// Adds one image (RGBA bytes, as `ImageData.data` gives) of class `class`; on error nothing
+    /// is added. Returns the number of examples held.
+    #[wasm_bindgen(js_name = addImage)]
+    pub fn add_image(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        class: String,
+    ) -> Result<usize, JsError> {
+        let (img, row) = self.image_rows(rgba, width, height)?;
+        self.data.add(&row, &class)?;
+        if self.augment.any() {
+            self.images.push(img);
+        }
+        Ok(self.data.len())
+    }
+
+    /// Declares a class before it has examples (so an empty class is reported, not forgotten).
+    #[wasm_bindgen(js_name = addClass)]
+    pub fn add_class(&mut self, name: String) -> Result<(), JsError> {
+        self.data.class_index(&name)?;
+        Ok(())
     }
 
     /// Examples per class: `[{name, count}]`.
@@ -129,18 +220,23 @@ impl Trainer {
     /// the new run produces one).
     pub fn start(&mut self) -> Result<(), JsError> {
         let device = self.device.device.clone().autodiff();
-        let backbone = Backbone::build(
-            &self.spec,
-            &mut Rng::new(self.config.seed ^ 0xBAC4),
-            &device,
-        )?;
-        self.run = Some(train::Trainer::new(
+        let backbone = self.backbone(&device)?;
+        let mut run = train::Trainer::new(
             self.config.clone(),
             backbone,
             self.data.clone(),
             None,
             &device,
-        )?);
+        )?;
+        if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
+            run.set_augmenter(Some(Box::new(ImageAugmenter {
+                images: self.images.clone(),
+                preprocess: pre.clone(),
+                augment: self.augment.clone(),
+            })));
+        }
+        self.run = Some(run);
+        self.trained = None;
         Ok(())
     }
 
@@ -153,6 +249,7 @@ impl Trainer {
         let report = run.step().await?;
         if run.is_finished() {
             self.trained = Some(run.model().clone());
+            self.trained_classes = run.classes().to_vec();
         }
         match report {
             Some(r) => to_js(&r),
@@ -188,22 +285,97 @@ impl Trainer {
 
     /// Top-k classes with probabilities for each row of `values`.
     pub async fn predict(&self, values: &[f32], top_k: usize) -> Result<JsValue, JsError> {
-        let model = match (&self.run, &self.trained) {
-            (Some(run), _) => run.model(),
-            (None, Some(m)) => m,
-            (None, None) => {
-                return Err(Error::State("no model yet: train before predicting".into()).into());
-            }
-        };
-        let predictions =
-            train::trainer::predict(model, values, top_k, &self.device.device.clone().autodiff())
-                .await?;
+        let device = self.device.device.clone().autodiff();
+        let predictions = train::trainer::predict(self.model()?, values, top_k, &device).await?;
         to_js(&predictions)
     }
 
-    /// Class names in label order.
+    /// Top-k classes with probabilities for one RGBA image (image backbones).
+    #[wasm_bindgen(js_name = predictImage)]
+    pub async fn predict_image(
+        &self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        top_k: usize,
+    ) -> Result<JsValue, JsError> {
+        let (_, row) = self.image_rows(rgba, width, height)?;
+        let device = self.device.device.clone().autodiff();
+        let predictions = train::trainer::predict(self.model()?, &row, top_k, &device).await?;
+        to_js(&predictions[0])
+    }
+
+    /// The model as one file (safetensors with its description), for download.
+    #[wasm_bindgen(js_name = exportModel)]
+    pub async fn export_model(&self) -> Result<Vec<u8>, JsError> {
+        let model = self.model()?;
+        let classes = if self.trained_classes.is_empty() {
+            self.data.classes().to_vec()
+        } else {
+            self.trained_classes.clone()
+        };
+        let info = ModelInfo {
+            format: model_file::FORMAT,
+            kindling_version: env!("CARGO_PKG_VERSION").to_string(),
+            backbone: self.spec.clone(),
+            backbone_hash: self.weights.as_deref().map(model_file::weights_hash),
+            classes,
+            preprocess: self.preprocess.clone(),
+            config: self.config.clone(),
+        };
+        Ok(model_file::export(model, &info).await?)
+    }
+
+    /// Loads a model file made by `exportModel`; afterwards `predict*` use it. Refused, with the
+    /// reason, when it was made from another backbone or names other classes than the examples.
+    #[wasm_bindgen(js_name = importModel)]
+    pub fn import_model(&mut self, bytes: &[u8]) -> Result<JsValue, JsError> {
+        let device = self.device.device.clone().autodiff();
+        let (model, info) =
+            model_file::import(bytes, Some(&self.spec), self.weights.as_deref(), &device)?;
+        if !self.data.is_empty() && info.classes != self.data.classes() {
+            return Err(Error::Data(format!(
+                "this model knows the classes [{}] but this project has [{}]",
+                info.classes.join(", "),
+                self.data.classes().join(", ")
+            ))
+            .into());
+        }
+        self.trained = Some(model);
+        self.trained_classes = info.classes.clone();
+        to_js(&info)
+    }
+
+    /// Class names in label order (of the examples, or of an imported model when there are none).
     #[wasm_bindgen(getter)]
     pub fn classes(&self) -> Vec<String> {
-        self.data.classes().to_vec()
+        if self.data.num_classes() == 0 {
+            self.trained_classes.clone()
+        } else {
+            self.data.classes().to_vec()
+        }
+    }
+
+    /// A checkpoint of the current run (between epochs), to resume after a reload.
+    pub async fn checkpoint(&self) -> Result<Vec<u8>, JsError> {
+        let run = self
+            .run
+            .as_ref()
+            .ok_or_else(|| Error::State("no training run to checkpoint".into()))?;
+        Ok(run.checkpoint().await?)
+    }
+
+    /// Continues a run from `checkpoint()` bytes, on the examples this trainer holds.
+    pub fn resume(&mut self, checkpoint: &[u8]) -> Result<(), JsError> {
+        let device = self.device.device.clone().autodiff();
+        let backbone = self.backbone(&device)?;
+        self.run = Some(train::Trainer::resume(
+            checkpoint,
+            backbone,
+            self.data.clone(),
+            &device,
+        )?);
+        self.trained = None;
+        Ok(())
     }
 }

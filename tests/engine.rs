@@ -553,7 +553,7 @@ fn an_exported_model_imports_and_predicts_the_same() {
     };
     let bytes = pollster::block_on(export(t.model(), &info)).unwrap();
     let device = device();
-    let (model, back) = import(&bytes, Some(&spec), &device).unwrap();
+    let (model, back) = import(&bytes, Some(&spec), None, &device).unwrap();
     assert_eq!(back, info);
     let rows = separable(20, 17).gather(&[0, 1, 2, 3, 4, 5]);
     let a = pollster::block_on(t.predict(&rows, 3)).unwrap();
@@ -571,10 +571,10 @@ fn an_exported_model_imports_and_predicts_the_same() {
     let other = BackboneSpec::ToyMlp {
         widths: vec![DIM, 8],
     };
-    let err = import(&bytes, Some(&other), &device)
+    let err = import(&bytes, Some(&other), None, &device)
         .err()
         .unwrap()
         .to_string();
     assert!(err.contains("trained on"), "{err}");
-    assert!(import(&bytes[..100], None, &device).is_err());
+    assert!(import(&bytes[..100], None, None, &device).is_err());
 }

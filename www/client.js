@@ -34,6 +34,31 @@ export class KindlingClient {
   /** Opens the device and creates the trainer; resolves to the device description. */
   create(options) { return this.request('create', options); }
 
+  /** Declares a class (so an empty one is reported rather than forgotten). */
+  addClass(name) { return this.request('addClass', { name }); }
+
+  /**
+   * Decodes image files (File/Blob: PNG, JPEG, WebP, GIF, BMP) in the worker and adds them to
+   * `className`. Files that are not readable images are skipped and listed with the reason;
+   * resolves to `{ added, skipped: [{name, reason}], counts: [{name, count}] }`.
+   */
+  addImageFiles(files, className) { return this.request('addImageFiles', { files: [...files], className }); }
+
+  /** Top-k prediction for one image file: `{ classes, probabilities }`. */
+  predictImageFile(file, topK = 3) { return this.request('predictImageFile', { file, topK }); }
+
+  /** Full evaluation on the validation set (per-class metrics, confusion matrix, hardest examples). */
+  evaluate() { return this.request('evaluate'); }
+
+  /** The trained model as one file's bytes (Uint8Array). */
+  exportModel() { return this.request('exportModel'); }
+
+  /** Loads a model file; resolves to its description. */
+  importModel(bytes) { return this.request('importModel', { bytes }); }
+
+  /** Class names in label order. */
+  classes() { return this.request('classes'); }
+
   /** Adds examples (rows of `values`, labels indexing `classes`); resolves to the example count. */
   addExamples(values, labels, classes) { return this.request('addExamples', { values, labels, classes }); }
 

@@ -1,53 +1,228 @@
-// Wiring: page events -> client calls -> page updates.
+// Wiring: page events -> client calls -> page updates. The page keeps the person's image files;
+// each Train builds a fresh trainer in the worker from them, so renaming or deleting a class
+// never leaves stale examples behind.
 import { KindlingClient } from './client.js';
-import { syntheticFeatures } from './data.js';
 import { ui } from './ui.js';
 
-let client = null;
-let paused = false;
-let stopped = false;
+const RECIPES = {
+  quick: { config: { strategy: { kind: 'feature_extraction' }, head: { hidden: [] } }, augment: {} },
+  balanced: {
+    config: { strategy: { kind: 'partial', trainable_blocks: 2 }, head: { hidden: [128], dropout: 0.2 } },
+    augment: {},
+  },
+  thorough: {
+    config: {
+      strategy: { kind: 'gradual', every_epochs: 2, max_blocks: 4 },
+      head: { hidden: [256], dropout: 0.3 },
+      schedule: { kind: 'cosine', min_fraction: 0.05 },
+      warmup_steps: 5,
+    },
+    augment: { horizontal_flip: true, random_resized_crop: true },
+  },
+};
 
-ui.onPause(() => {
-  paused = !paused;
-  if (paused) client?.pause(); else client?.resume();
-  ui.setPaused(paused);
-  ui.setStatus(paused ? 'Paused.' : 'Training…');
+const state = {
+  client: null,
+  backbone: null,
+  weights: null, // { url } or Uint8Array
+  classes: [], // { name, card, files: File[], urls: string[] }
+  exampleUrls: [], // thumbnail of each example, in the order the trainer holds them
+  trainedClasses: [],
+  paused: false,
+  stopped: false,
+  nextClass: 1,
+  renameProblem: false,
+};
+
+function errorText(e) { return e?.message ?? String(e); }
+
+async function createTrainer(augment = {}, config = {}) {
+  state.client?.terminate();
+  state.client = new KindlingClient();
+  const device = await state.client.create({
+    backbone: { kind: state.backbone },
+    device: ui.devicePreference(),
+    weights: state.weights,
+    config,
+    augment,
+  });
+  ui.setDevice(device);
+}
+
+ui.onOpen(async () => {
+  ui.modelError('');
+  try {
+    state.backbone = ui.backbone();
+    const own = ui.weightsFile();
+    state.weights = own ? new Uint8Array(await own.arrayBuffer()) : { url: `weights/${state.backbone}.safetensors` };
+    ui.setDeviceText('Opening the device and checking the weights…');
+    await createTrainer();
+    ui.setProjectOpen(true);
+    ui.setCanImport(true);
+    if (state.classes.length === 0) { addClass(); addClass(); }
+  } catch (e) {
+    ui.modelError(errorText(e));
+    ui.setDeviceText('Not started.');
+  }
 });
 
-ui.onStop(() => { stopped = true; client?.stop(); });
+function addClass() {
+  const entry = { name: `Class ${state.nextClass++}`, files: [], urls: [] };
+  entry.card = ui.addClassCard(entry.name, {
+    onFiles: (files) => addFiles(entry, files),
+    onRename: (name) => renameClass(entry, name),
+    onDelete: () => deleteClass(entry),
+  });
+  state.classes.push(entry);
+  checkBalance();
+}
+
+ui.onAddClass(() => addClass());
+
+function renameClass(entry, name) {
+  const trimmed = name.trim();
+  const problem = !trimmed ? 'A class needs a name.'
+    : state.classes.some((c) => c !== entry && c.name === trimmed) ? `There is already a class called "${trimmed}".` : '';
+  if (problem || state.renameProblem) ui.dataError(problem);
+  state.renameProblem = Boolean(problem);
+  if (problem) return;
+  entry.name = trimmed;
+  ui.renameClassCard(entry.card, trimmed);
+}
+
+function deleteClass(entry) {
+  entry.urls.forEach((u) => URL.revokeObjectURL(u));
+  state.classes = state.classes.filter((c) => c !== entry);
+  ui.removeClassCard(entry.card);
+  checkBalance();
+}
+
+async function addFiles(entry, files) {
+  const skipped = [];
+  for (const file of files) {
+    try {
+      // Decoding here only checks the file; the worker decodes it again for training.
+      (await createImageBitmap(file)).close();
+      entry.files.push(file);
+      entry.urls.push(URL.createObjectURL(file));
+    } catch {
+      skipped.push(file.name);
+    }
+  }
+  ui.setClassImages(entry.card, entry.urls);
+  ui.dataError(skipped.length ? `Skipped ${skipped.join(', ')}: not an image this browser can read. The other images were added.` : '');
+  checkBalance();
+}
+
+function checkBalance() {
+  const counts = state.classes.map((c) => c.files.length).filter((n) => n > 0);
+  const [min, max] = [Math.min(...counts), Math.max(...counts)];
+  ui.dataWarning(counts.length >= 2 && max > 3 * min
+    ? `Classes are imbalanced (${min} to ${max} images); consider more images for the smaller classes.`
+    : '');
+}
+
+function trainingConfig() {
+  const recipe = RECIPES[ui.recipe()];
+  return {
+    augment: recipe.augment,
+    config: {
+      ...recipe.config,
+      epochs: ui.epochs(),
+      learning_rate: ui.learningRate(),
+      batch_size: ui.batchSize(),
+      early_stopping: { monitor: 'loss', patience: 5 },
+    },
+  };
+}
+
+ui.onPause(() => {
+  state.paused = !state.paused;
+  if (state.paused) state.client?.pause(); else state.client?.resume();
+  ui.setPaused(state.paused);
+  ui.setStatus(state.paused ? 'Paused.' : 'Training…');
+});
+
+ui.onStop(() => { state.stopped = true; state.client?.stop(); });
 
 ui.onTrain(async () => {
-  ui.showError('');
-  ui.setBusy(true);
+  ui.trainError('');
+  let settings;
   try {
-    const epochs = ui.epochs();
-    client?.terminate();
-    client = new KindlingClient();
-    ui.setStatus('Opening the device…');
-    const data = syntheticFeatures();
-    const device = await client.create({
-      backbone: { kind: 'features', dim: data.dim },
-      device: ui.devicePreference(),
-      config: { epochs, learning_rate: 0.02, early_stopping: null },
-    });
-    ui.setDevice(device);
-    await client.addExamples(data.values, data.labels, data.classes);
-    ui.clearMetrics();
-    paused = false;
-    stopped = false;
-    ui.setStatus('Training…');
-    let last = null;
-    for await (const report of client.train()) {
-      ui.addEpoch(report);
-      ui.setStatus(`Epoch ${report.epoch + 1} of ${report.epochs}`);
-      last = report;
-    }
-    if (stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); the model trained so far is kept.`);
-    else ui.setStatus(last?.stopped ?? `Done: validation accuracy ${(100 * last.val_accuracy).toFixed(1)}%`);
+    settings = trainingConfig();
   } catch (e) {
-    ui.showError(e.message);
+    ui.trainError(errorText(e));
+    return;
+  }
+  ui.setTraining(true);
+  state.paused = false;
+  state.stopped = false;
+  try {
+    ui.setStatus('Preparing the examples…');
+    await createTrainer(settings.augment, settings.config);
+    state.exampleUrls = [];
+    for (const c of state.classes) {
+      await state.client.addClass(c.name);
+      const result = await state.client.addImageFiles(c.files, c.name);
+      if (result.skipped.length) ui.dataError(result.skipped.map((s) => `${s.name}: ${s.reason}`).join('; '));
+      state.exampleUrls.push(...c.urls.filter((_, i) => !result.skipped.some((s) => s.name === c.files[i].name)));
+    }
+    ui.clearMetrics();
+    ui.setStatus('Computing backbone features and training…');
+    let last = null;
+    for await (const report of state.client.train()) {
+      last = report;
+      ui.addEpoch(report);
+      ui.setProgress((report.epoch + 1) / report.epochs);
+      const eta = report.eta_seconds > 0 ? `, about ${Math.ceil(report.eta_seconds)} s left` : '';
+      ui.setStatus(`Epoch ${report.epoch + 1} of ${report.epochs}: ${Math.round(report.examples_per_second)} examples/s${eta}`);
+    }
+    if (state.stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); the model trained so far is kept.`);
+    else ui.setStatus(last?.stopped ?? `Done: validation accuracy ${(100 * last.val_accuracy).toFixed(1)}%`);
+    ui.setProgress(1);
+    state.trainedClasses = await state.client.classes();
+    ui.setCanPredict(true);
+    const evaluation = await state.client.evaluate();
+    ui.showEvaluation(evaluation, state.trainedClasses, (a, p) => {
+      const urls = evaluation.hardest.filter((x) => x.label === a && x.predicted === p).map((x) => state.exampleUrls[x.index]);
+      ui.showCellExamples(`${urls.length} ${state.trainedClasses[a]} image(s) predicted as ${state.trainedClasses[p]}`, urls);
+    });
+  } catch (e) {
+    ui.trainError(errorText(e));
     ui.setStatus('');
   } finally {
-    ui.setBusy(false);
+    ui.setTraining(false);
+  }
+});
+
+ui.onTryFile(async (file) => {
+  ui.tryError('');
+  try {
+    ui.showPrediction(await state.client.predictImageFile(file, 3), state.trainedClasses);
+  } catch (e) {
+    ui.tryError(errorText(e));
+  }
+});
+
+ui.onExport(async () => {
+  ui.keepError('');
+  try {
+    const bytes = await state.client.exportModel();
+    ui.download(bytes, `kindling-${state.backbone}.safetensors`);
+    ui.keepStatus(`Model downloaded (${(bytes.length / 1e6).toFixed(1)} MB).`);
+  } catch (e) {
+    ui.keepError(errorText(e));
+  }
+});
+
+ui.onImportFile(async (file) => {
+  ui.keepError('');
+  try {
+    const info = await state.client.importModel(new Uint8Array(await file.arrayBuffer()));
+    state.trainedClasses = info.classes;
+    ui.setCanPredict(true);
+    ui.keepStatus(`Imported a ${info.classes.length}-class model (${info.classes.join(', ')}).`);
+  } catch (e) {
+    ui.keepError(errorText(e));
   }
 });

@@ -1,7 +1,108 @@
-// DOM only: getters for what the person chose, setters for what the page shows.
+// DOM only: getters for what the person chose, setters for what the page shows. No training
+// logic here; main.js wires these to the client.
 const $ = (id) => document.getElementById(id);
 
+function showMessage(id, message) {
+  const el = $(id);
+  el.textContent = message ?? '';
+  el.hidden = !message;
+}
+
+function cell(tag, text) {
+  const el = document.createElement(tag);
+  el.textContent = String(text);
+  return el;
+}
+
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+
 export const ui = {
+  // --- 1. Model
+  onOpen(handler) { $('open').addEventListener('click', handler); },
+  backbone() { return $('backbone').value; },
+  weightsFile() { return $('weights-file').files[0] ?? null; },
+  devicePreference() { return $('device-choice').value; },
+  setDevice(info) {
+    $('device').textContent = `${info.kind === 'webgpu' ? 'WebGPU' : 'CPU'}: ${info.description} — ${info.reason}`;
+  },
+  setDeviceText(text) { $('device').textContent = text; },
+  modelError(message) { showMessage('model-error', message); },
+  setProjectOpen(open) {
+    $('add-class').disabled = !open;
+    $('train').disabled = !open;
+  },
+
+  // --- 2. Examples
+  onAddClass(handler) { $('add-class').addEventListener('click', handler); },
+  /** Adds a class card; `handlers.onFiles(files)`, `onRename(name)`, `onDelete()`. */
+  addClassCard(name, handlers) {
+    const card = document.createElement('div');
+    card.className = 'class';
+    card.dataset.className = name;
+    const label = document.createElement('input');
+    label.type = 'text';
+    label.value = name;
+    label.setAttribute('aria-label', 'Class name');
+    label.addEventListener('change', () => handlers.onRename(label.value));
+    const files = document.createElement('input');
+    files.type = 'file';
+    files.multiple = true;
+    files.accept = 'image/*';
+    files.setAttribute('aria-label', `Add images to ${name}`);
+    files.addEventListener('change', () => { handlers.onFiles([...files.files]); files.value = ''; });
+    const count = cell('p', '0 images');
+    count.className = 'count';
+    const thumbs = document.createElement('div');
+    thumbs.className = 'thumbs';
+    const remove = cell('button', 'Delete class');
+    remove.type = 'button';
+    remove.addEventListener('click', () => handlers.onDelete());
+    card.addEventListener('dragover', (e) => { e.preventDefault(); card.classList.add('dragover'); });
+    card.addEventListener('dragleave', () => card.classList.remove('dragover'));
+    card.addEventListener('drop', (e) => {
+      e.preventDefault();
+      card.classList.remove('dragover');
+      handlers.onFiles([...e.dataTransfer.files]);
+    });
+    card.append(label, files, count, thumbs, remove);
+    $('classes').append(card);
+    $('empty-classes').hidden = true;
+    return card;
+  },
+  renameClassCard(card, name) {
+    card.dataset.className = name;
+    card.querySelector('input[type=file]').setAttribute('aria-label', `Add images to ${name}`);
+  },
+  removeClassCard(card) {
+    card.remove();
+    $('empty-classes').hidden = $('classes').children.length > 0;
+  },
+  /** Shows the class's count and (at most 24) thumbnails. */
+  setClassImages(card, urls) {
+    card.querySelector('.count').textContent = `${urls.length} image${urls.length === 1 ? '' : 's'}`;
+    const thumbs = card.querySelector('.thumbs');
+    thumbs.replaceChildren(...urls.slice(0, 24).map((url) => {
+      const img = document.createElement('img');
+      img.src = url;
+      img.alt = '';
+      return img;
+    }));
+  },
+  dataWarning(message) { showMessage('data-warning', message); },
+  dataError(message) { showMessage('data-error', message); },
+
+  // --- 3. Train
+  recipe() { return document.querySelector('input[name=recipe]:checked').value; },
+  numberInput(id, label, min, max, integer) {
+    const n = Number($(id).value);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new Error(`${label} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`);
+    }
+    return n;
+  },
+  epochs() { return this.numberInput('epochs', 'Epochs', 1, 200, true); },
+  learningRate() { return this.numberInput('lr', 'Learning rate', 1e-6, 1, false); },
+  batchSize() { return this.numberInput('batch', 'Batch size', 1, 256, true); },
   onTrain(handler) { $('train').addEventListener('click', handler); },
   onPause(handler) { $('pause').addEventListener('click', handler); },
   onStop(handler) { $('stop').addEventListener('click', handler); },
@@ -9,37 +110,106 @@ export const ui = {
     $('pause').textContent = paused ? 'Resume' : 'Pause';
     $('pause').setAttribute('aria-pressed', String(paused));
   },
-  devicePreference() { return $('device-choice').value; },
-  epochs() {
-    const n = Number($('epochs').value);
-    if (!Number.isInteger(n) || n < 1 || n > 200) {
-      throw new Error('Epochs must be a whole number from 1 to 200.');
-    }
-    return n;
-  },
-  setBusy(busy) {
+  setTraining(busy) {
     $('train').disabled = busy;
+    $('open').disabled = busy;
     $('pause').disabled = !busy;
     $('stop').disabled = !busy;
     if (!busy) this.setPaused(false);
   },
-  setDevice(info) { $('device').textContent = `${info.kind === 'webgpu' ? 'WebGPU' : 'CPU'}: ${info.description} — ${info.reason}`; },
+  setProgress(fraction) { $('progress').value = fraction; },
   setStatus(text) { $('status').textContent = text; },
-  showError(message) { const e = $('error'); e.textContent = message; e.hidden = !message; },
+  trainError(message) { showMessage('train-error', message); },
   clearMetrics() { $('metrics').querySelector('tbody').replaceChildren(); $('metrics').hidden = true; },
   addEpoch(r) {
     const row = document.createElement('tr');
-    const cells = [r.epoch + 1, r.train_loss.toFixed(4), pct(r.train_accuracy), r.val_loss.toFixed(4),
-      pct(r.val_accuracy), r.val_macro_f1.toFixed(3), Math.round(r.examples_per_second)];
-    for (const value of cells) {
-      const td = document.createElement('td');
-      td.textContent = String(value);
-      row.append(td);
-    }
     row.dataset.epoch = String(r.epoch + 1);
+    for (const value of [r.epoch + 1, r.train_loss.toFixed(4), pct(r.train_accuracy), r.val_loss.toFixed(4),
+      pct(r.val_accuracy), r.val_macro_f1.toFixed(3), Math.round(r.examples_per_second)]) {
+      row.append(cell('td', value));
+    }
     $('metrics').querySelector('tbody').append(row);
     $('metrics').hidden = false;
   },
-};
 
-const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  // --- 4. Evaluate
+  showEvaluation(evaluation, classes, onCell) {
+    const { report } = evaluation;
+    $('eval-empty').hidden = true;
+    $('evaluation').hidden = false;
+    $('per-class').querySelector('tbody').replaceChildren(...report.per_class.map((m, i) => {
+      const row = document.createElement('tr');
+      row.append(cell('td', classes[i]), cell('td', m.precision.toFixed(3)), cell('td', m.recall.toFixed(3)),
+        cell('td', m.f1.toFixed(3)), cell('td', m.support));
+      return row;
+    }));
+    $('averages').textContent = `Accuracy ${pct(report.accuracy)} · macro F1 ${report.macro_f1.toFixed(3)} · weighted F1 ${report.weighted_f1.toFixed(3)} · top-${evaluation.top_k} ${pct(evaluation.top_k_accuracy)}`;
+    const table = $('confusion');
+    const head = document.createElement('tr');
+    head.append(cell('th', 'actual \\ predicted'), ...classes.map((c) => cell('th', c)));
+    const rows = report.confusion.counts.map((counts, a) => {
+      const row = document.createElement('tr');
+      row.append(cell('th', classes[a]));
+      counts.forEach((n, p) => {
+        const td = cell('td', n);
+        td.className = a === p ? 'cell diag' : 'cell';
+        td.tabIndex = 0;
+        td.dataset.actual = String(a);
+        td.dataset.predicted = String(p);
+        td.setAttribute('aria-label', `${n} ${classes[a]} predicted as ${classes[p]}`);
+        td.addEventListener('click', () => onCell(a, p));
+        td.addEventListener('keydown', (e) => { if (e.key === 'Enter') onCell(a, p); });
+        row.append(td);
+      });
+      return row;
+    });
+    table.replaceChildren(head, ...rows);
+    let detail = $('cell-examples');
+    if (!detail) {
+      detail = document.createElement('div');
+      detail.id = 'cell-examples';
+      detail.setAttribute('aria-live', 'polite');
+      $('evaluation').append(detail);
+    }
+    detail.replaceChildren();
+  },
+  showCellExamples(title, urls) {
+    const detail = $('cell-examples');
+    const thumbs = document.createElement('div');
+    thumbs.className = 'thumbs';
+    thumbs.append(...urls.map((url) => { const img = document.createElement('img'); img.src = url; img.alt = ''; return img; }));
+    detail.replaceChildren(cell('p', title), thumbs);
+  },
+
+  // --- 5. Try it
+  onTryFile(handler) { $('try-file').addEventListener('change', () => { const f = $('try-file').files[0]; if (f) handler(f); }); },
+  setCanPredict(can) { $('try-file').disabled = !can; $('export').disabled = !can; },
+  showPrediction(prediction, classes) {
+    $('prediction').replaceChildren(...prediction.classes.map((c, i) => {
+      const li = cell('li', `${classes[c]} ${pct(prediction.probabilities[i])}`);
+      const bar = document.createElement('span');
+      bar.className = 'bar';
+      bar.style.width = `${Math.round(200 * prediction.probabilities[i])}px`;
+      li.append(bar);
+      return li;
+    }));
+  },
+  tryError(message) { showMessage('try-error', message); },
+
+  // --- 6. Keep it
+  onExport(handler) { $('export').addEventListener('click', handler); },
+  onImportFile(handler) { $('import-file').addEventListener('change', () => { const f = $('import-file').files[0]; if (f) handler(f); }); },
+  setCanImport(can) { $('import-file').disabled = !can; },
+  keepStatus(text) { $('keep-status').textContent = text; },
+  keepError(message) { showMessage('keep-error', message); },
+  download(bytes, name) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  },
+};

@@ -8,11 +8,35 @@ let paused = null; // a { promise, resume } pair while paused
 const ready = init();
 
 const handlers = {
-  async create(options) {
+  async create({ weights, ...options }) {
+    const bytes = await weightBytes(weights);
     trainer?.free();
-    trainer = await Trainer.create({ ...options, adapter_info: await adapterInfo() });
+    trainer = null;
+    trainer = await Trainer.create({ ...options, adapter_info: await adapterInfo() }, bytes);
     return trainer.device;
   },
+  addClass({ name }) { need().addClass(name); },
+  async addImageFiles({ files, className }) {
+    const t = need();
+    const skipped = [];
+    for (const file of files) {
+      try {
+        const { data, width, height } = await decode(file);
+        t.addImage(data, width, height, className);
+      } catch (e) {
+        skipped.push({ name: file.name, reason: e?.message ?? String(e) });
+      }
+    }
+    return { added: files.length - skipped.length, skipped, counts: t.classCounts() };
+  },
+  async predictImageFile({ file, topK }) {
+    const { data, width, height } = await decode(file);
+    return need().predictImage(data, width, height, topK);
+  },
+  evaluate() { return need().evaluate(); },
+  async exportModel() { return need().exportModel(); },
+  importModel({ bytes }) { return need().importModel(bytes); },
+  classes() { return need().classes; },
   addExamples({ values, labels, classes }) {
     return need().addExamples(values, labels, classes);
   },
@@ -31,6 +55,40 @@ const handlers = {
   },
   predict({ values, topK }) { return need().predict(values, topK); },
 };
+
+// Pretrained weights given as bytes, or as {url} fetched here (same origin or CORS-enabled).
+async function weightBytes(weights) {
+  if (!weights) return undefined;
+  if (weights instanceof Uint8Array) return weights;
+  if (weights instanceof ArrayBuffer) return new Uint8Array(weights);
+  if (weights.url) {
+    let response;
+    try {
+      response = await fetch(weights.url);
+    } catch (e) {
+      throw new Error(`could not download the weights from ${weights.url}: ${e.message}`);
+    }
+    if (!response.ok) throw new Error(`could not download the weights from ${weights.url}: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  throw new Error('weights must be bytes (Uint8Array) or { url }');
+}
+
+// Any image format the browser decodes (PNG, JPEG, WebP, GIF, BMP) -> RGBA pixels.
+async function decode(file) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    throw new Error(`${file.name ?? 'image'} is not an image this browser can read`);
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const { data, width, height } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  return { data: new Uint8Array(data.buffer), width, height };
+}
 
 // wgpu cannot name the adapter in a browser; GPUAdapter.info can (e.g. "google swiftshader").
 async function adapterInfo() {

@@ -146,18 +146,20 @@ pub fn read_tensors(
     Ok((meta_json, tensors))
 }
 
-/// Replaces every parameter of `model` by `<prefix><path>` from `tensors`; errors name a missing
-/// or mis-sized one.
+/// Replaces every parameter of `model` (except those `keep` selects by path) by
+/// `<prefix><path>` from `tensors`; errors name a missing or mis-sized one.
 pub fn load_params(
     model: Classifier,
     tensors: &HashMap<String, Vec<f32>>,
     prefix: &str,
+    keep: &dyn Fn(&str) -> bool,
     device: &Device,
 ) -> Result<Classifier> {
     let mut loader = ParamLoader {
         path: Vec::new(),
         tensors,
         prefix,
+        keep,
         device,
         error: None,
     };
@@ -172,6 +174,7 @@ struct ParamLoader<'a> {
     path: Vec<String>,
     tensors: &'a HashMap<String, Vec<f32>>,
     prefix: &'a str,
+    keep: &'a dyn Fn(&str) -> bool,
     device: &'a Device,
     error: Option<Error>,
 }
@@ -184,7 +187,11 @@ impl ModuleMapper for ParamLoader<'_> {
         self.path.pop();
     }
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let name = format!("{}{}", self.prefix, self.path.join("."));
+        let path = self.path.join(".");
+        if (self.keep)(&path) {
+            return param;
+        }
+        let name = format!("{}{path}", self.prefix);
         let dims = param.val().dims();
         let n: usize = dims.iter().product();
         match self.tensors.get(&name) {
@@ -198,7 +205,7 @@ impl ModuleMapper for ParamLoader<'_> {
             found => {
                 self.error.get_or_insert_with(|| {
                     Error::Data(format!(
-                        "the checkpoint does not fit this model: `{name}` {}",
+                        "the file does not fit this model: `{name}` {}",
                         match found {
                             Some(v) => format!("has {} values, the model needs {n}", v.len()),
                             None => "is missing".into(),

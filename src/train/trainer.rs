@@ -693,7 +693,7 @@ impl Trainer {
         let mut t = Self::new(meta.config.clone(), backbone, data, Some(split), device)?;
         let inner = device.clone().inner();
         let load = |model: Classifier, prefix: &str| -> Result<Classifier> {
-            checkpoint::load_params(model, &ckpt.tensors, prefix, device)
+            checkpoint::load_params(model, &ckpt.tensors, prefix, &|_| false, device)
         };
         t.model = load(t.model.clone(), "model/")?.with_trainable_blocks(meta.trainable);
         t.trainable = meta.trainable;
