@@ -1,0 +1,136 @@
+//! Validation passes and predictions: one forward pass per chunk, one read-back per pass.
+
+use burn::module::Module;
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Int, Tensor, Transaction};
+
+use super::{EVAL_CHUNK, Trainer, index_tensor, read_error};
+use crate::error::{Error, Result};
+use crate::model::Classifier;
+use crate::train::loss::cross_entropy_per_example;
+use crate::train::metrics::{ClassificationReport, ConfusionMatrix, argmax_rows, top_k_accuracy};
+use crate::train::report::{Evaluation, ExampleLoss, Prediction};
+
+impl Trainer {
+    /// Evaluates the current model on the validation set.
+    pub async fn evaluate(&mut self) -> Result<Evaluation> {
+        Ok(self.validation_pass(None).await?.evaluation)
+    }
+
+    /// Forward pass over the validation set; reads back its results (and the epoch's training
+    /// sums when given) in a single transaction.
+    pub(super) async fn validation_pass(
+        &mut self,
+        train_sums: Option<(Tensor<1>, Tensor<1, Int>)>,
+    ) -> Result<ValidationPass> {
+        let acts = self.cached_activations();
+        let frozen = self.model.frozen_prefix(self.trainable);
+        let model = self.model.valid();
+        let k = self.data.num_classes();
+        let val = self.split.validation.clone();
+        let mut probs = Vec::new();
+        let mut losses = Vec::new();
+        for chunk in val.chunks(EVAL_CHUNK) {
+            let idx = index_tensor(chunk, &self.device);
+            let x = acts.select(idx.clone()).inner();
+            let y = self.labels.clone().select(0, idx).inner();
+            let logits = model.forward_from(x, frozen, None, false);
+            losses.push(cross_entropy_per_example(logits.clone(), y, 0.0));
+            probs.push(softmax(logits, 1));
+        }
+        let mut tx = Transaction::default()
+            .register(Tensor::cat(probs, 0))
+            .register(Tensor::cat(losses, 0));
+        if let Some((loss_sum, correct)) = train_sums {
+            tx = tx.register(loss_sum.inner()).register(correct.inner());
+        }
+        let data = tx.execute_async().await.map_err(read_error)?;
+        let floats = |i: usize| -> Result<Vec<f32>> {
+            data[i].clone().try_into_vec_as::<f32>().map_err(read_error)
+        };
+        let probs = floats(0)?;
+        let losses = floats(1)?;
+        let train = if data.len() == 4 {
+            let loss_sum = floats(2)?[0] as f64;
+            let correct = data[3]
+                .clone()
+                .try_into_vec_as::<i64>()
+                .map_err(read_error)?[0] as f64;
+            Some((loss_sum, correct))
+        } else {
+            None
+        };
+        let actual: Vec<usize> = val.iter().map(|&i| self.data.labels()[i]).collect();
+        let predicted = argmax_rows(&probs, k);
+        let report =
+            ClassificationReport::from_confusion(ConfusionMatrix::new(k, &actual, &predicted));
+        let mut hardest: Vec<ExampleLoss> = val
+            .iter()
+            .enumerate()
+            .map(|(row, &index)| ExampleLoss {
+                index,
+                label: actual[row],
+                predicted: predicted[row],
+                loss: losses[row] as f64,
+            })
+            .collect();
+        hardest.sort_by(|a, b| b.loss.total_cmp(&a.loss));
+        let loss = losses.iter().map(|&l| l as f64).sum::<f64>() / losses.len().max(1) as f64;
+        let top_k = self.config.top_k.min(k);
+        Ok(ValidationPass {
+            train,
+            evaluation: Evaluation {
+                loss,
+                top_k,
+                top_k_accuracy: top_k_accuracy(&probs, k, &actual, top_k),
+                report,
+                hardest,
+            },
+        })
+    }
+}
+
+pub(super) struct ValidationPass {
+    pub(super) train: Option<(f64, f64)>,
+    pub(super) evaluation: Evaluation,
+}
+
+/// Class probabilities (top `top_k`) of a trained classifier for flat input rows.
+pub async fn predict(
+    model: &Classifier,
+    rows: &[f32],
+    top_k: usize,
+    device: &Device,
+) -> Result<Vec<Prediction>> {
+    let dim = model.backbone.input_dim();
+    if rows.is_empty() || rows.len() % dim != 0 {
+        return Err(Error::Data(format!(
+            "prediction input has {} values; expected a multiple of {dim} (one example = {dim} values)",
+            rows.len()
+        )));
+    }
+    let n = rows.len() / dim;
+    let model = model.valid();
+    let plain = device.clone().inner();
+    let x = model.backbone.input(rows.to_vec(), n, &plain);
+    let logits = model.forward_from(x, 0, None, false);
+    let k = logits.dims()[1];
+    let probs = softmax(logits, 1)
+        .into_data_async()
+        .await
+        .map_err(read_error)?
+        .try_into_vec_as::<f32>()
+        .map_err(read_error)?;
+    Ok(probs
+        .chunks(k)
+        .map(|row| {
+            let mut order: Vec<usize> = (0..k).collect();
+            order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+            order.truncate(top_k.clamp(1, k));
+            Prediction {
+                probabilities: order.iter().map(|&c| row[c]).collect(),
+                classes: order,
+            }
+        })
+        .collect())
+}
