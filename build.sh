@@ -38,7 +38,8 @@ usage: ./build.sh <command>
   serve   setup + build, then serve www/ at http://127.0.0.1:$PORT (PORT=8080 by default)
   test    setup + every test layer: native cargo test, wasm-bindgen tests in headless
           Chromium (WebGPU on), and the end-to-end page tests (Playwright)
-  bench   setup + build, then the benchmarks
+  bench   setup + build, then the native benchmark of the core and the wasm size
+          (the TF.js side-by-side browser benchmark is not built yet)
   help    this text
 TXT
 }
@@ -188,8 +189,13 @@ cmd_test() {
 cmd_bench() {
   cmd_setup
   cmd_build
-  say "bench"
-  echo "no benchmarks yet (see the README's performance section)"
+  say "bench: native core (burn flex CPU)"
+  # The dev profile builds dependencies at opt-level 3 (Cargo.toml), so this reuses the test build.
+  cargo bench --bench native --profile dev
+  say "bench: download size"
+  ls -l www/pkg/kindling_bg.wasm | awk '{printf "wasm: %.1f MB raw", $5/1e6}'
+  gzip -9 -c www/pkg/kindling_bg.wasm | wc -c | awk '{printf ", %.1f MB gzip\n", $1/1e6}'
+  echo "The side-by-side browser benchmark against TF.js is not built yet (see README, Performance)."
 }
 
 case "${1:-help}" in
