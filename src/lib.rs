@@ -11,6 +11,7 @@ pub mod init;
 pub mod model;
 pub mod model_file;
 pub mod rng;
+pub mod text;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

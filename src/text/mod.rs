@@ -1,0 +1,5 @@
+//! Text: the WordPiece tokenizer of BERT-family encoders.
+
+pub mod tokenizer;
+
+pub use tokenizer::{Batch, Tokenizer};
