@@ -148,7 +148,7 @@ impl ConvNet {
         let end = blocks.end;
         let mut x = match x {
             Activations::Spatial(t) => t,
-            flat @ Activations::Flat(_) => return flat,
+            other => return other,
         };
         for block in &self.blocks[blocks] {
             x = block.forward(x);

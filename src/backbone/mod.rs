@@ -4,6 +4,7 @@
 //! Every backbone keeps its blocks in a field named `blocks` so that parameter paths read
 //! `backbone.<Variant>.blocks.<i>.…`; the freezing plan and per-block learning rates rely on it.
 
+pub mod bert;
 pub mod convnet;
 pub mod efficientnet_lite0;
 pub mod mobilenet_v2;
@@ -13,20 +14,25 @@ pub mod toy_mlp;
 pub mod weights;
 
 use burn::module::Module;
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::data::image::Preprocess;
-use crate::error::{Error, Result};
+pub use bert::Bert;
 pub use convnet::ConvNet;
 pub use toy_mlp::ToyMlp;
 use weights::{Init, WeightFile};
 
-/// What flows between blocks: `Flat [batch, features]` or `Spatial [batch, channels, h, w]`.
+use crate::data::image::Preprocess;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+
+/// What flows between blocks: `Flat [batch, features]`, `Spatial [batch, channels, h, w]`, or a
+/// token `Sequence` (`hidden [batch, len, width]` with its `mask [batch, len]`).
 #[derive(Clone, Debug)]
 pub enum Activations {
     Flat(Tensor<2>),
     Spatial(Tensor<4>),
+    Sequence { hidden: Tensor<3>, mask: Tensor<2> },
 }
 
 impl Activations {
@@ -34,30 +40,57 @@ impl Activations {
         match self {
             Self::Flat(t) => t.dims()[0],
             Self::Spatial(t) => t.dims()[0],
+            Self::Sequence { mask, .. } => mask.dims()[0],
         }
     }
 
     /// Rows `indices` (a device tensor of example indices).
-    pub fn select(&self, indices: Tensor<1, burn::tensor::Int>) -> Self {
+    pub fn select(&self, indices: Tensor<1, Int>) -> Self {
         match self {
             Self::Flat(t) => Self::Flat(t.clone().select(0, indices)),
             Self::Spatial(t) => Self::Spatial(t.clone().select(0, indices)),
+            Self::Sequence { hidden, mask } => Self::Sequence {
+                hidden: hidden.clone().select(0, indices.clone()),
+                mask: mask.clone().select(0, indices),
+            },
         }
     }
 
-    /// Joins batches along the example axis (all parts of one kind, as one backbone makes them).
+    /// Joins batches along the example axis (all parts of one kind, as one backbone makes them;
+    /// sequences are padded to the longest).
     pub fn cat(parts: Vec<Self>) -> Self {
-        let (mut flat, mut spatial) = (Vec::new(), Vec::new());
+        let (mut flat, mut spatial, mut seq) = (Vec::new(), Vec::new(), Vec::new());
         for p in parts {
             match p {
                 Self::Flat(t) => flat.push(t),
                 Self::Spatial(t) => spatial.push(t),
+                Self::Sequence { hidden, mask } => seq.push((hidden, mask)),
             }
         }
-        if spatial.is_empty() {
-            Self::Flat(Tensor::cat(flat, 0))
-        } else {
-            Self::Spatial(Tensor::cat(spatial, 0))
+        if !spatial.is_empty() {
+            return Self::Spatial(Tensor::cat(spatial, 0));
+        }
+        if seq.is_empty() {
+            return Self::Flat(Tensor::cat(flat, 0));
+        }
+        let len = seq.iter().map(|(_, m)| m.dims()[1]).max().unwrap_or(0);
+        let (hidden, mask): (Vec<_>, Vec<_>) = seq
+            .into_iter()
+            .map(|(h, m)| {
+                let [b, s, w] = h.dims();
+                if s == len {
+                    return (h, m);
+                }
+                let device = h.device();
+                (
+                    Tensor::cat(vec![h, Tensor::zeros([b, len - s, w], &device)], 1),
+                    Tensor::cat(vec![m, Tensor::zeros([b, len - s], &device)], 1),
+                )
+            })
+            .unzip();
+        Self::Sequence {
+            hidden: Tensor::cat(hidden, 0),
+            mask: Tensor::cat(mask, 0),
         }
     }
 
@@ -66,6 +99,10 @@ impl Activations {
         match self {
             Self::Flat(t) => Self::Flat(t.detach()),
             Self::Spatial(t) => Self::Spatial(t.detach()),
+            Self::Sequence { hidden, mask } => Self::Sequence {
+                hidden: hidden.detach(),
+                mask: mask.detach(),
+            },
         }
     }
 
@@ -74,10 +111,15 @@ impl Activations {
         match self {
             Self::Flat(t) => Self::Flat(t.inner()),
             Self::Spatial(t) => Self::Spatial(t.inner()),
+            Self::Sequence { hidden, mask } => Self::Sequence {
+                hidden: hidden.inner(),
+                mask: mask.inner(),
+            },
         }
     }
 
-    /// The pooled `[batch, features]` matrix a head consumes (pooling spatial maps if needed).
+    /// The pooled `[batch, features]` matrix a head consumes: spatial maps averaged, sequences
+    /// averaged over their mask.
     pub fn into_features(self) -> Tensor<2> {
         match self {
             Self::Flat(t) => t,
@@ -85,8 +127,24 @@ impl Activations {
                 let [b, c, _, _] = t.dims();
                 t.mean_dim(2).mean_dim(3).reshape([b, c])
             }
+            Self::Sequence { hidden, mask } => {
+                let [b, s, w] = hidden.dims();
+                let m = mask.reshape([b, s, 1]);
+                let sum = (hidden * m.clone()).sum_dim(1).reshape([b, w]);
+                sum / m.sum_dim(1).reshape([b, 1]).clamp_min(1e-9)
+            }
         }
     }
+}
+
+fn default_heads() -> usize {
+    12
+}
+fn default_max_len() -> usize {
+    128
+}
+fn default_true() -> bool {
+    true
 }
 
 /// Which architecture to build, and its size where it has one.
@@ -102,6 +160,17 @@ pub enum BackboneSpec {
     MobilenetV2,
     /// EfficientNet-Lite0, 224×224 RGB, 18 blocks, 1280-d features.
     EfficientnetLite0,
+    /// A BERT-family sentence encoder (all-MiniLM-L6-v2 by default): `heads` from its
+    /// config.json (default 12), texts truncated to `max_len` tokens (default 128), embeddings
+    /// L2-normalised unless `normalize` is false.
+    Bert {
+        #[serde(default = "default_heads")]
+        heads: usize,
+        #[serde(default = "default_max_len")]
+        max_len: usize,
+        #[serde(default = "default_true")]
+        normalize: bool,
+    },
 }
 
 impl BackboneSpec {
@@ -112,6 +181,7 @@ impl BackboneSpec {
             Self::Features { .. } => "given features",
             Self::MobilenetV2 => "MobileNetV2",
             Self::EfficientnetLite0 => "EfficientNet-Lite0",
+            Self::Bert { .. } => "BERT encoder",
         }
     }
 
@@ -120,6 +190,7 @@ impl BackboneSpec {
         match self {
             Self::MobilenetV2 => Some("features.18.0.weight"),
             Self::EfficientnetLite0 => Some("_conv_head.weight"),
+            Self::Bert { .. } => Some("embeddings.word_embeddings.weight"),
             Self::ToyMlp { .. } | Self::Features { .. } => None,
         }
     }
@@ -129,24 +200,8 @@ impl BackboneSpec {
         match self {
             Self::MobilenetV2 => Some("classifier.1.weight"),
             Self::EfficientnetLite0 => Some("_fc.weight"),
-            Self::ToyMlp { .. } | Self::Features { .. } => None,
+            _ => None,
         }
-    }
-
-    /// Builds a convolutional architecture from `init`.
-    fn build_convnet(
-        &self,
-        init: &mut Init,
-        with_classifier: bool,
-        device: &burn::tensor::Device,
-    ) -> Result<Option<ConvNet>> {
-        Ok(match self {
-            Self::MobilenetV2 => Some(mobilenet_v2::build(init, with_classifier, device)?),
-            Self::EfficientnetLite0 => {
-                Some(efficientnet_lite0::build(init, with_classifier, device)?)
-            }
-            Self::ToyMlp { .. } | Self::Features { .. } => None,
-        })
     }
 
     /// How images must be prepared (`None` for non-image backbones).
@@ -159,9 +214,62 @@ impl BackboneSpec {
                 mean: [127.0 / 255.0; 3],
                 std: [128.0 / 255.0; 3],
             }),
-            Self::ToyMlp { .. } | Self::Features { .. } => None,
+            _ => None,
         }
     }
+
+    /// Builds this architecture from `init` (random, or a weight file).
+    fn build_with(
+        &self,
+        init: &mut Init,
+        file_size: Option<bert::BertSize>,
+        device: &Device,
+    ) -> Result<Backbone> {
+        match self {
+            Self::MobilenetV2 | Self::EfficientnetLite0 => {
+                let with_classifier = match (&*init, self.classifier_probe()) {
+                    (Init::File(file), Some(name)) => file.contains(name),
+                    _ => false,
+                };
+                let net = if *self == Self::MobilenetV2 {
+                    mobilenet_v2::build(init, with_classifier, device)?
+                } else {
+                    efficientnet_lite0::build(init, with_classifier, device)?
+                };
+                Ok(Backbone::ConvNet(net))
+            }
+            Self::Bert {
+                heads,
+                max_len,
+                normalize,
+            } => {
+                let size = bert::BertSize {
+                    heads: *heads,
+                    ..file_size.unwrap_or_else(bert::BertSize::minilm_l6)
+                };
+                if *max_len < 2 || *max_len > size.positions {
+                    return Err(Error::config(
+                        "backbone.max_len",
+                        format!(
+                            "must be between 2 and {} (the model's positions), got {max_len}",
+                            size.positions
+                        ),
+                    ));
+                }
+                Ok(Backbone::Bert(Bert::new(
+                    size, *normalize, *max_len, init, device,
+                )?))
+            }
+            Self::ToyMlp { .. } | Self::Features { .. } => unreachable_spec(self),
+        }
+    }
+}
+
+fn unreachable_spec(spec: &BackboneSpec) -> Result<Backbone> {
+    Err(Error::config(
+        "backbone",
+        format!("{} has no pretrained weights to load", spec.name()),
+    ))
 }
 
 /// A backbone of any registered architecture.
@@ -169,15 +277,12 @@ impl BackboneSpec {
 pub enum Backbone {
     ToyMlp(ToyMlp),
     ConvNet(ConvNet),
+    Bert(Bert),
 }
 
 impl Backbone {
     /// Builds `spec` on `device` with seeded random weights.
-    pub fn build(
-        spec: &BackboneSpec,
-        rng: &mut crate::rng::Rng,
-        device: &burn::tensor::Device,
-    ) -> Result<Self> {
+    pub fn build(spec: &BackboneSpec, rng: &mut Rng, device: &Device) -> Result<Self> {
         match spec {
             BackboneSpec::ToyMlp { widths } => {
                 if widths.len() < 2 || widths.contains(&0) {
@@ -197,43 +302,30 @@ impl Backbone {
                 }
                 Ok(Self::ToyMlp(ToyMlp::new(&[*dim], rng, device)))
             }
-            conv => match conv.build_convnet(&mut Init::Random(rng), false, device)? {
-                Some(net) => Ok(Self::ConvNet(net)),
-                None => Err(Error::config(
-                    "backbone",
-                    format!("{} cannot be built", conv.name()),
-                )),
-            },
+            other => other.build_with(&mut Init::Random(rng), None, device),
         }
     }
 
-    /// Builds `spec` with pretrained weights from safetensors `bytes` (torchvision / Hugging Face
-    /// names). A file of another architecture or size is refused with what was expected.
-    pub fn load(spec: &BackboneSpec, bytes: &[u8], device: &burn::tensor::Device) -> Result<Self> {
+    /// Builds `spec` with pretrained weights from safetensors `bytes` (torchvision / lukemelas /
+    /// Hugging Face names). A file of another architecture or size is refused with what was
+    /// expected.
+    pub fn load(spec: &BackboneSpec, bytes: &[u8], device: &Device) -> Result<Self> {
         let Some(probe) = spec.probe() else {
-            return Err(Error::config(
-                "backbone",
-                format!("{} has no pretrained weights to load", spec.name()),
-            ));
+            return unreachable_spec(spec);
         };
         let mut file = WeightFile::parse(bytes, spec.name(), probe)?;
-        let with_classifier = spec
-            .classifier_probe()
-            .is_some_and(|name| file.contains(name));
-        match spec.build_convnet(&mut Init::File(&mut file), with_classifier, device)? {
-            Some(net) => Ok(Self::ConvNet(net)),
-            None => Err(Error::config(
-                "backbone",
-                format!("{} has no pretrained weights to load", spec.name()),
-            )),
-        }
+        let size = match spec {
+            BackboneSpec::Bert { heads, .. } => Some(bert::size_from_file(&file, *heads)?),
+            _ => None,
+        };
+        spec.build_with(&mut Init::File(&mut file), size, device)
     }
 
     /// ImageNet logits, when the backbone carries its original classifier.
     pub fn imagenet_logits(&self, features: Tensor<2>) -> Option<Tensor<2>> {
         match self {
             Self::ConvNet(m) => m.imagenet_logits(features),
-            Self::ToyMlp(_) => None,
+            _ => None,
         }
     }
 
@@ -241,14 +333,17 @@ impl Backbone {
         match self {
             Self::ToyMlp(m) => m.blocks.len(),
             Self::ConvNet(m) => m.blocks.len(),
+            Self::Bert(m) => m.blocks.len(),
         }
     }
 
-    /// Values per example that the first block expects.
+    /// Values per example that the first block expects (texts: token ids then mask, `max_len`
+    /// each).
     pub fn input_dim(&self) -> usize {
         match self {
             Self::ToyMlp(m) => m.input_dim(),
             Self::ConvNet(_) => Preprocess::imagenet().len(),
+            Self::Bert(m) => 2 * m.max_len(),
         }
     }
 
@@ -257,31 +352,48 @@ impl Backbone {
         match self {
             Self::ToyMlp(m) => m.feature_dim(),
             Self::ConvNet(m) => m.feature_dim(),
+            Self::Bert(m) => m.hidden(),
         }
     }
 
-    /// Turns a host batch of flat example rows into the first block's input.
-    pub fn input(
-        &self,
-        rows: Vec<f32>,
-        batch: usize,
-        device: &burn::tensor::Device,
-    ) -> Activations {
+    /// Turns a host batch of flat example rows into the first block's input. Text rows are
+    /// trimmed to the longest text of the batch (dynamic padding).
+    pub fn input(&self, rows: Vec<f32>, batch: usize, device: &Device) -> Activations {
         match self {
-            Self::ToyMlp(_) => {
-                let data = burn::tensor::TensorData::new(rows, [batch, self.input_dim()]);
-                Activations::Flat(Tensor::from_data(data, device))
-            }
+            Self::ToyMlp(_) => Activations::Flat(Tensor::from_data(
+                TensorData::new(rows, [batch, self.input_dim()]),
+                device,
+            )),
             Self::ConvNet(_) => {
                 let size = Preprocess::imagenet().size;
-                let data = burn::tensor::TensorData::new(rows, [batch, 3, size, size]);
-                Activations::Spatial(Tensor::from_data(data, device))
+                Activations::Spatial(Tensor::from_data(
+                    TensorData::new(rows, [batch, 3, size, size]),
+                    device,
+                ))
+            }
+            Self::Bert(m) => {
+                let max_len = &m.max_len();
+                let row = |i: usize| &rows[i * 2 * max_len..(i + 1) * 2 * max_len];
+                let len = (0..batch)
+                    .map(|i| row(i)[*max_len..].iter().filter(|&&m| m > 0.5).count())
+                    .max()
+                    .unwrap_or(1)
+                    .max(1);
+                let mut ids = Vec::with_capacity(batch * len);
+                let mut mask = Vec::with_capacity(batch * len);
+                for i in 0..batch {
+                    ids.extend(row(i)[..len].iter().map(|&v| v as i64));
+                    mask.extend_from_slice(&row(i)[*max_len..*max_len + len]);
+                }
+                let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [batch, len]), device);
+                let mask = Tensor::from_data(TensorData::new(mask, [batch, len]), device);
+                m.embed(ids, mask)
             }
         }
     }
 
     /// Runs blocks `blocks` (a range of block indices). `train` puts normalisation layers in
-    /// training mode; frozen blocks are always run with `train = false`.
+    /// training mode where a backbone has them (none does today: BatchNorm stays in inference).
     pub fn forward_blocks(
         &self,
         x: Activations,
@@ -291,6 +403,7 @@ impl Backbone {
         match self {
             Self::ToyMlp(m) => m.forward_blocks(x, blocks, train),
             Self::ConvNet(m) => m.forward_blocks(x, blocks),
+            Self::Bert(m) => m.forward_blocks(x, blocks),
         }
     }
 }

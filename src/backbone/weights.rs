@@ -51,6 +51,14 @@ impl<'a> WeightFile<'a> {
         })
     }
 
+    /// The shape of tensor `name`, if present.
+    pub fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        self.file
+            .tensor(&format!("{}{name}", self.prefix))
+            .ok()
+            .map(|v| v.shape().to_vec())
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.file.tensor(&format!("{}{name}", self.prefix)).is_ok()
     }

@@ -38,12 +38,16 @@ fn is_control(c: char) -> bool {
     }
     matches!(
         get_general_category(c),
-        GeneralCategory::Control | GeneralCategory::Format | GeneralCategory::Unassigned | GeneralCategory::PrivateUse
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::Unassigned
+            | GeneralCategory::PrivateUse
     )
 }
 
 fn is_whitespace(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r') || get_general_category(c) == GeneralCategory::SpaceSeparator
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+        || get_general_category(c) == GeneralCategory::SpaceSeparator
 }
 
 fn is_punctuation(c: char) -> bool {
@@ -125,7 +129,9 @@ impl Tokenizer {
             .collect();
         let id = |token: &str| {
             vocab.get(token).copied().ok_or_else(|| {
-                Error::Weights(format!("the vocabulary has no `{token}`; is this a BERT vocab.txt?"))
+                Error::Weights(format!(
+                    "the vocabulary has no `{token}`; is this a BERT vocab.txt?"
+                ))
             })
         };
         Ok(Self {
@@ -193,7 +199,12 @@ impl Tokenizer {
         let mut ids = Vec::with_capacity(texts.len() * len);
         let mut mask = Vec::with_capacity(texts.len() * len);
         for e in &encoded {
-            ids.extend(e.iter().copied().chain(std::iter::repeat(self.pad)).take(len));
+            ids.extend(
+                e.iter()
+                    .copied()
+                    .chain(std::iter::repeat(self.pad))
+                    .take(len),
+            );
             mask.extend((0..len).map(|i| u32::from(i < e.len())));
         }
         Batch { ids, mask, len }
@@ -205,15 +216,29 @@ mod tests {
     use super::*;
 
     fn tiny() -> Tokenizer {
-        Tokenizer::from_vocab("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\n,\nun\n##aff\n##able\ncafe\n").unwrap()
+        Tokenizer::from_vocab(
+            "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\n,\nun\n##aff\n##able\ncafe\n",
+        )
+        .unwrap()
     }
 
     #[test]
     fn wordpiece_is_greedy_longest_match() {
         let t = tiny();
-        assert_eq!(t.encode("Hello, unaffable world!", 32), vec![2, 4, 6, 7, 8, 9, 5, 1, 3]);
-        assert_eq!(t.encode("Café", 32), vec![2, 10, 3], "accents stripped, lower-cased");
-        assert_eq!(t.encode("hello world", 3), vec![2, 4, 3], "truncated before [SEP]");
+        assert_eq!(
+            t.encode("Hello, unaffable world!", 32),
+            vec![2, 4, 6, 7, 8, 9, 5, 1, 3]
+        );
+        assert_eq!(
+            t.encode("Café", 32),
+            vec![2, 10, 3],
+            "accents stripped, lower-cased"
+        );
+        assert_eq!(
+            t.encode("hello world", 3),
+            vec![2, 4, 3],
+            "truncated before [SEP]"
+        );
     }
 
     #[test]
@@ -226,6 +251,11 @@ mod tests {
 
     #[test]
     fn a_vocab_without_special_tokens_is_refused() {
-        assert!(Tokenizer::from_vocab("a\nb\n").unwrap_err().to_string().contains("[UNK]"));
+        assert!(
+            Tokenizer::from_vocab("a\nb\n")
+                .unwrap_err()
+                .to_string()
+                .contains("[UNK]")
+        );
     }
 }
