@@ -165,3 +165,28 @@ async fn mobilenet_v2_sees_espresso_and_matches_the_reference_on_webgpu() {
         "WebGPU logits off the reference by {worst} (scale {scale})"
     );
 }
+
+const MINILM: &[u8] = include_bytes!(concat!(env!("KINDLING_WEIGHTS_DIR"), "/minilm/model.safetensors"));
+const VOCAB: &str = include_str!(concat!(env!("KINDLING_WEIGHTS_DIR"), "/minilm/vocab.txt"));
+const MINILM_REFERENCE: &str = include_str!("fixtures/minilm_reference.json");
+
+#[wasm_bindgen_test]
+async fn minilm_embeddings_match_the_reference_on_webgpu() {
+    let gpu = acquire(DevicePreference::Webgpu, None).await.unwrap();
+    let spec = BackboneSpec::Bert { heads: 12, max_len: 128, normalize: true };
+    let net = Backbone::load(&spec, MINILM, &gpu.device).unwrap();
+    let tokenizer = kindling::text::Tokenizer::from_vocab(VOCAB).unwrap();
+    let cases: serde_json::Value = serde_json::from_str(MINILM_REFERENCE).unwrap();
+    let cases = cases.as_array().unwrap();
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let rows = kindling::text::encoder_rows(&tokenizer, &texts, 128);
+    let x = net.input(rows, texts.len(), &gpu.device);
+    let features = net.forward_blocks(x, 0..net.num_blocks(), false).into_features();
+    let flat = features.into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap();
+    for (case, e) in cases.iter().zip(flat.chunks(384)) {
+        let r: Vec<f64> = case["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let dot: f64 = e.iter().zip(&r).map(|(a, b)| *a as f64 * b).sum();
+        let norm = e.iter().map(|a| (*a as f64).powi(2)).sum::<f64>().sqrt() * r.iter().map(|b| b * b).sum::<f64>().sqrt();
+        assert!(dot / norm >= 0.9999, "{:?}: cosine {} on WebGPU", case["text"], dot / norm);
+    }
+}
