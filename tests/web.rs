@@ -166,14 +166,21 @@ async fn mobilenet_v2_sees_espresso_and_matches_the_reference_on_webgpu() {
     );
 }
 
-const MINILM: &[u8] = include_bytes!(concat!(env!("KINDLING_WEIGHTS_DIR"), "/minilm/model.safetensors"));
+const MINILM: &[u8] = include_bytes!(concat!(
+    env!("KINDLING_WEIGHTS_DIR"),
+    "/minilm/model.safetensors"
+));
 const VOCAB: &str = include_str!(concat!(env!("KINDLING_WEIGHTS_DIR"), "/minilm/vocab.txt"));
 const MINILM_REFERENCE: &str = include_str!("fixtures/minilm_reference.json");
 
 #[wasm_bindgen_test]
 async fn minilm_embeddings_match_the_reference_on_webgpu() {
     let gpu = acquire(DevicePreference::Webgpu, None).await.unwrap();
-    let spec = BackboneSpec::Bert { heads: 12, max_len: 128, normalize: true };
+    let spec = BackboneSpec::Bert {
+        heads: 12,
+        max_len: 128,
+        normalize: true,
+    };
     let net = Backbone::load(&spec, MINILM, &gpu.device).unwrap();
     let tokenizer = kindling::text::Tokenizer::from_vocab(VOCAB).unwrap();
     let cases: serde_json::Value = serde_json::from_str(MINILM_REFERENCE).unwrap();
@@ -181,12 +188,121 @@ async fn minilm_embeddings_match_the_reference_on_webgpu() {
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
     let rows = kindling::text::encoder_rows(&tokenizer, &texts, 128);
     let x = net.input(rows, texts.len(), &gpu.device);
-    let features = net.forward_blocks(x, 0..net.num_blocks(), false).into_features();
-    let flat = features.into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap();
+    let features = net
+        .forward_blocks(x, 0..net.num_blocks(), false)
+        .into_features();
+    let flat = features
+        .into_data_async()
+        .await
+        .unwrap()
+        .try_into_vec_as::<f32>()
+        .unwrap();
     for (case, e) in cases.iter().zip(flat.chunks(384)) {
-        let r: Vec<f64> = case["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let r: Vec<f64> = case["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         let dot: f64 = e.iter().zip(&r).map(|(a, b)| *a as f64 * b).sum();
-        let norm = e.iter().map(|a| (*a as f64).powi(2)).sum::<f64>().sqrt() * r.iter().map(|b| b * b).sum::<f64>().sqrt();
-        assert!(dot / norm >= 0.9999, "{:?}: cosine {} on WebGPU", case["text"], dot / norm);
+        let norm = e.iter().map(|a| (*a as f64).powi(2)).sum::<f64>().sqrt()
+            * r.iter().map(|b| b * b).sum::<f64>().sqrt();
+        assert!(
+            dot / norm >= 0.9999,
+            "{:?}: cosine {} on WebGPU",
+            case["text"],
+            dot / norm
+        );
     }
+}
+
+/// The wasm API as JS uses it: a text project from a CSV with bad rows, errors as JS errors.
+#[wasm_bindgen_test]
+async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
+    use kindling::web::Trainer as Api;
+    use wasm_bindgen::JsValue;
+    let js = |v: serde_json::Value| {
+        v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap()
+    };
+    let message = |e: wasm_bindgen::JsError| {
+        let v: JsValue = e.into();
+        js_sys::Error::from(v).message().as_string().unwrap()
+    };
+    use serde::Serialize;
+
+    // Bad config: the field is named in the message.
+    let bad = js(
+        serde_json::json!({"backbone": {"kind": "features", "dim": 4}, "device": "cpu", "config": {"learning_rate": -1}}),
+    );
+    let err = Api::create(bad, None).await.err().unwrap();
+    assert!(message(err).contains("learning_rate"));
+    // Wrong weights for the architecture.
+    let wrong = js(serde_json::json!({"backbone": {"kind": "mobilenet_v2"}, "device": "cpu"}));
+    let err = Api::create(wrong, Some(MINILM.to_vec()))
+        .await
+        .err()
+        .unwrap();
+    assert!(message(err).contains("not MobileNetV2"));
+
+    let options = js(serde_json::json!({
+        "backbone": {"kind": "bert", "max_len": 32},
+        "device": "cpu",
+        "vocab": VOCAB,
+        "config": {"epochs": 6, "learning_rate": 0.03, "early_stopping": null, "validation_fraction": 0.3},
+    }));
+    let mut t = Api::create(options, Some(MINILM.to_vec())).await.unwrap();
+    let err = t.predict_text("hello".into(), 2).await.err().unwrap();
+    assert!(message(err).contains("no model yet"));
+    let mut csv = String::from("text,label\n");
+    for i in 0..12 {
+        csv.push_str(&format!(
+            "I love this wonderful day number {i},happy\nThis is awful and I hate it {i},sad\n"
+        ));
+    }
+    csv.push_str("only-one-field\n\"unclosed,happy\n");
+    let report = t
+        .add_text_file(csv, js(serde_json::json!({"format": "csv"})))
+        .unwrap();
+    let report: serde_json::Value = serde_wasm_bindgen::from_value(report).unwrap();
+    assert_eq!(report["added"], 24);
+    let lines: Vec<u64> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![26, 27]);
+    t.start().unwrap();
+    while !t.finished() {
+        t.train_epoch().await.unwrap();
+    }
+    let p: serde_json::Value = serde_wasm_bindgen::from_value(
+        t.predict_text("what a wonderful, lovely day".into(), 2)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let classes = t.classes();
+    assert_eq!(classes[p["classes"][0].as_u64().unwrap() as usize], "happy");
+    let model = t.export_model().await.unwrap();
+    // Import into a fresh trainer: same prediction.
+    let options = js(
+        serde_json::json!({"backbone": {"kind": "bert", "max_len": 32}, "device": "cpu", "vocab": VOCAB}),
+    );
+    let mut fresh = Api::create(options, Some(MINILM.to_vec())).await.unwrap();
+    fresh.import_model(&model).unwrap();
+    let q: serde_json::Value = serde_wasm_bindgen::from_value(
+        fresh
+            .predict_text("what a wonderful, lovely day".into(), 2)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let (a, b) = (
+        p["probabilities"][0].as_f64().unwrap(),
+        q["probabilities"][0].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    assert!(fresh.import_model(b"junk").is_err());
 }

@@ -13,7 +13,10 @@ use crate::error::Error;
 use crate::model::Classifier;
 use crate::model_file::{self, ModelInfo};
 use crate::rng::Rng;
+use crate::text::Tokenizer;
 use crate::train::{self, TrainConfig};
+
+mod text;
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value
@@ -42,6 +45,10 @@ struct CreateOptions {
     config: TrainConfig,
     /// Image augmentation for training (image backbones only).
     augment: Augment,
+    /// The text encoder's vocab.txt (BERT backbones only).
+    vocab: Option<String>,
+    /// Token augmentation for training (BERT backbones only).
+    text_augment: Option<crate::data::text::TextAugment>,
 }
 
 /// A classifier being built: examples, a config, and (once trained or imported) a model.
@@ -61,6 +68,9 @@ pub struct Trainer {
     trained: Option<Classifier>,
     /// Class names of `trained` (an imported model may name classes before any example exists).
     trained_classes: Vec<String>,
+    /// The tokenizer of a text backbone.
+    tokenizer: Option<Tokenizer>,
+    text_augment: Option<crate::data::text::TextAugment>,
 }
 
 impl Trainer {
@@ -121,6 +131,22 @@ impl Trainer {
             ))
             .into());
         }
+        let tokenizer = match (&spec, &options.vocab) {
+            (BackboneSpec::Bert { .. }, Some(vocab)) => Some(Tokenizer::from_vocab(vocab)?),
+            (BackboneSpec::Bert { .. }, None) => {
+                return Err(Error::Weights(
+                    "a text backbone needs its vocab.txt (options.vocab)".into(),
+                )
+                .into());
+            }
+            _ => None,
+        };
+        if matches!(spec, BackboneSpec::Bert { .. }) && weights.is_none() {
+            return Err(Error::Weights(
+                "a text backbone needs its pretrained weights (model.safetensors)".into(),
+            )
+            .into());
+        }
         let device = device::acquire(options.device, options.adapter_info.as_deref()).await?;
         // Checks the weights and the config now, so a mistake is reported before any work.
         let probe = match &weights {
@@ -140,6 +166,8 @@ impl Trainer {
             run: None,
             trained: None,
             trained_classes: Vec::new(),
+            tokenizer,
+            text_augment: options.text_augment,
         })
     }
 
@@ -228,6 +256,15 @@ impl Trainer {
             None,
             &device,
         )?;
+        if let (Some(augment), BackboneSpec::Bert { max_len, .. }) =
+            (&self.text_augment, &self.spec)
+        {
+            run.set_augmenter(Some(Box::new(crate::data::text::TextAugmenter {
+                rows: self.data.clone(),
+                max_len: *max_len,
+                augment: augment.clone(),
+            })));
+        }
         if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
             run.set_augmenter(Some(Box::new(ImageAugmenter {
                 images: self.images.clone(),
