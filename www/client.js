@@ -47,6 +47,18 @@ export class KindlingClient {
   /** Top-k prediction for one image file: `{ classes, probabilities }`. */
   predictImageFile(file, topK = 3) { return this.request('predictImageFile', { file, topK }); }
 
+  /** Adds texts (strings) to `className`; resolves to the example count. */
+  addTexts(texts, className) { return this.request('addTexts', { texts, className }); }
+
+  /**
+   * Loads labelled texts from a CSV/TSV/JSONL File. `options = { format, text_column?,
+   * label_column?, header? }`. Resolves to `{ added, skipped: [{line, reason}], columns, counts }`.
+   */
+  addTextFile(file, options) { return this.request('addTextFile', { file, options }); }
+
+  /** Top-k prediction for one text. */
+  predictText(text, topK = 3) { return this.request('predictText', { text, topK }); }
+
   /** Full evaluation on the validation set (per-class metrics, confusion matrix, hardest examples). */
   evaluate() { return this.request('evaluate'); }
 

@@ -21,7 +21,11 @@ const RECIPES = {
   },
 };
 
+const TEXT_BACKBONES = new Set(['minilm']);
+
 const state = {
+  task: 'images',
+  textFiles: [], // { file, options } loaded so far (text projects)
   client: null,
   backbone: null,
   weights: null, // { url } or Uint8Array
@@ -39,12 +43,13 @@ function errorText(e) { return e?.message ?? String(e); }
 async function createTrainer(augment = {}, config = {}) {
   state.client?.terminate();
   state.client = new KindlingClient();
+  const text = state.task === 'text';
   const device = await state.client.create({
-    backbone: { kind: state.backbone },
+    backbone: text ? { kind: 'bert', max_len: 128 } : { kind: state.backbone },
     device: ui.devicePreference(),
     weights: state.weights,
+    ...(text ? { vocab: { url: 'weights/minilm/vocab.txt' } } : { augment }),
     config,
-    augment,
   });
   ui.setDevice(device);
 }
@@ -53,13 +58,16 @@ ui.onOpen(async () => {
   ui.modelError('');
   try {
     state.backbone = ui.backbone();
+    state.task = TEXT_BACKBONES.has(state.backbone) ? 'text' : 'images';
+    ui.setTask(state.task);
     const own = ui.weightsFile();
-    state.weights = own ? new Uint8Array(await own.arrayBuffer()) : { url: `weights/${state.backbone}.safetensors` };
+    const url = state.task === 'text' ? 'weights/minilm/model.safetensors' : `weights/${state.backbone}.safetensors`;
+    state.weights = own ? new Uint8Array(await own.arrayBuffer()) : { url };
     ui.setDeviceText('Opening the device and checking the weights…');
     await createTrainer();
     ui.setProjectOpen(true);
     ui.setCanImport(true);
-    if (state.classes.length === 0) { addClass(); addClass(); }
+    if (state.task === 'images' && state.classes.length === 0) { addClass(); addClass(); }
   } catch (e) {
     ui.modelError(errorText(e));
     ui.setDeviceText('Not started.');
@@ -114,6 +122,25 @@ async function addFiles(entry, files) {
   checkBalance();
 }
 
+function textFileOptions(file) {
+  const { text, label } = ui.textColumns();
+  const name = file.name.toLowerCase();
+  const format = name.endsWith('.jsonl') || name.endsWith('.json') ? 'jsonl' : name.endsWith('.tsv') ? 'tsv' : 'csv';
+  return { format, text_column: text, label_column: label };
+}
+
+ui.onTextFile(async (file) => {
+  ui.dataError('');
+  try {
+    const options = textFileOptions(file);
+    const report = await state.client.addTextFile(file, options);
+    state.textFiles.push({ file, options });
+    ui.showTextReport(report);
+  } catch (e) {
+    ui.dataError(`${file.name}: ${errorText(e)}`);
+  }
+});
+
 function checkBalance() {
   const counts = state.classes.map((c) => c.files.length).filter((n) => n > 0);
   const [min, max] = [Math.min(...counts), Math.max(...counts)];
@@ -161,7 +188,10 @@ ui.onTrain(async () => {
     ui.setStatus('Preparing the examples…');
     await createTrainer(settings.augment, settings.config);
     state.exampleUrls = [];
-    for (const c of state.classes) {
+    for (const { file, options } of state.task === 'text' ? state.textFiles : []) {
+      await state.client.addTextFile(file, options);
+    }
+    for (const c of state.task === 'images' ? state.classes : []) {
       await state.client.addClass(c.name);
       const result = await state.client.addImageFiles(c.files, c.name);
       if (result.skipped.length) ui.dataError(result.skipped.map((s) => `${s.name}: ${s.reason}`).join('; '));
@@ -184,8 +214,9 @@ ui.onTrain(async () => {
     ui.setCanPredict(true);
     const evaluation = await state.client.evaluate();
     ui.showEvaluation(evaluation, state.trainedClasses, (a, p) => {
-      const urls = evaluation.hardest.filter((x) => x.label === a && x.predicted === p).map((x) => state.exampleUrls[x.index]);
-      ui.showCellExamples(`${urls.length} ${state.trainedClasses[a]} image(s) predicted as ${state.trainedClasses[p]}`, urls);
+      const hits = evaluation.hardest.filter((x) => x.label === a && x.predicted === p);
+      const urls = hits.map((x) => state.exampleUrls[x.index]).filter(Boolean);
+      ui.showCellExamples(`${hits.length} ${state.trainedClasses[a]} example(s) predicted as ${state.trainedClasses[p]}`, urls);
     });
   } catch (e) {
     ui.trainError(errorText(e));
@@ -199,6 +230,15 @@ ui.onTryFile(async (file) => {
   ui.tryError('');
   try {
     ui.showPrediction(await state.client.predictImageFile(file, 3), state.trainedClasses);
+  } catch (e) {
+    ui.tryError(errorText(e));
+  }
+});
+
+ui.onPredictText(async (text) => {
+  ui.tryError('');
+  try {
+    ui.showPrediction(await state.client.predictText(text, 3), state.trainedClasses);
   } catch (e) {
     ui.tryError(errorText(e));
   }

@@ -29,8 +29,24 @@ export const ui = {
   modelError(message) { showMessage('model-error', message); },
   setProjectOpen(open) {
     $('add-class').disabled = !open;
+    $('text-file').disabled = !open;
     $('train').disabled = !open;
   },
+  /** Shows the image or the text parts of the page. */
+  setTask(task) {
+    for (const id of ['image-data', 'try-image']) $(id).hidden = task !== 'images';
+    for (const id of ['text-data', 'try-text']) $(id).hidden = task !== 'text';
+  },
+  onTextFile(handler) { $('text-file').addEventListener('change', () => { const f = $('text-file').files[0]; if (f) handler(f); }); },
+  textColumns() { return { text: $('text-column').value.trim() || 'text', label: $('label-column').value.trim() || 'label' }; },
+  showTextReport(report) {
+    $('text-counts').replaceChildren(...report.counts.map(([name, n]) => cell('li', `${name}: ${n} text${n === 1 ? '' : 's'}`)));
+    const skipped = $('skipped-rows');
+    skipped.hidden = report.skipped.length === 0;
+    skipped.querySelector('summary').textContent = `Skipped rows (${report.skipped.length})`;
+    skipped.querySelector('ul').replaceChildren(...report.skipped.map((r) => cell('li', `line ${r.line}: ${r.reason}`)));
+  },
+  onPredictText(handler) { $('try-text-button').addEventListener('click', () => handler($('try-text-input').value)); },
 
   // --- 2. Examples
   onAddClass(handler) { $('add-class').addEventListener('click', handler); },
@@ -183,7 +199,11 @@ export const ui = {
 
   // --- 5. Try it
   onTryFile(handler) { $('try-file').addEventListener('change', () => { const f = $('try-file').files[0]; if (f) handler(f); }); },
-  setCanPredict(can) { $('try-file').disabled = !can; $('export').disabled = !can; },
+  setCanPredict(can) {
+    $('try-file').disabled = !can;
+    $('try-text-button').disabled = !can;
+    $('export').disabled = !can;
+  },
   showPrediction(prediction, classes) {
     $('prediction').replaceChildren(...prediction.classes.map((c, i) => {
       const li = cell('li', `${classes[c]} ${pct(prediction.probabilities[i])}`);

@@ -8,8 +8,15 @@ let paused = null; // a { promise, resume } pair while paused
 const ready = init();
 
 const handlers = {
-  async create({ weights, ...options }) {
+  async create({ weights, vocab, ...options }) {
     const bytes = await weightBytes(weights);
+    if (vocab?.url) {
+      const response = await fetch(vocab.url);
+      if (!response.ok) throw new Error(`could not download the vocabulary from ${vocab.url}: HTTP ${response.status}`);
+      options.vocab = await response.text();
+    } else if (typeof vocab === 'string') {
+      options.vocab = vocab;
+    }
     trainer?.free();
     trainer = null;
     trainer = await Trainer.create({ ...options, adapter_info: await adapterInfo() }, bytes);
@@ -33,6 +40,9 @@ const handlers = {
     const { data, width, height } = await decode(file);
     return need().predictImage(data, width, height, topK);
   },
+  addTexts({ texts, className }) { return need().addTexts(texts, className); },
+  async addTextFile({ file, options }) { return need().addTextFile(await file.text(), options); },
+  predictText({ text, topK }) { return need().predictText(text, topK); },
   evaluate() { return need().evaluate(); },
   async exportModel() { return need().exportModel(); },
   importModel({ bytes }) { return need().importModel(bytes); },

@@ -35,7 +35,7 @@ async function openProject(page, classes) {
 
 async function train(page, recipe, epochs, lr = '0.003') {
   await page.check(`input[name=recipe][value=${recipe}]`);
-  await page.click('summary');
+  await page.click('#advanced > summary');
   await page.fill('#epochs', String(epochs));
   await page.fill('#lr', lr);
   await page.click('#train');
@@ -111,7 +111,7 @@ test('Errors: a corrupt image is skipped and named, one class cannot train, bad 
   await page.waitForSelector('#train-error:not([hidden])');
   assert.match(await page.textContent('#train-error'), /at least 2 classes/);
   assert.match(await page.textContent('.class .count'), /^4 images/, 'the examples are still there');
-  await page.click('summary');
+  await page.click('#advanced > summary');
   await page.fill('#epochs', '0');
   await page.click('#train');
   await page.waitForFunction(() => /Epochs must be/.test(document.querySelector('#train-error').textContent));
@@ -121,7 +121,7 @@ test('Errors: a corrupt image is skipped and named, one class cannot train, bad 
 test('Pause holds training, Resume continues, Stop keeps the epochs done', async () => {
   const page = await browser.newPage();
   await openProject(page, threeClasses);
-  await page.click('summary');
+  await page.click('#advanced > summary');
   await page.fill('#epochs', '200');
   await page.fill('#lr', '0.000001');
   await page.click('#train');
@@ -136,4 +136,33 @@ test('Pause holds training, Resume continues, Stop keeps the epochs done', async
   await page.click('#stop');
   await page.waitForFunction(() => !document.querySelector('#train').disabled);
   assert.match(await page.textContent('#status'), /Stopped after \d+ epoch/);
+});
+
+test('Text: a CSV with bad rows loads, reports the skipped lines, trains and predicts', async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.selectOption('#backbone', 'minilm');
+  await page.click('#open');
+  await page.waitForSelector('#text-file:not([disabled])', { timeout: 120_000 });
+  let csv = 'review,sentiment\n';
+  const good = ['I love it, wonderful and great', 'Absolutely fantastic, so happy with this', 'Best purchase ever, delightful'];
+  const bad = ['Terrible, I hate it', 'Awful experience, broken and useless', 'Worst thing I ever bought, horrible'];
+  for (let i = 0; i < 8; i++) csv += `"${good[i % 3]} (${i})",positive\n"${bad[i % 3]} (${i})",negative\n`;
+  csv += 'just one field\n"never closed quote,positive\n';
+  await page.fill('#text-column', 'review');
+  await page.fill('#label-column', 'sentiment');
+  await page.setInputFiles('#text-file', { name: 'reviews.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.waitForSelector('#text-counts li');
+  assert.deepEqual(await page.$$eval('#text-counts li', (li) => li.map((x) => x.textContent)), ['positive: 8 texts', 'negative: 8 texts']);
+  const skipped = await page.$$eval('#skipped-rows li', (li) => li.map((x) => x.textContent));
+  assert.equal(skipped.length, 2);
+  assert.match(skipped[0], /^line 18: /);
+  assert.match(skipped[1], /^line 19: .*never closed/);
+  await train(page, 'quick', 10, '0.03');
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  await page.fill('#try-text-input', 'What a wonderful, lovely product');
+  await page.click('#try-text-button');
+  await page.waitForSelector('#prediction li');
+  assert.match(await page.textContent('#prediction li'), /^positive/);
+  await screenshot(page, '6-text');
 });
