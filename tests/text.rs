@@ -204,3 +204,115 @@ fn a_head_on_minilm_learns_tweet_sentiment_frozen_and_with_two_layers_trainable(
     );
     println!("tweet sentiment macro-F1: frozen {frozen:.3}, last 2 layers {partial:.3}");
 }
+
+/// A random BERT of another size (hidden 32, 2 layers, 4 heads, vocab 50) written as a Hugging
+/// Face safetensors file with a `bert.` prefix.
+fn tiny_bert_file() -> Vec<u8> {
+    let (h, inter, vocab) = (32usize, 64usize, 50usize);
+    let mut tensors: Vec<(String, Vec<usize>)> = vec![
+        ("embeddings.word_embeddings.weight".into(), vec![vocab, h]),
+        ("embeddings.position_embeddings.weight".into(), vec![64, h]),
+        ("embeddings.token_type_embeddings.weight".into(), vec![2, h]),
+        ("embeddings.LayerNorm.weight".into(), vec![h]),
+        ("embeddings.LayerNorm.bias".into(), vec![h]),
+    ];
+    for i in 0..2 {
+        let p = format!("encoder.layer.{i}");
+        for (n, shape) in [
+            ("attention.self.query", vec![h, h]),
+            ("attention.self.key", vec![h, h]),
+            ("attention.self.value", vec![h, h]),
+            ("attention.output.dense", vec![h, h]),
+            ("intermediate.dense", vec![inter, h]),
+            ("output.dense", vec![h, inter]),
+        ] {
+            tensors.push((format!("{p}.{n}.weight"), shape.clone()));
+            tensors.push((format!("{p}.{n}.bias"), vec![shape[0]]));
+        }
+        for n in ["attention.output.LayerNorm", "output.LayerNorm"] {
+            tensors.push((format!("{p}.{n}.weight"), vec![h]));
+            tensors.push((format!("{p}.{n}.bias"), vec![h]));
+        }
+    }
+    let data: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .into_iter()
+        .enumerate()
+        .map(|(k, (name, shape))| {
+            let n: usize = shape.iter().product();
+            let bytes = (0..n)
+                .flat_map(|i| (((i * 7 + k * 13) % 17) as f32 / 17.0 - 0.5).to_le_bytes())
+                .collect();
+            (format!("bert.{name}"), shape, bytes)
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView)> = data
+        .iter()
+        .map(|(n, s, b)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b)
+                    .unwrap(),
+            )
+        })
+        .collect();
+    safetensors::serialize(views, None).unwrap()
+}
+
+#[test]
+fn another_bert_size_loads_from_its_config_and_an_incompatible_one_is_explained() {
+    use kindling::backbone::{Backbone, BackboneSpec};
+    let device = burn::tensor::Device::flex();
+    let config = r#"{"model_type": "bert", "hidden_act": "gelu", "num_attention_heads": 4, "hidden_size": 32}"#;
+    let spec = BackboneSpec::bert_from_config(config, 16).unwrap();
+    let net = Backbone::load(&spec, &tiny_bert_file(), &device).unwrap();
+    assert_eq!((net.num_blocks(), net.feature_dim()), (2, 32));
+    let rows = vec![
+        2.0, 5.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0,
+        1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    ];
+    let f = net
+        .forward_blocks(net.input(rows, 1, &device), 0..2, false)
+        .into_features();
+    assert_eq!(f.dims(), [1, 32]);
+    // 5 heads do not divide 32.
+    let bad_heads = BackboneSpec::Bert {
+        heads: 5,
+        max_len: 16,
+        normalize: true,
+    };
+    let err = Backbone::load(&bad_heads, &tiny_bert_file(), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("multiple of the number of heads"), "{err}");
+    // Too long for the model's 64 positions.
+    let too_long = BackboneSpec::Bert {
+        heads: 4,
+        max_len: 100,
+        normalize: true,
+    };
+    assert!(
+        Backbone::load(&too_long, &tiny_bert_file(), &device)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("max_len")
+    );
+    // Not a BERT file, not a BERT config.
+    let mobilenet = std::fs::read(
+        minilm_dir()
+            .parent()
+            .unwrap()
+            .join("mobilenet_v2.safetensors"),
+    )
+    .unwrap();
+    let err = Backbone::load(&spec, &mobilenet, &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("not BERT encoder weights"), "{err}");
+    let err =
+        BackboneSpec::bert_from_config(r#"{"model_type": "gpt2", "num_attention_heads": 12}"#, 16)
+            .unwrap_err();
+    assert!(err.to_string().contains("gpt2"));
+}

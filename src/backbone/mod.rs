@@ -174,6 +174,38 @@ pub enum BackboneSpec {
 }
 
 impl BackboneSpec {
+    /// A BERT spec from a Hugging Face `config.json` (its `num_attention_heads`; the other sizes
+    /// are read from the weights). Refuses configs of other model types.
+    pub fn bert_from_config(config_json: &str, max_len: usize) -> Result<Self> {
+        let v: serde_json::Value = serde_json::from_str(config_json)
+            .map_err(|e| Error::Weights(format!("config.json is not valid JSON ({e})")))?;
+        let model_type = v.get("model_type").and_then(|t| t.as_str()).unwrap_or("");
+        if !["bert", "roberta", "distilbert", "xlm-roberta", ""].contains(&model_type)
+            && !model_type.contains("bert")
+        {
+            return Err(Error::Weights(format!(
+                "config.json describes a '{model_type}' model, not a BERT-family encoder"
+            )));
+        }
+        if v.get("hidden_act")
+            .and_then(|a| a.as_str())
+            .is_some_and(|a| a != "gelu")
+        {
+            return Err(Error::Weights(
+                "kindling's BERT encoder uses GELU; this config asks for another activation".into(),
+            ));
+        }
+        let heads = v
+            .get("num_attention_heads")
+            .and_then(|h| h.as_u64())
+            .ok_or_else(|| Error::Weights("config.json has no num_attention_heads".into()))?;
+        Ok(Self::Bert {
+            heads: heads as usize,
+            max_len,
+            normalize: true,
+        })
+    }
+
     /// The architecture's name as shown to people.
     pub fn name(&self) -> &'static str {
         match self {
