@@ -32,6 +32,8 @@ const state = {
   classes: [], // { name, card, files: File[], urls: string[] }
   exampleUrls: [], // thumbnail of each example, in the order the trainer holds them
   trainedClasses: [],
+  history: [], // epoch reports of the last run
+  evaluation: null,
   paused: false,
   stopped: false,
   nextClass: 1,
@@ -200,8 +202,10 @@ ui.onTrain(async () => {
     ui.clearMetrics();
     ui.setStatus('Computing backbone features and training…');
     let last = null;
+    state.history = [];
     for await (const report of state.client.train()) {
       last = report;
+      state.history.push(report);
       ui.addEpoch(report);
       ui.setProgress((report.epoch + 1) / report.epochs);
       const eta = report.eta_seconds > 0 ? `, about ${Math.ceil(report.eta_seconds)} s left` : '';
@@ -213,6 +217,9 @@ ui.onTrain(async () => {
     state.trainedClasses = await state.client.classes();
     ui.setCanPredict(true);
     const evaluation = await state.client.evaluate();
+    state.evaluation = evaluation;
+    ui.setCanDownloadMetrics(true);
+    ui.showHardest(evaluation.hardest.slice(0, 5).map((x) => ({ ...x, url: state.exampleUrls[x.index] })), state.trainedClasses);
     ui.showEvaluation(evaluation, state.trainedClasses, (a, p) => {
       const hits = evaluation.hardest.filter((x) => x.label === a && x.predicted === p);
       const urls = hits.map((x) => state.exampleUrls[x.index]).filter(Boolean);
@@ -242,6 +249,17 @@ ui.onPredictText(async (text) => {
   } catch (e) {
     ui.tryError(errorText(e));
   }
+});
+
+ui.onMetricsJson(() => {
+  const json = JSON.stringify({ classes: state.trainedClasses, epochs: state.history, evaluation: state.evaluation }, null, 2);
+  ui.download(new TextEncoder().encode(json), 'kindling-metrics.json', 'application/json');
+});
+
+ui.onMetricsCsv(() => {
+  const columns = ['epoch', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'val_macro_f1', 'learning_rate', 'examples_per_second'];
+  const rows = state.history.map((r) => columns.map((c) => (c === 'epoch' ? r.epoch + 1 : r[c])).join(','));
+  ui.download(new TextEncoder().encode([columns.join(','), ...rows].join('\n') + '\n'), 'kindling-metrics.csv', 'text/csv');
 });
 
 ui.onExport(async () => {

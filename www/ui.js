@@ -189,6 +189,23 @@ export const ui = {
     }
     detail.replaceChildren();
   },
+  /** Lists the `hardest` examples: `{label, predicted, loss, url?}` with class names. */
+  showHardest(items, classes) {
+    $('hardest').replaceChildren(...items.map((x) => {
+      const li = cell('li', `labelled ${classes[x.label]}, predicted ${classes[x.predicted]} (loss ${x.loss.toFixed(2)})`);
+      if (x.url) {
+        const img = document.createElement('img');
+        img.src = x.url;
+        img.alt = '';
+        img.width = 40;
+        li.prepend(img);
+      }
+      return li;
+    }));
+  },
+  onMetricsJson(handler) { $('metrics-json').addEventListener('click', handler); },
+  onMetricsCsv(handler) { $('metrics-csv').addEventListener('click', handler); },
+  setCanDownloadMetrics(can) { $('metrics-json').disabled = !can; $('metrics-csv').disabled = !can; },
   showCellExamples(title, urls) {
     const detail = $('cell-examples');
     const thumbs = document.createElement('div');
@@ -222,8 +239,8 @@ export const ui = {
   setCanImport(can) { $('import-file').disabled = !can; },
   keepStatus(text) { $('keep-status').textContent = text; },
   keepError(message) { showMessage('keep-error', message); },
-  download(bytes, name) {
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  download(bytes, name, type = 'application/octet-stream') {
+    const url = URL.createObjectURL(new Blob([bytes], { type }));
     const a = document.createElement('a');
     a.href = url;
     a.download = name;

@@ -62,6 +62,12 @@ test('Quick: an image project trains, evaluates, drills into the confusion matri
   assert.equal(await page.$$eval('#per-class tbody tr', (r) => r.length), 3);
   await page.click('#confusion td.diag >> nth=0');
   await page.waitForSelector('#cell-examples img');
+  assert.equal(await page.$$eval('#hardest li', (li) => li.length), 5);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#metrics-csv')]);
+  const { readFile } = await import('node:fs/promises');
+  const lines = (await readFile(await csv.path(), 'utf8')).trim().split('\n');
+  assert.equal(lines[0].split(',')[0], 'epoch');
+  assert.ok(lines.length >= 2, 'one line per epoch');
   await screenshot(page, '2-trained-evaluation');
   await page.setInputFiles('#try-file', images('trouser', 8, 9));
   await page.waitForSelector('#prediction li');
