@@ -4,6 +4,7 @@
 //! Every backbone keeps its blocks in a field named `blocks` so that parameter paths read
 //! `backbone.<Variant>.blocks.<i>.…`; the freezing plan and per-block learning rates rely on it.
 
+mod activations;
 pub mod bert;
 pub mod convnet;
 pub mod efficientnet_lite0;
@@ -17,6 +18,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+pub use activations::Activations;
 pub use bert::Bert;
 pub use convnet::ConvNet;
 pub use toy_mlp::ToyMlp;
@@ -25,117 +27,6 @@ use weights::{Init, WeightFile};
 use crate::data::image::Preprocess;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-
-/// What flows between blocks: `Flat [batch, features]`, `Spatial [batch, channels, h, w]`, or a
-/// token `Sequence` (`hidden [batch, len, width]` with its `mask [batch, len]`).
-#[derive(Clone, Debug)]
-pub enum Activations {
-    Flat(Tensor<2>),
-    Spatial(Tensor<4>),
-    Sequence { hidden: Tensor<3>, mask: Tensor<2> },
-}
-
-impl Activations {
-    pub fn batch_size(&self) -> usize {
-        match self {
-            Self::Flat(t) => t.dims()[0],
-            Self::Spatial(t) => t.dims()[0],
-            Self::Sequence { mask, .. } => mask.dims()[0],
-        }
-    }
-
-    /// Rows `indices` (a device tensor of example indices).
-    pub fn select(&self, indices: Tensor<1, Int>) -> Self {
-        match self {
-            Self::Flat(t) => Self::Flat(t.clone().select(0, indices)),
-            Self::Spatial(t) => Self::Spatial(t.clone().select(0, indices)),
-            Self::Sequence { hidden, mask } => Self::Sequence {
-                hidden: hidden.clone().select(0, indices.clone()),
-                mask: mask.clone().select(0, indices),
-            },
-        }
-    }
-
-    /// Joins batches along the example axis (all parts of one kind, as one backbone makes them;
-    /// sequences are padded to the longest).
-    pub fn cat(parts: Vec<Self>) -> Self {
-        let (mut flat, mut spatial, mut seq) = (Vec::new(), Vec::new(), Vec::new());
-        for p in parts {
-            match p {
-                Self::Flat(t) => flat.push(t),
-                Self::Spatial(t) => spatial.push(t),
-                Self::Sequence { hidden, mask } => seq.push((hidden, mask)),
-            }
-        }
-        if !spatial.is_empty() {
-            return Self::Spatial(Tensor::cat(spatial, 0));
-        }
-        if seq.is_empty() {
-            return Self::Flat(Tensor::cat(flat, 0));
-        }
-        let len = seq.iter().map(|(_, m)| m.dims()[1]).max().unwrap_or(0);
-        let (hidden, mask): (Vec<_>, Vec<_>) = seq
-            .into_iter()
-            .map(|(h, m)| {
-                let [b, s, w] = h.dims();
-                if s == len {
-                    return (h, m);
-                }
-                let device = h.device();
-                (
-                    Tensor::cat(vec![h, Tensor::zeros([b, len - s, w], &device)], 1),
-                    Tensor::cat(vec![m, Tensor::zeros([b, len - s], &device)], 1),
-                )
-            })
-            .unzip();
-        Self::Sequence {
-            hidden: Tensor::cat(hidden, 0),
-            mask: Tensor::cat(mask, 0),
-        }
-    }
-
-    /// Without gradient tracking.
-    pub fn detach(self) -> Self {
-        match self {
-            Self::Flat(t) => Self::Flat(t.detach()),
-            Self::Spatial(t) => Self::Spatial(t.detach()),
-            Self::Sequence { hidden, mask } => Self::Sequence {
-                hidden: hidden.detach(),
-                mask: mask.detach(),
-            },
-        }
-    }
-
-    /// The same values on the device without autodiff (for a `valid()` model).
-    pub fn inner(self) -> Self {
-        match self {
-            Self::Flat(t) => Self::Flat(t.inner()),
-            Self::Spatial(t) => Self::Spatial(t.inner()),
-            Self::Sequence { hidden, mask } => Self::Sequence {
-                hidden: hidden.inner(),
-                mask: mask.inner(),
-            },
-        }
-    }
-
-    /// The pooled `[batch, features]` matrix a head consumes: spatial maps averaged, sequences
-    /// averaged over their mask.
-    pub fn into_features(self) -> Tensor<2> {
-        match self {
-            Self::Flat(t) => t,
-            Self::Spatial(t) => {
-                let [b, c, _, _] = t.dims();
-                t.mean_dim(2).mean_dim(3).reshape([b, c])
-            }
-            Self::Sequence { hidden, mask } => {
-                let [b, s, w] = hidden.dims();
-                let m = mask.reshape([b, s, 1]);
-                let sum = (hidden * m.clone()).sum_dim(1).reshape([b, w]);
-                sum / m.sum_dim(1).reshape([b, 1]).clamp_min(1e-9)
-            }
-        }
-    }
-}
 
 fn default_heads() -> usize {
     12
