@@ -192,3 +192,79 @@ pub fn imagenet_classifier(
         bias: Some(init.param(&format!("{prefix}.bias"), [1000], features, device)?),
     })
 }
+
+/// The shape of one inverted-residual block (MobileNetV2 / MBConv without squeeze-excitation).
+pub struct InvertedResidual {
+    pub cin: usize,
+    pub cout: usize,
+    pub expansion: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub bn_eps: f32,
+}
+
+/// Weight names `(conv, bn)` of an inverted residual's expand (absent when the expansion is 1),
+/// depthwise and project layers.
+pub struct InvertedResidualNames {
+    pub expand: Option<(String, String)>,
+    pub depthwise: (String, String),
+    pub project: (String, String),
+}
+
+/// Expand (1×1, ReLU6) → depthwise (k×k, ReLU6) → project (1×1, linear), with a residual when
+/// the shape is kept.
+pub fn inverted_residual(
+    shape: InvertedResidual,
+    names: InvertedResidualNames,
+    init: &mut Init,
+    device: &Device,
+) -> Result<ConvBlock> {
+    let InvertedResidual {
+        cin,
+        cout,
+        expansion,
+        kernel,
+        stride,
+        bn_eps,
+    } = shape;
+    let hidden = cin * expansion;
+    let spec = |cin, cout, kernel, stride, groups, relu6| ConvSpec {
+        cin,
+        cout,
+        kernel,
+        stride,
+        groups,
+        relu6,
+        bn_eps,
+    };
+    let mut layers = Vec::new();
+    if let Some((conv, bn)) = &names.expand {
+        layers.push(ConvBn::new(
+            spec(cin, hidden, 1, 1, 1, true),
+            conv,
+            bn,
+            init,
+            device,
+        )?);
+    }
+    let (conv, bn) = &names.depthwise;
+    layers.push(ConvBn::new(
+        spec(hidden, hidden, kernel, stride, hidden, true),
+        conv,
+        bn,
+        init,
+        device,
+    )?);
+    let (conv, bn) = &names.project;
+    layers.push(ConvBn::new(
+        spec(hidden, cout, 1, 1, 1, false),
+        conv,
+        bn,
+        init,
+        device,
+    )?);
+    Ok(ConvBlock {
+        layers,
+        residual: stride == 1 && cin == cout,
+    })
+}

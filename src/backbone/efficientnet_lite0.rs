@@ -5,7 +5,10 @@
 
 use burn::tensor::Device;
 
-use super::convnet::{ConvBlock, ConvBn, ConvNet, ConvSpec, imagenet_classifier, single_block};
+use super::convnet::{
+    ConvNet, ConvSpec, InvertedResidual, InvertedResidualNames, imagenet_classifier,
+    inverted_residual, single_block,
+};
 use super::weights::Init;
 use crate::error::Result;
 
@@ -54,37 +57,21 @@ pub fn build(init: &mut Init, with_classifier: bool, device: &Device) -> Result<
     let (mut cin, mut b) = (STEM, 0);
     for (expand, kernel, s, cout, n) in STAGES {
         for i in 0..n {
-            let stride = if i == 0 { s } else { 1 };
-            let hidden = cin * expand;
             let p = format!("_blocks.{b}");
-            let mut layers = Vec::new();
-            if expand != 1 {
-                layers.push(ConvBn::new(
-                    conv(cin, hidden, 1, 1, 1, true),
-                    &format!("{p}._expand_conv"),
-                    &format!("{p}._bn0"),
-                    init,
-                    device,
-                )?);
-            }
-            layers.push(ConvBn::new(
-                conv(hidden, hidden, kernel, stride, hidden, true),
-                &format!("{p}._depthwise_conv"),
-                &format!("{p}._bn1"),
-                init,
-                device,
-            )?);
-            layers.push(ConvBn::new(
-                conv(hidden, cout, 1, 1, 1, false),
-                &format!("{p}._project_conv"),
-                &format!("{p}._bn2"),
-                init,
-                device,
-            )?);
-            blocks.push(ConvBlock {
-                layers,
-                residual: stride == 1 && cin == cout,
-            });
+            let names = InvertedResidualNames {
+                expand: (expand != 1).then(|| (format!("{p}._expand_conv"), format!("{p}._bn0"))),
+                depthwise: (format!("{p}._depthwise_conv"), format!("{p}._bn1")),
+                project: (format!("{p}._project_conv"), format!("{p}._bn2")),
+            };
+            let shape = InvertedResidual {
+                cin,
+                cout,
+                expansion: expand,
+                kernel,
+                stride: if i == 0 { s } else { 1 },
+                bn_eps: EPS,
+            };
+            blocks.push(inverted_residual(shape, names, init, device)?);
             cin = cout;
             b += 1;
         }

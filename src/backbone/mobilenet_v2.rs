@@ -5,7 +5,10 @@
 
 use burn::tensor::Device;
 
-use super::convnet::{ConvBlock, ConvBn, ConvNet, ConvSpec, imagenet_classifier, single_block};
+use super::convnet::{
+    ConvNet, ConvSpec, InvertedResidual, InvertedResidualNames, imagenet_classifier,
+    inverted_residual, single_block,
+};
 use super::weights::Init;
 use crate::error::Result;
 
@@ -56,38 +59,30 @@ pub fn build(init: &mut Init, with_classifier: bool, device: &Device) -> Result<
     for (t, c, n, s) in SETTINGS {
         for i in 0..n {
             let b = blocks.len();
-            let stride = if i == 0 { s } else { 1 };
-            let hidden = cin * t;
             let p = format!("features.{b}.conv");
-            let mut layers = Vec::new();
-            if t != 1 {
-                layers.push(ConvBn::new(
-                    conv(cin, hidden, 1, 1, 1, true),
-                    &format!("{p}.0.0"),
-                    &format!("{p}.0.1"),
-                    init,
-                    device,
-                )?);
-            }
-            let (dw, project, bn) = if t != 1 { (1, 2, 3) } else { (0, 1, 2) };
-            layers.push(ConvBn::new(
-                conv(hidden, hidden, 3, stride, hidden, true),
-                &format!("{p}.{dw}.0"),
-                &format!("{p}.{dw}.1"),
-                init,
-                device,
-            )?);
-            layers.push(ConvBn::new(
-                conv(hidden, c, 1, 1, 1, false),
-                &format!("{p}.{project}"),
-                &format!("{p}.{bn}"),
-                init,
-                device,
-            )?);
-            blocks.push(ConvBlock {
-                layers,
-                residual: stride == 1 && cin == c,
-            });
+            let pair = |conv: String, bn: String| (conv, bn);
+            let names = if t != 1 {
+                InvertedResidualNames {
+                    expand: Some(pair(format!("{p}.0.0"), format!("{p}.0.1"))),
+                    depthwise: pair(format!("{p}.1.0"), format!("{p}.1.1")),
+                    project: pair(format!("{p}.2"), format!("{p}.3")),
+                }
+            } else {
+                InvertedResidualNames {
+                    expand: None,
+                    depthwise: pair(format!("{p}.0.0"), format!("{p}.0.1")),
+                    project: pair(format!("{p}.1"), format!("{p}.2")),
+                }
+            };
+            let shape = InvertedResidual {
+                cin,
+                cout: c,
+                expansion: t,
+                kernel: 3,
+                stride: if i == 0 { s } else { 1 },
+                bn_eps: EPS,
+            };
+            blocks.push(inverted_residual(shape, names, init, device)?);
             cin = c;
         }
     }
