@@ -306,3 +306,129 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
     assert!((a - b).abs() < 1e-5, "{a} vs {b}");
     assert!(fresh.import_model(b"junk").is_err());
 }
+
+/// The image half of the wasm API as JS uses it: addImage / classCounts / setConfig / trainEpoch /
+/// history / checkpoint / resume / predictImage, and importing a model of another backbone.
+#[wasm_bindgen_test]
+async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_models() {
+    use kindling::web::Trainer as Api;
+    use serde::Serialize;
+    use wasm_bindgen::JsValue;
+    let js = |v: serde_json::Value| {
+        v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap()
+    };
+    let from = |v: JsValue| -> serde_json::Value { serde_wasm_bindgen::from_value(v).unwrap() };
+    let message = |e: wasm_bindgen::JsError| {
+        let v: JsValue = e.into();
+        js_sys::Error::from(v).message().as_string().unwrap()
+    };
+    let fashion = |name: &str| -> (Vec<u8>, usize, usize) {
+        let bytes = match name {
+            "bag-0" => &include_bytes!("fixtures/fashion/bag-0.png")[..],
+            "bag-1" => include_bytes!("fixtures/fashion/bag-1.png"),
+            "bag-2" => include_bytes!("fixtures/fashion/bag-2.png"),
+            "bag-3" => include_bytes!("fixtures/fashion/bag-3.png"),
+            "bag-4" => include_bytes!("fixtures/fashion/bag-4.png"),
+            "trouser-0" => include_bytes!("fixtures/fashion/trouser-0.png"),
+            "trouser-1" => include_bytes!("fixtures/fashion/trouser-1.png"),
+            "trouser-2" => include_bytes!("fixtures/fashion/trouser-2.png"),
+            "trouser-3" => include_bytes!("fixtures/fashion/trouser-3.png"),
+            _ => include_bytes!("fixtures/fashion/trouser-4.png"),
+        };
+        let img = image::load_from_memory(bytes).unwrap().to_rgba8();
+        let (w, h) = img.dimensions();
+        (img.into_raw(), w as usize, h as usize)
+    };
+    let options = js(serde_json::json!({
+        "backbone": {"kind": "mobilenet_v2"},
+        "device": "cpu",
+        "config": {"epochs": 4, "learning_rate": 0.01, "early_stopping": null, "validation_fraction": 0.25, "batch_size": 4},
+    }));
+    let mut t = Api::create(options.clone(), Some(MOBILENET_V2.to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(from(t.device().unwrap())["kind"], "cpu");
+    t.add_class("bag".into()).unwrap();
+    let counts = from(t.class_counts().unwrap());
+    assert_eq!(counts, serde_json::json!([{"name": "bag", "count": 0}]));
+    // A wrong pixel count is refused and nothing is added.
+    let err = t.add_image(&[0; 10], 2, 2, "bag".into()).err().unwrap();
+    assert!(message(err).contains("RGBA"), "the message names the pixel format");
+    for i in 0..4 {
+        for class in ["bag", "trouser"] {
+            let (rgba, w, h) = fashion(&format!("{class}-{i}"));
+            t.add_image(&rgba, w, h, class.into()).unwrap();
+        }
+    }
+    assert_eq!(
+        from(t.class_counts().unwrap()),
+        serde_json::json!([{"name": "bag", "count": 4}, {"name": "trouser", "count": 4}])
+    );
+    let err = t
+        .set_config(js(serde_json::json!({"batch_size": 0})))
+        .err()
+        .unwrap();
+    assert!(message(err).contains("batch_size"));
+    let err = t.checkpoint().await.err().unwrap();
+    assert!(message(err).contains("no training run"));
+
+    t.start().unwrap();
+    t.train_epoch().await.unwrap();
+    assert!(t.can_continue() && !t.finished());
+    assert_eq!(from(t.history().unwrap()).as_array().unwrap().len(), 1);
+    let checkpoint = t.checkpoint().await.unwrap();
+    while !t.finished() {
+        t.train_epoch().await.unwrap();
+    }
+    assert!(!t.can_continue());
+    let (rgba, w, h) = fashion("bag-4");
+    let straight = from(t.predict_image(&rgba, w, h, 2).await.unwrap());
+    assert_eq!(t.classes()[straight["classes"][0].as_u64().unwrap() as usize], "bag");
+
+    // A second trainer with the same examples resumes the checkpoint and ends where the first did.
+    let mut resumed = Api::create(options, Some(MOBILENET_V2.to_vec()))
+        .await
+        .unwrap();
+    for i in 0..4 {
+        for class in ["bag", "trouser"] {
+            let (rgba, w, h) = fashion(&format!("{class}-{i}"));
+            resumed.add_image(&rgba, w, h, class.into()).unwrap();
+        }
+    }
+    resumed.resume(&checkpoint).unwrap();
+    assert!(resumed.can_continue());
+    while !resumed.finished() {
+        resumed.train_epoch().await.unwrap();
+    }
+    assert_eq!(from(resumed.history().unwrap()).as_array().unwrap().len(), 4);
+    let again = from(resumed.predict_image(&rgba, w, h, 2).await.unwrap());
+    let (a, b) = (
+        straight["probabilities"][0].as_f64().unwrap(),
+        again["probabilities"][0].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-5, "resumed run ends at {b}, straight run at {a}");
+    let err = resumed.resume(b"junk").err().unwrap();
+    assert!(message(err).contains("checkpoint"));
+
+    // A model trained on feature vectors is refused by the MobileNetV2 trainer, with the reason.
+    let features = js(serde_json::json!({
+        "backbone": {"kind": "features", "dim": DIM},
+        "device": "cpu",
+        "config": {"epochs": 1, "early_stopping": null},
+    }));
+    let mut other = Api::create(features, None).await.unwrap();
+    let data = separable(6);
+    let values: Vec<f32> = (0..data.len()).flat_map(|i| data.row(i).to_vec()).collect();
+    let labels: Vec<u32> = data.labels().iter().map(|&l| l as u32).collect();
+    other
+        .add_examples(&values, &labels, data.classes().to_vec())
+        .unwrap();
+    other.start().unwrap();
+    other.train_epoch().await.unwrap();
+    let p = from(other.predict(&values[..DIM], 1).await.unwrap());
+    assert_eq!(p.as_array().unwrap().len(), 1);
+    let foreign = other.export_model().await.unwrap();
+    let err = t.import_model(&foreign).err().unwrap();
+    assert!(message(err).contains("backbone"), "{}", "the message names the backbone");
+}

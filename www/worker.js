@@ -50,13 +50,22 @@ const handlers = {
   addExamples({ values, labels, classes }) {
     return need().addExamples(values, labels, classes);
   },
-  async train(_payload, progress) {
+  setConfig({ config }) { need().setConfig(config); },
+  restoreCheckpoint({ bytes }) { need().resume(bytes); },
+  async train({ continue: keepGoing = false, checkpoints = true } = {}, progress) {
     const t = need();
     stopRequested = false;
-    t.start();
+    if (!(keepGoing && t.canContinue)) t.start();
     while (!t.finished && !stopRequested) {
       const report = await t.step();
-      if (report) progress(report);
+      if (report) {
+        progress(report);
+        // A checkpoint after every epoch lets the client restore the run if this worker dies.
+        if (checkpoints) {
+          const bytes = await t.checkpoint();
+          self.postMessage({ type: 'checkpoint', value: { bytes, epoch: report.epoch, finished: t.finished, history: t.history } }, [bytes.buffer]);
+        }
+      }
       // Let pending 'stop' / 'pause' messages be handled between steps.
       await new Promise((resolve) => setTimeout(resolve, 0));
       if (paused) await paused.promise;
@@ -131,5 +140,10 @@ self.addEventListener('message', async ({ data: { id, type, payload } }) => {
     self.postMessage({ id, type: 'result', value });
   } catch (e) {
     self.postMessage({ id, type: 'error', message: e?.message ?? String(e) });
+    // A panic leaves the wasm instance unusable: ask the client for a fresh worker.
+    if (e instanceof WebAssembly.RuntimeError) {
+      self.postMessage({ type: 'fatal', message: `internal error in kindling: ${e.message}` });
+      self.close();
+    }
   }
 });

@@ -11,11 +11,11 @@ use crate::data::image::{Augment, ImageAugmenter, Preprocess, Rgba};
 use crate::device::{self, ComputeDevice, DevicePreference};
 use crate::error::Error;
 use crate::model::Classifier;
-use crate::model_file::{self, ModelInfo};
 use crate::rng::Rng;
 use crate::text::Tokenizer;
 use crate::train::{self, TrainConfig};
 
+mod files;
 mod text;
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
@@ -311,6 +311,18 @@ impl Trainer {
         self.run.as_ref().is_some_and(|r| r.is_finished())
     }
 
+    /// The epoch reports of the current run so far (`[]` before any).
+    #[wasm_bindgen(getter)]
+    pub fn history(&self) -> Result<JsValue, JsError> {
+        to_js(&self.run.as_ref().map(|r| r.history()).unwrap_or_default())
+    }
+
+    /// Whether a run is under way that `step()` can continue (after a stop or a `resume`).
+    #[wasm_bindgen(getter, js_name = canContinue)]
+    pub fn can_continue(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| !r.is_finished())
+    }
+
     /// Full evaluation of the current run's model on its validation set.
     pub async fn evaluate(&mut self) -> Result<JsValue, JsError> {
         let run = self
@@ -342,47 +354,6 @@ impl Trainer {
         to_js(&predictions[0])
     }
 
-    /// The model as one file (safetensors with its description), for download.
-    #[wasm_bindgen(js_name = exportModel)]
-    pub async fn export_model(&self) -> Result<Vec<u8>, JsError> {
-        let model = self.model()?;
-        let classes = if self.trained_classes.is_empty() {
-            self.data.classes().to_vec()
-        } else {
-            self.trained_classes.clone()
-        };
-        let info = ModelInfo {
-            format: model_file::FORMAT,
-            kindling_version: env!("CARGO_PKG_VERSION").to_string(),
-            backbone: self.spec.clone(),
-            backbone_hash: self.weights.as_deref().map(model_file::weights_hash),
-            classes,
-            preprocess: self.preprocess.clone(),
-            config: self.config.clone(),
-        };
-        Ok(model_file::export(model, &info).await?)
-    }
-
-    /// Loads a model file made by `exportModel`; afterwards `predict*` use it. Refused, with the
-    /// reason, when it was made from another backbone or names other classes than the examples.
-    #[wasm_bindgen(js_name = importModel)]
-    pub fn import_model(&mut self, bytes: &[u8]) -> Result<JsValue, JsError> {
-        let device = self.device.device.clone().autodiff();
-        let (model, info) =
-            model_file::import(bytes, Some(&self.spec), self.weights.as_deref(), &device)?;
-        if !self.data.is_empty() && info.classes != self.data.classes() {
-            return Err(Error::Data(format!(
-                "this model knows the classes [{}] but this project has [{}]",
-                info.classes.join(", "),
-                self.data.classes().join(", ")
-            ))
-            .into());
-        }
-        self.trained = Some(model);
-        self.trained_classes = info.classes.clone();
-        to_js(&info)
-    }
-
     /// Class names in label order (of the examples, or of an imported model when there are none).
     #[wasm_bindgen(getter)]
     pub fn classes(&self) -> Vec<String> {
@@ -391,28 +362,5 @@ impl Trainer {
         } else {
             self.data.classes().to_vec()
         }
-    }
-
-    /// A checkpoint of the current run (between epochs), to resume after a reload.
-    pub async fn checkpoint(&self) -> Result<Vec<u8>, JsError> {
-        let run = self
-            .run
-            .as_ref()
-            .ok_or_else(|| Error::State("no training run to checkpoint".into()))?;
-        Ok(run.checkpoint().await?)
-    }
-
-    /// Continues a run from `checkpoint()` bytes, on the examples this trainer holds.
-    pub fn resume(&mut self, checkpoint: &[u8]) -> Result<(), JsError> {
-        let device = self.device.device.clone().autodiff();
-        let backbone = self.backbone(&device)?;
-        self.run = Some(train::Trainer::resume(
-            checkpoint,
-            backbone,
-            self.data.clone(),
-            &device,
-        )?);
-        self.trained = None;
-        Ok(())
     }
 }

@@ -7,30 +7,37 @@ use super::{Best, Trainer};
 use crate::backbone::Backbone;
 use crate::data::{Dataset, Split};
 use crate::error::{Error, Result};
-use crate::model::Classifier;
+use crate::model::{Classifier, ParamOwner};
 use crate::train::checkpoint::{self, CheckpointMeta};
 
 impl Trainer {
     /// A checkpoint of the run (between epochs): weights, best weights, optimiser state,
     /// schedule position, generator state and history. [`Trainer::resume`] continues it exactly.
+    /// Only parameters that have trained are stored (the rest still equal the pretrained
+    /// weights, which resuming loads anyway): a head-only checkpoint of MobileNetV2 is a few
+    /// hundred kilobytes instead of tens of megabytes, so it can be taken after every epoch.
     pub async fn checkpoint(&self) -> Result<Vec<u8>> {
         if self.batch_in_epoch != 0 {
             return Err(Error::State(
                 "checkpoints are taken between epochs; finish the current epoch first".into(),
             ));
         }
-        let mut tensors: Vec<(String, Tensor<1>)> = self
-            .model
-            .flat_params()
-            .into_iter()
-            .map(|(p, t)| (format!("model/{p}"), t.inner()))
-            .collect();
+        // The trainable set only grows during a run (gradual unfreezing adds blocks), so what
+        // trains now is everything that has ever trained.
+        let num_blocks = self.model.backbone.num_blocks();
+        let trained = |path: &str| ParamOwner::of(&format!("{path}.")).trains(self.trainable, num_blocks);
+        let mut tensors: Vec<(String, Tensor<1>)> = Vec::new();
+        let mut models = vec![("model/", &self.model)];
         if let Some(best) = &self.best {
+            models.push(("best/", &best.model));
+        }
+        for (prefix, model) in models {
             tensors.extend(
-                best.model
+                model
                     .flat_params()
                     .into_iter()
-                    .map(|(p, t)| (format!("best/{p}"), t.inner())),
+                    .filter(|(p, _)| trained(p))
+                    .map(|(p, t)| (format!("{prefix}{p}"), t.inner())),
             );
         }
         let mut moment_steps = HashMap::new();
@@ -85,8 +92,11 @@ impl Trainer {
         };
         let mut t = Self::new(meta.config.clone(), backbone, data, Some(split), device)?;
         let inner = device.clone().inner();
+        let num_blocks = t.model.backbone.num_blocks();
+        let untrained =
+            |path: &str| !ParamOwner::of(&format!("{path}.")).trains(meta.trainable, num_blocks);
         let load = |model: Classifier, prefix: &str| -> Result<Classifier> {
-            checkpoint::load_params(model, &ckpt.tensors, prefix, &|_| false, device)
+            checkpoint::load_params(model, &ckpt.tensors, prefix, &untrained, device)
         };
         t.model = load(t.model.clone(), "model/")?.with_trainable_blocks(meta.trainable);
         t.trainable = meta.trainable;
