@@ -170,12 +170,12 @@ cmd_build() {
   "main": "kindling.js",
   "types": "kindling.d.ts",
   "exports": { ".": "./kindling.js", "./client": "./client.js" },
-  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "client.js", "client.d.ts", "worker.js"],
+  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "client.js", "client.d.ts", "store.js", "worker.js"],
   "license": "MIT OR Apache-2.0"
 }
 JSON
   # The Worker client ships in the package too; there the wasm module sits next to the worker.
-  cp www/client.js www/client.d.ts pkg/
+  cp www/client.js www/client.d.ts www/store.js pkg/
   sed 's#\./pkg/kindling\.js#./kindling.js#' www/worker.js > pkg/worker.js
   ls -l www/pkg/kindling_bg.wasm | awk '{printf "wasm: %.1f MB raw", $5/1e6}'
   gzip -9 -c www/pkg/kindling_bg.wasm | wc -c | awk '{printf ", %.1f MB gzip\n", $1/1e6}'

@@ -77,26 +77,70 @@ export interface ModelInfo {
   classes: string[]; preprocess: unknown; config: TrainConfig;
 }
 
+/** What a restart or `restore()` brought back. */
+export interface Restored {
+  /** Requests replayed to rebuild the trainer. */
+  examples: number;
+  /** Epoch (0-based) of the checkpoint resumed, or null when there was none. */
+  epoch: number | null;
+  /** Whether that checkpoint ended its run (the model then predicts at once). */
+  finished: boolean;
+  /** Epoch reports of the resumed run so far. */
+  history: EpochReport[];
+}
+
+export interface ClientOptions {
+  /** The worker script (default: worker.js next to client.js). */
+  workerUrl?: URL | string;
+  /** Save the project in IndexedDB under this name as it is built and trained; see `restore()`. */
+  project?: string;
+  /** Called when a crashed worker has been replaced and the project restored. */
+  onRecover?: (info: Restored) => void;
+  /** Called when saving failed (e.g. the storage quota is full); work in memory is kept. */
+  onStorageError?: (error: Error) => void;
+}
+
 export class KindlingClient {
-  constructor(workerUrl?: URL | string);
+  /** A URL alone is taken as `workerUrl`. */
+  constructor(options?: ClientOptions | URL | string);
+  /** The current Worker (replaced after a crash). */
+  readonly worker: Worker;
+  /** Resolves once the last worker restart has restored the project. */
+  readonly recovery: Promise<Restored | null>;
+  /** The epoch (0-based) of the last checkpoint received, or null. */
+  readonly checkpointEpoch: number | null;
+  /** The last saving failure, or null. */
+  storageError: Error | null;
+  onRecover: ((info: Restored) => void) | null;
+  onStorageError: ((error: Error) => void) | null;
+
   create(options: CreateOptions): Promise<DeviceInfo>;
+  setConfig(config: TrainConfig): Promise<void>;
   addClass(name: string): Promise<void>;
-  addImageFiles(files: Iterable<Blob & { name?: string }>, className: string):
+  addImageFiles(images: Iterable<Blob | ImageData | ImageBitmap>, className: string):
     Promise<{ added: number; skipped: { name: string; reason: string }[]; counts: { name: string; count: number }[] }>;
   addTexts(texts: string[], className: string): Promise<number>;
   addTextFile(file: Blob, options: { format: 'csv' | 'tsv' | 'jsonl'; text_column?: string | number; label_column?: string | number; header?: boolean }):
     Promise<{ added: number; skipped: { line: number; reason: string }[]; columns: string[]; counts: [string, number][] }>;
   addExamples(values: Float32Array, labels: Uint32Array, classes: string[]): Promise<number>;
-  train(options?: { signal?: AbortSignal }): AsyncGenerator<EpochReport, void, void>;
+  /** `continue`: go on with an unfinished run; `checkpoints: false`: no per-epoch checkpoint. */
+  train(options?: { signal?: AbortSignal; continue?: boolean; checkpoints?: boolean }): AsyncGenerator<EpochReport, void, void>;
   pause(): void;
   resume(): void;
   stop(): void;
   evaluate(): Promise<Evaluation>;
   predict(values: Float32Array, topK?: number): Promise<Prediction[]>;
-  predictImageFile(file: Blob, topK?: number): Promise<Prediction>;
+  predictImageFile(image: Blob | ImageData | ImageBitmap, topK?: number): Promise<Prediction>;
   predictText(text: string, topK?: number): Promise<Prediction>;
   classes(): Promise<string[]>;
   exportModel(): Promise<Uint8Array>;
   importModel(bytes: Uint8Array): Promise<ModelInfo>;
+  /** Rebuilds the trainer saved under `project` and resumes its checkpoint; null if nothing is saved. */
+  restore(): Promise<(Restored & { entries: { type: string; payload: unknown }[] }) | null>;
+  /** Resolves when every change so far is written (or failed: see `storageError`). */
+  saved(): Promise<void>;
+  /** Deletes the saved project. */
+  forget(): Promise<void>;
   terminate(): void;
+  dispose(): void;
 }

@@ -100,11 +100,14 @@ export class KindlingClient {
     this.#saving = this.#saving.then(async () => {
       await store.requestPersistence();
       await write();
-    }).catch(async (e) => {
-      this.storageError = e instanceof Error ? e : await store.explain(e);
+    }).catch((e) => {
+      this.storageError = e; // already an Error saying what happened and what to do (store.js)
       this.onStorageError?.(this.storageError);
     });
   }
+
+  /** The epoch (0-based) of the last checkpoint the worker sent, or null. */
+  get checkpointEpoch() { return this.#checkpoint?.epoch ?? null; }
 
   /** Resolves when every change so far has been written to IndexedDB (or failed: see `storageError`). */
   saved() { return this.#saving; }

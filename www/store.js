@@ -21,12 +21,16 @@ function open() {
 async function transact(mode, work) {
   const db = await open();
   return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
     let result;
-    const request = work(tx.objectStore(STORE));
-    if (request) request.onsuccess = () => { result = request.result; };
-    tx.oncomplete = () => resolve(result);
-    tx.onabort = tx.onerror = () => { explain(tx.error).then(reject); };
+    try {
+      const tx = db.transaction(STORE, mode);
+      const request = work(tx.objectStore(STORE));
+      if (request) request.onsuccess = () => { result = request.result; };
+      tx.oncomplete = () => resolve(result);
+      tx.onabort = tx.onerror = () => { explain(tx.error).then(reject); };
+    } catch (e) {
+      explain(e).then(reject); // e.g. a value that cannot be stored, or a quota refusal
+    }
   });
 }
 

@@ -1,0 +1,187 @@
+// The embeddable library as another web app uses it: the 30-line example app (train in the worker
+// while the page stays responsive, export, reload, import, same probabilities), a worker killed
+// mid-training and restored from its checkpoint, a project restored after a reload, and a full
+// storage quota reported without losing work.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { serve, launch, screenshot } from './harness.mjs';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/fashion/', import.meta.url));
+const images = (name, from, to) => readdirSync(FIXTURES).filter((f) => f.startsWith(`${name}-`)).sort()
+  .slice(from, to).map((f) => FIXTURES + f);
+
+let server;
+let browser;
+before(async () => { server = await serve(); browser = await launch(); });
+after(async () => { await browser?.close(); server?.close(); });
+
+test('the example app trains in the worker, stays responsive, and a re-imported model predicts the same', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}examples/`);
+  await page.setInputFiles('#tops', images('tshirt', 0, 8));
+  await page.setInputFiles('#bags', images('bag', 0, 8));
+  await page.click('#train');
+  await page.waitForFunction(() => /epoch 1:/.test(document.querySelector('#log').textContent), null, { timeout: 300_000 });
+  // Mid-training, a click is handled at once: the main thread is free.
+  assert.doesNotMatch(await page.textContent('#log'), /done|Error/);
+  await page.click('#ping');
+  const waited = parseFloat((await page.textContent('#pong')).match(/after (\d+)/)[1]);
+  assert.ok(waited < 100, `the click waited ${waited} ms for the main thread`);
+  await page.waitForFunction(() => /done|Error/.test(document.querySelector('#log').textContent), null, { timeout: 300_000 });
+  assert.match(await page.textContent('#log'), /done$/);
+  await screenshot(page, 'library-1-example-trained');
+
+  const probe = images('bag', 8, 9);
+  await page.setInputFiles('#try', probe);
+  await page.waitForFunction(() => document.querySelector('#answer').textContent);
+  const before = await page.textContent('#answer');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const model = await download.path();
+
+  await page.reload();
+  await page.setInputFiles('#import', model);
+  await page.waitForFunction(() => /loaded|Error/.test(document.querySelector('#log').textContent), null, { timeout: 120_000 });
+  assert.match(await page.textContent('#log'), /loaded: top,bag/);
+  await page.setInputFiles('#try', probe);
+  await page.waitForFunction(() => document.querySelector('#answer').textContent);
+  const after = await page.textContent('#answer');
+  const parse = (answer) => { const [, name, p] = answer.match(/^(\w+) \(p = ([\d.]+)\)$/); return [name, parseFloat(p)]; };
+  assert.equal(parse(after)[0], parse(before)[0]);
+  assert.ok(Math.abs(parse(after)[1] - parse(before)[1]) <= 1e-5, `${before} before export, ${after} after import`);
+  await page.close();
+});
+
+// Runs `body(KindlingClient, data)` in a page of the site; `data` is a small separable 2-class set.
+async function inPage(body) {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}examples/`);
+  const result = await page.evaluate(async (source) => {
+    const { KindlingClient } = await import('/client.js');
+    const values = new Float32Array(64 * 8);
+    const labels = new Uint32Array(64);
+    for (let i = 0; i < 64; i++) {
+      labels[i] = i % 2;
+      for (let j = 0; j < 8; j++) values[i * 8 + j] = (labels[i] ? 1 : -1) * (j % 3) + Math.sin(i * 7 + j);
+    }
+    const options = { backbone: { kind: 'features', dim: 8 }, device: 'cpu',
+      config: { epochs: 6, learning_rate: 0.05, batch_size: 8, early_stopping: null, seed: 3 } };
+    // eslint-disable-next-line no-new-func
+    return new Function('KindlingClient', 'data', `return (${source})(KindlingClient, data);`)(
+      KindlingClient, { values, labels, classes: ['left', 'right'], options });
+  }, body.toString());
+  return { page, result };
+}
+
+test('a worker killed mid-training is restarted and the run continues from its checkpoint', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    const probe = data.values.slice(0, 8);
+    // An uninterrupted run, for comparison.
+    const straight = new KindlingClient();
+    await straight.create(data.options);
+    await straight.addExamples(data.values, data.labels, data.classes);
+    for await (const _ of straight.train()) { /* all epochs */ }
+    const expected = (await straight.predict(probe, 2))[0];
+    straight.terminate();
+
+    const recovered = [];
+    const client = new KindlingClient({ onRecover: (info) => recovered.push(info.epoch) });
+    await client.create(data.options);
+    await client.addExamples(data.values, data.labels, data.classes);
+    let failure = '';
+    let killedAt = null;
+    try {
+      for await (const report of client.train()) {
+        if (report.epoch === 2 && killedAt === null) {
+          client.pause();
+          while (client.checkpointEpoch === null || client.checkpointEpoch < 2) await new Promise((r) => setTimeout(r, 5));
+          // Kill it as the browser would (a crash or out-of-memory): gone, with an error event.
+          killedAt = client.checkpointEpoch;
+          client.worker.terminate();
+          client.worker.dispatchEvent(new ErrorEvent('error', { message: 'killed by the test' }));
+        }
+      }
+    } catch (e) {
+      failure = e.message;
+    }
+    const info = await client.recovery;
+    const epochs = [];
+    for await (const report of client.train({ continue: true })) epochs.push(report.epoch);
+    const got = (await client.predict(probe, 2))[0];
+    client.terminate();
+    return { failure, killedAt, epochs, info: { epoch: info.epoch, finished: info.finished }, recovered, expected, got };
+  });
+  const k = result.killedAt;
+  assert.ok(k >= 2 && k < 5, `killed after epoch ${k}`);
+  assert.match(result.failure, new RegExp(`killed by the test.*checkpoint after epoch ${k + 1}.*continue: true`));
+  assert.deepEqual(result.info, { epoch: k, finished: false });
+  assert.deepEqual(result.recovered, [k]);
+  assert.deepEqual(result.epochs, [0, 1, 2, 3, 4, 5].slice(k + 1));
+  assert.deepEqual(result.got.classes, result.expected.classes);
+  result.got.probabilities.forEach((p, i) => assert.ok(Math.abs(p - result.expected.probabilities[i]) <= 1e-6,
+    `resumed ${result.got.probabilities} vs uninterrupted ${result.expected.probabilities}`));
+  await page.close();
+});
+
+test('a saved project comes back after a reload and its training resumes', async () => {
+  const { page, result: first } = await inPage(async (KindlingClient, data) => {
+    const client = new KindlingClient({ project: 'reload-test' });
+    await client.forget();
+    await client.create(data.options);
+    await client.addExamples(data.values, data.labels, data.classes);
+    const stop = new AbortController();
+    for await (const report of client.train({ signal: stop.signal })) if (report.epoch === 1) stop.abort();
+    // The stop lands between steps, so a checkpoint after epoch 1 (or 2) is the last one saved.
+    await client.saved();
+    client.terminate();
+    return { storageError: client.storageError?.message ?? null, saved: client.checkpointEpoch };
+  });
+  assert.equal(first.storageError, null);
+  assert.ok(first.saved >= 1 && first.saved < 5, `saved after epoch ${first.saved}`);
+  await page.reload();
+  const second = await page.evaluate(async () => {
+    const { KindlingClient } = await import('/client.js');
+    const client = new KindlingClient({ project: 'reload-test' });
+    const restored = await client.restore();
+    const epochs = [];
+    for await (const report of client.train({ continue: true })) epochs.push(report.epoch);
+    await client.saved();
+    client.terminate();
+    // Restored once more, the finished model predicts at once.
+    const again = new KindlingClient({ project: 'reload-test' });
+    const done = await again.restore();
+    const prediction = await again.predict(new Float32Array(8), 2);
+    const nothing = await new KindlingClient({ project: 'never-saved' }).restore();
+    await again.forget();
+    again.terminate();
+    return { restored: { epoch: restored.epoch, entries: restored.entries.map((e) => e.type), history: restored.history.length },
+      epochs, finished: done.finished, predicted: prediction[0].classes.length, nothing };
+  });
+  const k = first.saved;
+  assert.deepEqual(second.restored, { epoch: k, entries: ['create', 'addExamples'], history: k + 1 });
+  assert.deepEqual(second.epochs, [0, 1, 2, 3, 4, 5].slice(k + 1));
+  assert.equal(second.finished, true);
+  assert.equal(second.predicted, 2);
+  assert.equal(second.nothing, null);
+  await page.close();
+});
+
+test('a full storage quota is reported with what to do, and training goes on', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    IDBObjectStore.prototype.put = () => { throw new DOMException('quota reached', 'QuotaExceededError'); };
+    const errors = [];
+    const client = new KindlingClient({ project: 'full-disk', onStorageError: (e) => errors.push(e.message) });
+    await client.create(data.options);
+    await client.addExamples(data.values, data.labels, data.classes);
+    let epochs = 0;
+    for await (const _ of client.train()) epochs++;
+    await client.saved();
+    client.terminate();
+    return { errors, epochs };
+  });
+  assert.ok(result.errors.length >= 1);
+  assert.match(result.errors[0], /storage for this site is full.*delete saved projects.*Nothing already loaded or trained was lost/);
+  assert.equal(result.epochs, 6);
+  await page.close();
+});
