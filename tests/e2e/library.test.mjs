@@ -48,6 +48,7 @@ test('the example app trains in the worker, stays responsive, and a re-imported 
   await page.waitForFunction(() => document.querySelector('#answer').textContent);
   const after = await page.textContent('#answer');
   const parse = (answer) => { const [, name, p] = answer.match(/^(\w+) \(p = ([\d.]+)\)$/); return [name, parseFloat(p)]; };
+  assert.equal(parse(before)[0], 'bag');
   assert.equal(parse(after)[0], parse(before)[0]);
   assert.ok(Math.abs(parse(after)[1] - parse(before)[1]) <= 1e-5, `${before} before export, ${after} after import`);
   await page.close();

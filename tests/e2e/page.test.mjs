@@ -172,26 +172,3 @@ test('Text: a CSV with bad rows loads, reports the skipped lines, trains and pre
   assert.match(await page.textContent('#prediction li'), /^positive/);
   await screenshot(page, '6-text');
 });
-
-test('The 30-line example app trains in the worker while the page stays responsive', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}examples/`);
-  await page.setInputFiles('#tops', images('tshirt', 0, 8));
-  await page.setInputFiles('#bags', images('bag', 0, 8));
-  await page.click('#train');
-  // While the worker loads the weights, decodes the images and computes features, a click on
-  // the page is handled at once.
-  await page.waitForTimeout(1500);
-  const latency = await page.evaluate(async () => {
-    const start = performance.now();
-    document.querySelector('#ping').click();
-    await new Promise((r) => requestAnimationFrame(r));
-    return document.querySelector('#pong').textContent ? performance.now() - start : Infinity;
-  });
-  assert.ok(latency < 100, `click handled after ${latency} ms`);
-  await page.waitForFunction(() => /done|Error/.test(document.querySelector('#log').textContent), null, { timeout: 300_000 });
-  assert.match(await page.textContent('#log'), /done/);
-  await page.setInputFiles('#try', images('bag', 8, 9));
-  await page.waitForFunction(() => document.querySelector('#answer').textContent !== '');
-  assert.match(await page.textContent('#answer'), /^bag/);
-});
