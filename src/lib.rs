@@ -4,6 +4,7 @@
 //! [`web`] knows about JavaScript.
 
 pub mod backbone;
+pub mod bench;
 pub mod data;
 pub mod device;
 pub mod error;

@@ -251,6 +251,11 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
         "vocab": VOCAB,
         "config": {"epochs": 6, "learning_rate": 0.03, "early_stopping": null, "validation_fraction": 0.3},
     }));
+    // A vocabulary larger than the weights' embedding would index past it: refused.
+    let big_vocab = format!("{VOCAB}{}", (0..10).map(|i| format!("extra{i}\n")).collect::<String>());
+    let too_big = js(serde_json::json!({"backbone": {"kind": "bert"}, "device": "cpu", "vocab": big_vocab}));
+    let err = Api::create(too_big, Some(MINILM.to_vec())).await.err().unwrap();
+    assert!(message(err).contains("vocab.txt has"));
     let mut t = Api::create(options, Some(MINILM.to_vec())).await.unwrap();
     let err = t.predict_text("hello".into(), 2).await.err().unwrap();
     assert!(message(err).contains("no model yet"));

@@ -235,6 +235,11 @@ impl Bert {
         self.max_len
     }
 
+    /// Rows of the token embedding: token ids must stay below this.
+    pub fn vocab_size(&self) -> usize {
+        self.embeddings.words.val().dims()[0]
+    }
+
     /// Embeddings of token ids `[b, s]` with their mask `[b, s]` (1 = token, 0 = padding).
     pub fn embed(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Activations {
         let [b, s] = ids.dims();

@@ -15,6 +15,7 @@ use crate::rng::Rng;
 use crate::text::Tokenizer;
 use crate::train::{self, TrainConfig};
 
+mod bench;
 mod files;
 mod text;
 
@@ -154,6 +155,16 @@ impl Trainer {
             None => Backbone::build(&spec, &mut Rng::new(0), &burn::tensor::Device::flex())?,
         };
         options.config.validate(probe.num_blocks())?;
+        if let (Backbone::Bert(bert), Some(tokenizer)) = (&probe, &tokenizer) {
+            if tokenizer.vocab_size() > bert.vocab_size() {
+                return Err(Error::Weights(format!(
+                    "the vocab.txt has {} tokens but these weights embed only {}: use the vocab.txt that came with the weights",
+                    tokenizer.vocab_size(),
+                    bert.vocab_size()
+                ))
+                .into());
+            }
+        }
         Ok(Trainer {
             device,
             data: Dataset::new(probe.input_dim()),

@@ -1,0 +1,206 @@
+//! The benchmark jobs, shared by the native bench (`benches/native.rs`) and the browser bench
+//! (`benchmark()` in `web/bench.rs`, run beside TF.js by `benches/browser/`). Each job times
+//! work that ends in a read-back, so asynchronous GPU queues are included, and returns a
+//! throughput (higher is better) plus the latency of its first run (shader compilation, caches).
+
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::Serialize;
+use web_time::Instant;
+
+use crate::backbone::{Activations, Backbone, BackboneSpec};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::train::config::{HeadConfig, Strategy};
+use crate::train::{TrainConfig, Trainer};
+
+/// One job's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobResult {
+    pub job: String,
+    /// Throughput, higher is better, in `unit`.
+    pub value: f64,
+    pub unit: &'static str,
+    /// The first run (compiles shaders, fills caches), in milliseconds.
+    pub first_ms: f64,
+    /// Every timed run after the first, in milliseconds (`value` comes from their median).
+    pub runs_ms: Vec<f64>,
+}
+
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+fn random_rows(n: usize, dim: usize, classes: usize, rng: &mut Rng) -> Result<Dataset> {
+    let mut d = Dataset::new(dim);
+    for i in 0..n {
+        let row: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
+        d.add(&row, &format!("c{}", i % classes))?;
+    }
+    Ok(d)
+}
+
+/// Job 1: head training on cached 1280-d features: 2,000 training examples (plus 5 % held out),
+/// 10 classes, MLP 1280→256→10, batch 64, `epochs` epochs. Examples trained per second.
+pub async fn head_training(device: &Device, epochs: usize) -> Result<JobResult> {
+    let mut rng = Rng::new(1);
+    let data = random_rows(2106, 1280, 10, &mut rng)?;
+    let config = TrainConfig {
+        head: HeadConfig {
+            hidden: vec![256],
+            ..HeadConfig::default()
+        },
+        batch_size: 64,
+        epochs,
+        validation_fraction: 0.05,
+        early_stopping: None,
+        ..TrainConfig::default()
+    };
+    let backbone = Backbone::build(&BackboneSpec::Features { dim: 1280 }, &mut rng, device)?;
+    let mut t = Trainer::new(config, backbone, data, None, device)?;
+    let trained = t.split().train.len() as f64;
+    let mut epochs_ms = Vec::new();
+    let start = Instant::now();
+    while !t.is_finished() {
+        let epoch = Instant::now();
+        t.run_epoch().await?;
+        epochs_ms.push(ms_since(epoch));
+    }
+    let total = start.elapsed().as_secs_f64();
+    Ok(JobResult {
+        job: "head".into(),
+        value: trained * epochs as f64 / total,
+        unit: "examples/s",
+        first_ms: epochs_ms[0],
+        runs_ms: epochs_ms[1..].to_vec(),
+    })
+}
+
+/// Job 2: MobileNetV2 (random weights: speed only) feature extraction, 224×224, `batch` images per
+/// forward pass, read back. Images per second.
+pub async fn feature_extraction(device: &Device, batch: usize, runs: usize) -> Result<JobResult> {
+    let net = Backbone::build(&BackboneSpec::MobilenetV2, &mut Rng::new(2), device)?;
+    let x = vec![0.1f32; batch * 3 * 224 * 224];
+    let mut times = Vec::new();
+    for _ in 0..=runs {
+        let input = Activations::Spatial(Tensor::from_data(
+            TensorData::new(x.clone(), [batch, 3, 224, 224]),
+            device,
+        ));
+        let start = Instant::now();
+        let features = net
+            .forward_blocks(input, 0..net.num_blocks(), false)
+            .into_features();
+        features
+            .into_data_async()
+            .await
+            .map_err(|e| Error::device("reading the features back failed", e))?;
+        times.push(ms_since(start));
+    }
+    Ok(JobResult {
+        job: "features".into(),
+        value: batch as f64 * 1e3 / median(&times[1..]),
+        unit: "images/s",
+        first_ms: times[0],
+        runs_ms: times[1..].to_vec(),
+    })
+}
+
+/// A MobileNetV2 run training the last 2 blocks and a linear head on `train` random images
+/// (4 classes, one batch of 16 per step) with 4 held out for validation.
+fn fine_tune_run(device: &Device, train: usize, epochs: usize) -> Result<Trainer> {
+    let mut rng = Rng::new(3);
+    let total = train + 4;
+    let data = random_rows(total, 3 * 224 * 224, 4, &mut rng)?;
+    let backbone = Backbone::build(&BackboneSpec::MobilenetV2, &mut rng, device)?;
+    let config = TrainConfig {
+        strategy: Strategy::Partial {
+            trainable_blocks: 2,
+        },
+        batch_size: 16,
+        epochs,
+        validation_fraction: 4.0 / total as f64,
+        early_stopping: None,
+        ..TrainConfig::default()
+    };
+    Trainer::new(config, backbone, data, None, device)
+}
+
+/// Job 3: fine-tuning steps with the last 2 inverted-residual blocks and the head trainable,
+/// batch 16, on the cached activations of the frozen prefix (as kindling trains). Steps per
+/// second over whole epochs of 3 steps (each epoch also validates 4 images and reads back).
+/// `first_ms` is a fresh run's first epoch of one step: caching, shader compilation, the step.
+pub async fn fine_tune_step(device: &Device, runs: usize) -> Result<JobResult> {
+    let mut first = fine_tune_run(device, 16, 1)?;
+    let start = Instant::now();
+    first.run_epoch().await?;
+    let first_ms = ms_since(start);
+
+    let mut t = fine_tune_run(device, 48, runs + 1)?;
+    t.run_epoch().await?; // fills the cache of the frozen prefix
+    let mut epochs_ms = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        t.run_epoch().await?;
+        epochs_ms.push(ms_since(start));
+    }
+    let steps = t.split().train.len().div_ceil(16) as f64;
+    let step_ms: Vec<f64> = epochs_ms.iter().map(|ms| ms / steps).collect();
+    Ok(JobResult {
+        job: "finetune".into(),
+        value: 1e3 / median(&step_ms),
+        unit: "steps/s",
+        first_ms,
+        runs_ms: step_ms,
+    })
+}
+
+/// Job 4: sentence embeddings with an encoder of MiniLM-L6's size (random weights: speed only),
+/// `seq` tokens, `batch` sentences per pass, read back. Sentences per second.
+pub async fn sentence_embedding(
+    device: &Device,
+    batch: usize,
+    seq: usize,
+    runs: usize,
+) -> Result<JobResult> {
+    let spec = BackboneSpec::Bert {
+        heads: 12,
+        max_len: seq,
+        normalize: true,
+    };
+    let net = Backbone::build(&spec, &mut Rng::new(4), device)?;
+    let mut rng = Rng::new(5);
+    // Each row: `seq` token ids, then `seq` mask values (all real tokens).
+    let rows: Vec<f32> = (0..batch)
+        .flat_map(|_| {
+            let ids: Vec<f32> = (0..seq).map(|_| (rng.below(29_000) + 1000) as f32).collect();
+            ids.into_iter().chain(std::iter::repeat_n(1.0, seq)).collect::<Vec<_>>()
+        })
+        .collect();
+    let mut times = Vec::new();
+    for _ in 0..=runs {
+        let input = net.input(rows.clone(), batch, device);
+        let start = Instant::now();
+        let features = net
+            .forward_blocks(input, 0..net.num_blocks(), false)
+            .into_features();
+        features
+            .into_data_async()
+            .await
+            .map_err(|e| Error::device("reading the embeddings back failed", e))?;
+        times.push(ms_since(start));
+    }
+    Ok(JobResult {
+        job: "embed".into(),
+        value: batch as f64 * 1e3 / median(&times[1..]),
+        unit: "sentences/s",
+        first_ms: times[0],
+        runs_ms: times[1..].to_vec(),
+    })
+}
