@@ -3,23 +3,12 @@
 // never leaves stale examples behind.
 import { KindlingClient } from './client.js';
 import { ui } from './ui.js';
+import { renderOptions, setOptionsTask, applyRecipe, readOptions } from './options.js';
 
-const RECIPES = {
-  quick: { config: { strategy: { kind: 'feature_extraction' }, head: { hidden: [] } }, augment: {} },
-  balanced: {
-    config: { strategy: { kind: 'partial', trainable_blocks: 2 }, head: { hidden: [128], dropout: 0.2 } },
-    augment: {},
-  },
-  thorough: {
-    config: {
-      strategy: { kind: 'gradual', every_epochs: 2, max_blocks: 4 },
-      head: { hidden: [256], dropout: 0.3 },
-      schedule: { kind: 'cosine', min_fraction: 0.05 },
-      warmup_steps: 5,
-    },
-    augment: { horizontal_flip: true, random_resized_crop: true },
-  },
-};
+const advanced = document.getElementById('advanced');
+renderOptions(advanced);
+applyRecipe(advanced, ui.recipe());
+ui.onRecipe((name) => applyRecipe(advanced, name));
 
 const TEXT_BACKBONES = new Set(['minilm']);
 
@@ -42,7 +31,7 @@ const state = {
 
 function errorText(e) { return e?.message ?? String(e); }
 
-async function createTrainer(augment = {}, config = {}) {
+async function createTrainer({ augment = {}, config = {}, textAugment = null } = {}) {
   state.client?.terminate();
   state.client = new KindlingClient();
   const text = state.task === 'text';
@@ -50,7 +39,7 @@ async function createTrainer(augment = {}, config = {}) {
     backbone: text ? { kind: 'bert', max_len: 128 } : { kind: state.backbone },
     device: ui.devicePreference(),
     weights: state.weights,
-    ...(text ? { vocab: { url: 'weights/minilm/vocab.txt' } } : { augment }),
+    ...(text ? { vocab: { url: 'weights/minilm/vocab.txt' }, ...(textAugment ? { text_augment: textAugment } : {}) } : { augment }),
     config,
   });
   ui.setDevice(device);
@@ -62,6 +51,7 @@ ui.onOpen(async () => {
     state.backbone = ui.backbone();
     state.task = TEXT_BACKBONES.has(state.backbone) ? 'text' : 'images';
     ui.setTask(state.task);
+    setOptionsTask(advanced, state.task);
     const own = ui.weightsFile();
     const url = state.task === 'text' ? 'weights/minilm/model.safetensors' : `weights/${state.backbone}.safetensors`;
     state.weights = own ? new Uint8Array(await own.arrayBuffer()) : { url };
@@ -151,20 +141,6 @@ function checkBalance() {
     : '');
 }
 
-function trainingConfig() {
-  const recipe = RECIPES[ui.recipe()];
-  return {
-    augment: recipe.augment,
-    config: {
-      ...recipe.config,
-      epochs: ui.epochs(),
-      learning_rate: ui.learningRate(),
-      batch_size: ui.batchSize(),
-      early_stopping: { monitor: 'loss', patience: 5 },
-    },
-  };
-}
-
 ui.onPause(() => {
   state.paused = !state.paused;
   if (state.paused) state.client?.pause(); else state.client?.resume();
@@ -178,7 +154,7 @@ ui.onTrain(async () => {
   ui.trainError('');
   let settings;
   try {
-    settings = trainingConfig();
+    settings = readOptions(state.task);
   } catch (e) {
     ui.trainError(errorText(e));
     return;
@@ -188,7 +164,7 @@ ui.onTrain(async () => {
   state.stopped = false;
   try {
     ui.setStatus('Preparing the examples…');
-    await createTrainer(settings.augment, settings.config);
+    await createTrainer(settings);
     state.exampleUrls = [];
     for (const { file, options } of state.task === 'text' ? state.textFiles : []) {
       await state.client.addTextFile(file, options);
@@ -206,7 +182,7 @@ ui.onTrain(async () => {
     for await (const report of state.client.train()) {
       last = report;
       state.history.push(report);
-      ui.addEpoch(report);
+      ui.addEpoch(report, state.history);
       ui.setProgress((report.epoch + 1) / report.epochs);
       const eta = report.eta_seconds > 0 ? `, about ${Math.ceil(report.eta_seconds)} s left` : '';
       ui.setStatus(`Epoch ${report.epoch + 1} of ${report.epochs}: ${Math.round(report.examples_per_second)} examples/s${eta}`);

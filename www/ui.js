@@ -1,5 +1,7 @@
 // DOM only: getters for what the person chose, setters for what the page shows. No training
 // logic here; main.js wires these to the client.
+import { drawLineChart, overfittingFrom } from './charts.js';
+
 const $ = (id) => document.getElementById(id);
 
 function showMessage(id, message) {
@@ -109,16 +111,9 @@ export const ui = {
 
   // --- 3. Train
   recipe() { return document.querySelector('input[name=recipe]:checked').value; },
-  numberInput(id, label, min, max, integer) {
-    const n = Number($(id).value);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new Error(`${label} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`);
-    }
-    return n;
+  onRecipe(handler) {
+    for (const r of document.querySelectorAll('input[name=recipe]')) r.addEventListener('change', () => handler(r.value));
   },
-  epochs() { return this.numberInput('epochs', 'Epochs', 1, 200, true); },
-  learningRate() { return this.numberInput('lr', 'Learning rate', 1e-6, 1, false); },
-  batchSize() { return this.numberInput('batch', 'Batch size', 1, 256, true); },
   onTrain(handler) { $('train').addEventListener('click', handler); },
   onPause(handler) { $('pause').addEventListener('click', handler); },
   onStop(handler) { $('stop').addEventListener('click', handler); },
@@ -136,16 +131,36 @@ export const ui = {
   setProgress(fraction) { $('progress').value = fraction; },
   setStatus(text) { $('status').textContent = text; },
   trainError(message) { showMessage('train-error', message); },
-  clearMetrics() { $('metrics').querySelector('tbody').replaceChildren(); $('metrics').hidden = true; },
-  addEpoch(r) {
+  clearMetrics() {
+    $('metrics').querySelector('tbody').replaceChildren();
+    $('curves').hidden = true;
+    showMessage('overfitting', '');
+  },
+  /** Adds epoch `r` to the table and redraws the curves from `history` (every epoch so far). */
+  addEpoch(r, history) {
     const row = document.createElement('tr');
     row.dataset.epoch = String(r.epoch + 1);
     for (const value of [r.epoch + 1, r.train_loss.toFixed(4), pct(r.train_accuracy), r.val_loss.toFixed(4),
-      pct(r.val_accuracy), r.val_macro_f1.toFixed(3), Math.round(r.examples_per_second)]) {
+      pct(r.val_accuracy), r.val_macro_f1.toFixed(3), r.learning_rate.toPrecision(3), Math.round(r.examples_per_second)]) {
       row.append(cell('td', value));
     }
     $('metrics').querySelector('tbody').append(row);
-    $('metrics').hidden = false;
+    $('curves').hidden = false;
+    this.drawCurves(history);
+  },
+  drawCurves(history) {
+    const from = overfittingFrom(history);
+    const band = from === null ? null : { from, label: 'overfitting' };
+    drawLineChart($('loss-chart'), { title: 'Loss per epoch', band, yMin: 0, series: [
+      { name: 'training', className: 'train', values: history.map((r) => r.train_loss) },
+      { name: 'validation', className: 'val', values: history.map((r) => r.val_loss) }] });
+    drawLineChart($('accuracy-chart'), { title: 'Accuracy per epoch', band, yMin: 0, yMax: 1, series: [
+      { name: 'training', className: 'train', values: history.map((r) => r.train_accuracy) },
+      { name: 'validation', className: 'val', values: history.map((r) => r.val_accuracy) }] });
+    drawLineChart($('lr-chart'), { title: 'Learning rate per epoch', yMin: 0, series: [
+      { name: 'head', className: 'lr', values: history.map((r) => r.learning_rate) }] });
+    showMessage('overfitting', from === null ? '' : `Overfitting since epoch ${from + 1}: validation loss rises while training loss falls. `
+      + 'More examples, augmentation, dropout or fewer epochs help; early stopping keeps the best epoch.');
   },
 
   // --- 4. Evaluate

@@ -131,14 +131,14 @@ test('Pause holds training, Resume continues, Stop keeps the epochs done', async
   await page.fill('#epochs', '200');
   await page.fill('#lr', '0.000001');
   await page.click('#train');
-  await page.waitForSelector('#metrics tbody tr[data-epoch="2"]', { timeout: 300_000 });
+  await page.waitForSelector('#metrics tbody tr[data-epoch="2"]', { state: 'attached', timeout: 300_000 });
   await page.click('#pause');
   await page.waitForTimeout(300);
   const whilePaused = await page.$$eval('#metrics tbody tr', (r) => r.length);
   await page.waitForTimeout(1000);
   assert.equal(await page.$$eval('#metrics tbody tr', (r) => r.length), whilePaused, 'no epochs while paused');
   await page.click('#pause');
-  await page.waitForSelector(`#metrics tbody tr[data-epoch="${whilePaused + 1}"]`, { timeout: 60_000 });
+  await page.waitForSelector(`#metrics tbody tr[data-epoch="${whilePaused + 1}"]`, { state: 'attached', timeout: 60_000 });
   await page.click('#stop');
   await page.waitForFunction(() => !document.querySelector('#train').disabled);
   assert.match(await page.textContent('#status'), /Stopped after \d+ epoch/);
