@@ -133,6 +133,7 @@ export class KindlingClient {
   predictImageFile(image: Blob | ImageData | ImageBitmap, topK?: number): Promise<Prediction>;
   predictText(text: string, topK?: number): Promise<Prediction>;
   classes(): Promise<string[]>;
+  classCounts(): Promise<{ name: string; count: number }[]>;
   exportModel(): Promise<Uint8Array>;
   importModel(bytes: Uint8Array): Promise<ModelInfo>;
   /** Rebuilds the trainer saved under `project` and resumes its checkpoint; null if nothing is saved. */

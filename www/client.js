@@ -216,6 +216,9 @@ export class KindlingClient {
   /** Class names in label order. */
   classes() { return this.request('classes'); }
 
+  /** Examples per class: `[{ name, count }]`. */
+  classCounts() { return this.request('classCounts'); }
+
   /** Adds examples (rows of `values`, labels indexing `classes`); resolves to the example count. */
   addExamples(values, labels, classes) { return this.request('addExamples', { values, labels, classes }); }
 

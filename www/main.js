@@ -3,6 +3,7 @@
 // never leaves stale examples behind.
 import { KindlingClient } from './client.js';
 import { ui } from './ui.js';
+import { readColumns, guessColumns, textFormat } from './text-columns.js';
 import { renderOptions, setOptionsTask, applyRecipe, readOptions } from './options.js';
 
 const advanced = document.getElementById('advanced');
@@ -14,7 +15,7 @@ const TEXT_BACKBONES = new Set(['minilm']);
 
 const state = {
   task: 'images',
-  textFiles: [], // { file, options } loaded so far (text projects)
+  textSources: [], // text projects: { kind: 'file', file, options } or { kind: 'lines', className, lines }
   client: null,
   backbone: null,
   weights: null, // { url } or Uint8Array
@@ -114,22 +115,79 @@ async function addFiles(entry, files) {
   checkBalance();
 }
 
-function textFileOptions(file) {
-  const { text, label } = ui.textColumns();
-  const name = file.name.toLowerCase();
-  const format = name.endsWith('.jsonl') || name.endsWith('.json') ? 'jsonl' : name.endsWith('.tsv') ? 'tsv' : 'csv';
-  return { format, text_column: text, label_column: label };
+// Text projects: the sources in the order they were added; the worker's trainer is rebuilt
+// from them whenever one changes (a new column choice), and again for every Train.
+async function addTextSource(source) {
+  if (source.kind === 'file') return state.client.addTextFile(source.file, source.options);
+  return state.client.addTexts(source.lines, source.className);
 }
+
+async function showTextCounts() { ui.showTextCounts(await state.client.classCounts()); }
 
 ui.onTextFile(async (file) => {
   ui.dataError('');
   try {
-    const options = textFileOptions(file);
-    const report = await state.client.addTextFile(file, options);
-    state.textFiles.push({ file, options });
-    ui.showTextReport(report);
+    const format = textFormat(file.name);
+    const columns = await readColumns(file, format);
+    const chosen = guessColumns(columns);
+    const source = { kind: 'file', file, options: { format, text_column: chosen.text, label_column: chosen.label } };
+    const report = await addTextSource(source);
+    state.textSources.push(source);
+    ui.setColumns(columns, chosen);
+    ui.showSkippedRows(report.skipped);
+    await showTextCounts();
   } catch (e) {
-    ui.dataError(`${file.name}: ${errorText(e)}`);
+    ui.dataError(`${file.name}: ${errorText(e)} The texts loaded before are kept.`);
+  }
+});
+
+// A new column choice re-reads the last file: the trainer is rebuilt from every source. Changes
+// run one after another (each rebuild replaces the worker), each with the pickers' latest values.
+let columnWork = Promise.resolve();
+ui.onColumnsChange(() => { columnWork = columnWork.then(rereadColumns); });
+
+async function rereadColumns() {
+  const source = state.textSources.findLast((s) => s.kind === 'file');
+  const { text, label } = ui.textColumns();
+  if (!source || (source.options.text_column === text && source.options.label_column === label)) return;
+  ui.dataError('');
+  const previous = source.options;
+  source.options = { ...previous, text_column: text, label_column: label };
+  try {
+    await createTrainer();
+    let report = null;
+    for (const s of state.textSources) {
+      const r = await addTextSource(s);
+      if (s === source) report = r;
+    }
+    ui.showSkippedRows(report.skipped);
+  } catch (e) {
+    ui.dataError(`${source.file.name} with text column "${text}" and label column "${label}": ${errorText(e)} The previous columns are kept.`);
+    source.options = previous;
+    try {
+      await createTrainer();
+      for (const s of state.textSources) await addTextSource(s);
+    } catch (again) {
+      ui.dataError(errorText(again));
+    }
+  }
+  await showTextCounts();
+}
+
+ui.onPaste(async (className, text) => {
+  ui.dataError('');
+  const name = className.trim();
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (!name) { ui.dataError('Name the class these texts belong to.'); return; }
+  if (!lines.length) { ui.dataError('Paste at least one text (one per line).'); return; }
+  try {
+    const source = { kind: 'lines', className: name, lines };
+    await addTextSource(source);
+    state.textSources.push(source);
+    ui.clearPaste();
+    await showTextCounts();
+  } catch (e) {
+    ui.dataError(errorText(e));
   }
 });
 
@@ -166,9 +224,7 @@ ui.onTrain(async () => {
     ui.setStatus('Preparing the examples…');
     await createTrainer(settings);
     state.exampleUrls = [];
-    for (const { file, options } of state.task === 'text' ? state.textFiles : []) {
-      await state.client.addTextFile(file, options);
-    }
+    for (const source of state.task === 'text' ? state.textSources : []) await addTextSource(source);
     for (const c of state.task === 'images' ? state.classes : []) {
       await state.client.addClass(c.name);
       const result = await state.client.addImageFiles(c.files, c.name);

@@ -32,6 +32,7 @@ export const ui = {
   setProjectOpen(open) {
     $('add-class').disabled = !open;
     $('text-file').disabled = !open;
+    $('paste-add').disabled = !open;
     $('train').disabled = !open;
   },
   /** Shows the image or the text parts of the page. */
@@ -39,14 +40,35 @@ export const ui = {
     for (const id of ['image-data', 'try-image']) $(id).hidden = task !== 'images';
     for (const id of ['text-data', 'try-text']) $(id).hidden = task !== 'text';
   },
-  onTextFile(handler) { $('text-file').addEventListener('change', () => { const f = $('text-file').files[0]; if (f) handler(f); }); },
-  textColumns() { return { text: $('text-column').value.trim() || 'text', label: $('label-column').value.trim() || 'label' }; },
-  showTextReport(report) {
-    $('text-counts').replaceChildren(...report.counts.map(([name, n]) => cell('li', `${name}: ${n} text${n === 1 ? '' : 's'}`)));
-    const skipped = $('skipped-rows');
-    skipped.hidden = report.skipped.length === 0;
-    skipped.querySelector('summary').textContent = `Skipped rows (${report.skipped.length})`;
-    skipped.querySelector('ul').replaceChildren(...report.skipped.map((r) => cell('li', `line ${r.line}: ${r.reason}`)));
+  onTextFile(handler) {
+    $('text-file').addEventListener('change', () => { const f = $('text-file').files[0]; if (f) handler(f); $('text-file').value = ''; });
+  },
+  /** Offers `columns` in both pickers, preselecting `chosen = { text, label }`. */
+  setColumns(columns, chosen) {
+    for (const [id, value] of [['text-column', chosen.text], ['label-column', chosen.label]]) {
+      $(id).replaceChildren(...columns.map((c) => new Option(c, c, c === value, c === value)));
+    }
+    $('column-picker').hidden = columns.length === 0;
+  },
+  textColumns() { return { text: $('text-column').value, label: $('label-column').value }; },
+  onColumnsChange(handler) {
+    for (const id of ['text-column', 'label-column']) $(id).addEventListener('change', () => handler(this.textColumns()));
+  },
+  onPaste(handler) {
+    $('paste-add').addEventListener('click', () => handler($('paste-class').value, $('paste-lines').value));
+  },
+  clearPaste() { $('paste-lines').value = ''; },
+  /** Examples per class `[{name, count}]`. */
+  showTextCounts(counts) {
+    $('text-counts').replaceChildren(...counts.map(({ name, count }) => cell('li', `${name}: ${count} text${count === 1 ? '' : 's'}`)));
+    $('text-empty').hidden = counts.some((c) => c.count > 0);
+  },
+  /** The rows of the last file that were skipped, with reasons. */
+  showSkippedRows(skipped) {
+    const box = $('skipped-rows');
+    box.hidden = skipped.length === 0;
+    box.querySelector('summary').textContent = `Skipped rows (${skipped.length})`;
+    box.querySelector('ul').replaceChildren(...skipped.map((r) => cell('li', `line ${r.line}: ${r.reason}`)));
   },
   onPredictText(handler) { $('try-text-button').addEventListener('click', () => handler($('try-text-input').value)); },
 

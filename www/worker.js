@@ -47,6 +47,7 @@ const handlers = {
   async exportModel() { return need().exportModel(); },
   importModel({ bytes }) { return need().importModel(bytes); },
   classes() { return need().classes; },
+  classCounts() { return need().classCounts(); },
   addExamples({ values, labels, classes }) {
     return need().addExamples(values, labels, classes);
   },

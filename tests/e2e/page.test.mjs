@@ -150,15 +150,17 @@ test('Text: a CSV with bad rows loads, reports the skipped lines, trains and pre
   await page.selectOption('#backbone', 'minilm');
   await page.click('#open');
   await page.waitForSelector('#text-file:not([disabled])', { timeout: 120_000 });
-  let csv = 'review,sentiment\n';
+  let csv = 'id,review,sentiment\n';
   const good = ['I love it, wonderful and great', 'Absolutely fantastic, so happy with this', 'Best purchase ever, delightful'];
   const bad = ['Terrible, I hate it', 'Awful experience, broken and useless', 'Worst thing I ever bought, horrible'];
-  for (let i = 0; i < 8; i++) csv += `"${good[i % 3]} (${i})",positive\n"${bad[i % 3]} (${i})",negative\n`;
+  for (let i = 0; i < 8; i++) csv += `${2 * i},"${good[i % 3]} (${i})",positive\n${2 * i + 1},"${bad[i % 3]} (${i})",negative\n`;
   csv += 'just one field\n"never closed quote,positive\n';
-  await page.fill('#text-column', 'review');
-  await page.fill('#label-column', 'sentiment');
   await page.setInputFiles('#text-file', { name: 'reviews.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await page.waitForSelector('#text-counts li');
+  // The columns are picked from the header: the text and label columns are guessed by name.
+  assert.deepEqual(await page.$$eval('#text-column option', (o) => o.map((x) => x.value)), ['id', 'review', 'sentiment']);
+  assert.equal(await page.inputValue('#text-column'), 'review');
+  assert.equal(await page.inputValue('#label-column'), 'sentiment');
   assert.deepEqual(await page.$$eval('#text-counts li', (li) => li.map((x) => x.textContent)), ['positive: 8 texts', 'negative: 8 texts']);
   const skipped = await page.$$eval('#skipped-rows li', (li) => li.map((x) => x.textContent));
   assert.equal(skipped.length, 2);
@@ -171,4 +173,48 @@ test('Text: a CSV with bad rows loads, reports the skipped lines, trains and pre
   await page.waitForSelector('#prediction li');
   assert.match(await page.textContent('#prediction li'), /^positive/);
   await screenshot(page, '6-text');
+});
+
+test('Text: columns picked from the header, texts pasted per class, then trained', async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.selectOption('#backbone', 'minilm');
+  await page.click('#open');
+  await page.waitForSelector('#text-file:not([disabled])', { timeout: 120_000 });
+  // Unknown column names: the guess (first and last) is wrong, and the person corrects it.
+  const tsv = 'a\tb\tc\n' + ['x\tgreat\t1', 'y\tawful\t2', 'z\tlovely\t3'].join('\n') + '\n';
+  await page.setInputFiles('#text-file', { name: 'odd.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(tsv) });
+  await page.waitForSelector('#text-counts li');
+  assert.equal(await page.inputValue('#label-column'), 'c');
+  assert.equal(await page.$$eval('#text-counts li', (li) => li.length), 3);
+  await page.selectOption('#text-column', 'b');
+  await page.selectOption('#label-column', 'a');
+  await page.waitForFunction(() => document.querySelector('#text-counts li')?.textContent.startsWith('x:'), null, { timeout: 120_000 });
+  assert.deepEqual(await page.$$eval('#text-counts li', (li) => li.map((x) => x.textContent)), ['x: 1 text', 'y: 1 text', 'z: 1 text']);
+
+  await page.goto(server.url);
+  await page.selectOption('#backbone', 'minilm');
+  await page.click('#open');
+  await page.waitForSelector('#paste-add:not([disabled])', { state: 'attached', timeout: 120_000 });
+  await page.click('#paste > summary');
+  await page.click('#paste-add');
+  assert.match(await page.textContent('#data-error'), /Name the class/);
+  const paste = async (name, lines) => {
+    await page.fill('#paste-class', name);
+    await page.fill('#paste-lines', lines.join('\n'));
+    await page.click('#paste-add');
+    await page.waitForFunction((n) => [...document.querySelectorAll('#text-counts li')].some((li) => li.textContent.startsWith(`${n}:`)), name);
+  };
+  const happy = ['what a joy', 'I am so happy today', 'this is wonderful news', 'love it so much', 'best day ever', 'great and lovely'];
+  const sad = ['this is terrible', 'I feel awful', 'worst day of my life', 'so sad and tired', 'I hate this', 'horrible and broken'];
+  await paste('happy', happy);
+  await paste('sad', [...sad, '', '   ']);
+  assert.deepEqual(await page.$$eval('#text-counts li', (li) => li.map((x) => x.textContent)), ['happy: 6 texts', 'sad: 6 texts']);
+  await train(page, 'quick', 10, '0.03');
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  await page.fill('#try-text-input', 'such a wonderful and happy day');
+  await page.click('#try-text-button');
+  await page.waitForSelector('#prediction li');
+  assert.match(await page.textContent('#prediction li'), /^happy/);
+  await screenshot(page, '7-text-pasted');
 });
