@@ -3,6 +3,7 @@
 // never leaves stale examples behind.
 import { KindlingClient } from './client.js';
 import { ui } from './ui.js';
+import { openCamera, captureFrame, closeCamera } from './webcam.js';
 import { readColumns, guessColumns, textFormat } from './text-columns.js';
 import { renderOptions, setOptionsTask, applyRecipe, readOptions } from './options.js';
 
@@ -73,6 +74,7 @@ function addClass() {
     onFiles: (files) => addFiles(entry, files),
     onRename: (name) => renameClass(entry, name),
     onDelete: () => deleteClass(entry),
+    onCamera: () => openWebcam('class', entry),
   });
   state.classes.push(entry);
   checkBalance();
@@ -91,7 +93,66 @@ function renameClass(entry, name) {
   ui.renameClassCard(entry.card, trimmed);
 }
 
+// The camera: frames become image files of a class, or are predicted twice a second.
+const camera = { mode: null, entry: null, timer: null };
+
+async function openWebcam(mode, entry = null) {
+  const report = mode === 'class' ? ui.dataError : ui.tryError;
+  report('');
+  closeWebcam();
+  ui.showWebcam(mode === 'class' ? `Capturing images for "${entry.name}"` : 'Predicting what the camera sees', mode);
+  try {
+    await openCamera(ui.webcamVideo());
+  } catch (e) {
+    ui.hideWebcam();
+    report(errorText(e));
+    return;
+  }
+  Object.assign(camera, { mode, entry });
+  ui.webcamReady();
+  if (mode === 'predict') predictFromCamera();
+}
+
+async function predictFromCamera() {
+  if (camera.mode !== 'predict') return;
+  try {
+    const frame = await captureFrame(ui.webcamVideo());
+    ui.showPrediction(await state.client.predictImageFile(frame, 3), state.trainedClasses);
+  } catch (e) {
+    ui.tryError(errorText(e));
+    closeWebcam();
+    return;
+  }
+  camera.timer = setTimeout(predictFromCamera, 500);
+}
+
+function closeWebcam() {
+  clearTimeout(camera.timer);
+  Object.assign(camera, { mode: null, entry: null, timer: null });
+  closeCamera(ui.webcamVideo());
+  ui.hideWebcam();
+}
+
+async function captureInto(count) {
+  const entry = camera.entry;
+  if (camera.mode !== 'class' || !state.classes.includes(entry)) return;
+  const frames = [];
+  for (let i = 0; i < count; i++) {
+    frames.push(await captureFrame(ui.webcamVideo()));
+    if (count > 1) await new Promise((r) => setTimeout(r, 150));
+  }
+  await addFiles(entry, frames);
+}
+
+ui.onWebcam({
+  capture: () => captureInto(1).catch((e) => ui.dataError(errorText(e))),
+  burst: () => captureInto(10).catch((e) => ui.dataError(errorText(e))),
+  close: closeWebcam,
+  predict: () => openWebcam('predict'),
+});
+
 function deleteClass(entry) {
+  if (camera.entry === entry) closeWebcam();
   entry.urls.forEach((u) => URL.revokeObjectURL(u));
   state.classes = state.classes.filter((c) => c !== entry);
   ui.removeClassCard(entry.card);

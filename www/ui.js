@@ -94,6 +94,11 @@ export const ui = {
     count.className = 'count';
     const thumbs = document.createElement('div');
     thumbs.className = 'thumbs';
+    const camera = cell('button', 'Camera');
+    camera.type = 'button';
+    camera.className = 'camera';
+    camera.setAttribute('aria-label', `Capture images for ${name} with the camera`);
+    camera.addEventListener('click', () => handlers.onCamera());
     const remove = cell('button', 'Delete class');
     remove.type = 'button';
     remove.addEventListener('click', () => handlers.onDelete());
@@ -104,7 +109,7 @@ export const ui = {
       card.classList.remove('dragover');
       handlers.onFiles([...e.dataTransfer.files]);
     });
-    card.append(label, files, count, thumbs, remove);
+    card.append(label, files, count, thumbs, camera, remove);
     $('classes').append(card);
     $('empty-classes').hidden = true;
     return card;
@@ -112,6 +117,7 @@ export const ui = {
   renameClassCard(card, name) {
     card.dataset.className = name;
     card.querySelector('input[type=file]').setAttribute('aria-label', `Add images to ${name}`);
+    card.querySelector('button.camera').setAttribute('aria-label', `Capture images for ${name} with the camera`);
   },
   removeClassCard(card) {
     card.remove();
@@ -127,6 +133,24 @@ export const ui = {
       img.alt = '';
       return img;
     }));
+  },
+  // --- The camera panel: under the classes when capturing, under "Try it" when predicting.
+  webcamVideo() { return $('webcam-video'); },
+  showWebcam(title, mode) {
+    const panel = $('webcam-panel');
+    (mode === 'class' ? $('image-data') : $('try-image')).after(panel);
+    $('webcam-title').textContent = title;
+    for (const id of ['webcam-capture', 'webcam-burst']) { $(id).hidden = mode !== 'class'; $(id).disabled = true; }
+    panel.hidden = false;
+  },
+  /** The camera runs: capturing can start. */
+  webcamReady() { for (const id of ['webcam-capture', 'webcam-burst']) $(id).disabled = false; },
+  hideWebcam() { $('webcam-panel').hidden = true; },
+  onWebcam({ capture, burst, close, predict }) {
+    $('webcam-capture').addEventListener('click', capture);
+    $('webcam-burst').addEventListener('click', burst);
+    $('webcam-close').addEventListener('click', close);
+    $('try-webcam').addEventListener('click', predict);
   },
   dataWarning(message) { showMessage('data-warning', message); },
   dataError(message) { showMessage('data-error', message); },
@@ -255,6 +279,7 @@ export const ui = {
   onTryFile(handler) { $('try-file').addEventListener('change', () => { const f = $('try-file').files[0]; if (f) handler(f); }); },
   setCanPredict(can) {
     $('try-file').disabled = !can;
+    $('try-webcam').disabled = !can;
     $('try-text-button').disabled = !can;
     $('export').disabled = !can;
   },

@@ -218,3 +218,28 @@ test('Text: columns picked from the header, texts pasted per class, then trained
   assert.match(await page.textContent('#prediction li'), /^happy/);
   await screenshot(page, '7-text-pasted');
 });
+
+test('Camera: a class captured from the webcam trains, and the camera predicts live', async () => {
+  const page = await browser.newPage();
+  await openProject(page, [['tshirt', images('tshirt', 0, 6)], ['bag', images('bag', 0, 6)]]);
+  await page.click('#add-class');
+  const card = page.locator('.class').nth(2);
+  await card.locator('input[type=text]').fill('camera');
+  await card.locator('input[type=text]').dispatchEvent('change');
+  await card.locator('button.camera').click();
+  await page.waitForSelector('#webcam-capture:not([disabled])');
+  await page.click('#webcam-capture');
+  await page.waitForFunction(() => document.querySelectorAll('.class')[2].querySelector('.count').textContent.startsWith('1 '));
+  await page.click('#webcam-burst');
+  await page.waitForFunction(() => document.querySelectorAll('.class')[2].querySelector('.count').textContent.startsWith('11 '), null, { timeout: 30_000 });
+  await screenshot(page, '8-camera-capture');
+  await page.click('#webcam-close');
+  assert.equal(await page.isHidden('#webcam-panel'), true);
+  await train(page, 'quick', 8);
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  await page.click('#try-webcam');
+  await page.waitForSelector('#prediction li');
+  assert.match(await page.textContent('#prediction li'), /^camera/);
+  await screenshot(page, '9-camera-predict');
+  await page.click('#webcam-close');
+});
