@@ -188,3 +188,15 @@ export function readOptions(task) {
   const textAugment = task === 'text' && (dropout > 0 || swap > 0) ? { dropout, swap } : null;
   return { config, augment, textAugment };
 }
+
+/** Every field's current value by id (to save with a project). */
+export function optionValues() { return values(); }
+
+/** Restores values saved by `optionValues` (unknown ids are ignored). */
+export function setOptionValues(container, saved) {
+  for (const f of FIELDS.filter((x) => x.id && x.id in saved)) {
+    const el = input(f.id);
+    if (f.type === 'checkbox') el.checked = Boolean(saved[f.id]); else el.value = String(saved[f.id]);
+  }
+  refresh(container.dataset.task);
+}

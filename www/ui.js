@@ -23,6 +23,8 @@ export const ui = {
   onOpen(handler) { $('open').addEventListener('click', handler); },
   backbone() { return $('backbone').value; },
   weightsFile() { return $('weights-file').files[0] ?? null; },
+  weightsUrl() { return $('weights-url').value.trim(); },
+  setBackbone(value) { $('backbone').value = value; },
   devicePreference() { return $('device-choice').value; },
   setDevice(info) {
     $('device').textContent = `${info.kind === 'webgpu' ? 'WebGPU' : 'CPU'}: ${info.description} — ${info.reason}`;
@@ -157,6 +159,7 @@ export const ui = {
 
   // --- 3. Train
   recipe() { return document.querySelector('input[name=recipe]:checked').value; },
+  setRecipe(name) { const r = document.querySelector(`input[name=recipe][value=${name}]`); if (r) r.checked = true; },
   onRecipe(handler) {
     for (const r of document.querySelectorAll('input[name=recipe]')) r.addEventListener('change', () => handler(r.value));
   },
@@ -296,6 +299,33 @@ export const ui = {
   tryError(message) { showMessage('try-error', message); },
 
   // --- 6. Keep it
+  projectName() { return $('project-name').value.trim() || 'Untitled project'; },
+  setProjectName(name) { $('project-name').value = name; },
+  onProjectName(handler) { $('project-name').addEventListener('change', handler); },
+  saveStatus(text, isError = false) {
+    $('save-status').textContent = text;
+    $('save-status').className = isError ? 'error' : 'hint';
+  },
+  /** Lists saved projects (most recent first) with Open and Delete buttons. */
+  showSavedProjects(list, { onOpen, onDelete }) {
+    $('saved').hidden = list.length === 0;
+    $('saved-projects').replaceChildren(...list.map((meta) => {
+      const li = document.createElement('li');
+      const what = meta.task === 'text' ? `${meta.texts} text source${meta.texts === 1 ? '' : 's'}`
+        : `${meta.classes.length} classes, ${meta.classes.reduce((n, c) => n + c.count, 0)} images`;
+      const open = cell('button', 'Open');
+      open.type = 'button';
+      open.setAttribute('aria-label', `Open ${meta.name}`);
+      open.addEventListener('click', () => onOpen(meta));
+      const remove = cell('button', 'Delete');
+      remove.type = 'button';
+      remove.setAttribute('aria-label', `Delete ${meta.name}`);
+      remove.addEventListener('click', () => onDelete(meta));
+      li.append(cell('strong', meta.name), ` — ${what}${meta.history?.length ? ', trained' : ''}, saved ${new Date(meta.savedAt).toLocaleString()} `, open, ' ', remove);
+      return li;
+    }));
+  },
+  savedError(message) { showMessage('saved-error', message); },
   onExport(handler) { $('export').addEventListener('click', handler); },
   onImportFile(handler) { $('import-file').addEventListener('change', () => { const f = $('import-file').files[0]; if (f) handler(f); }); },
   setCanImport(can) { $('import-file').disabled = !can; },

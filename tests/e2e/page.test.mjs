@@ -243,3 +243,38 @@ test('Camera: a class captured from the webcam trains, and the camera predicts l
   await screenshot(page, '9-camera-predict');
   await page.click('#webcam-close');
 });
+
+test('Saved projects: a trained project comes back after a reload and predicts without retraining', async () => {
+  const page = await browser.newPage();
+  await openProject(page, [['tshirt', images('tshirt', 0, 6)], ['bag', images('bag', 0, 6)]]);
+  await page.fill('#project-name', 'shirts and bags');
+  await page.dispatchEvent('#project-name', 'change');
+  await train(page, 'quick', 8);
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  await page.setInputFiles('#try-file', images('bag', 8, 9));
+  await page.waitForSelector('#prediction li');
+  const before = await page.$$eval('#prediction li', (li) => li.map((x) => x.textContent));
+  // Saving runs in the background: wait until the model and the trained description are stored.
+  await page.waitForFunction(async () => {
+    const { listProjects, loadProject } = await import('/projects.js');
+    const [meta] = await listProjects();
+    return meta?.name === 'shirts and bags' && meta.history.length > 0 && (await loadProject(meta.id)).model !== null;
+  }, null, { polling: 200, timeout: 30_000 });
+
+  await page.reload();
+  await page.waitForSelector('#saved-projects li');
+  assert.match(await page.textContent('#saved-projects li'), /^shirts and bags — 2 classes, 12 images, trained/);
+  await screenshot(page, '10-saved-projects');
+  await page.click('button[aria-label="Open shirts and bags"]');
+  await page.waitForFunction(() => /^Opened/.test(document.querySelector('#save-status').textContent), null, { timeout: 120_000 });
+  assert.deepEqual(await page.$$eval('.class .count', (c) => c.map((x) => x.textContent)), ['6 images', '6 images']);
+  assert.deepEqual(await page.$$eval('.class input[type=text]', (c) => c.map((x) => x.value)), ['tshirt', 'bag']);
+  assert.equal(await page.isVisible('#curves'), true);
+  assert.equal(await page.isVisible('#evaluation'), true);
+  await page.setInputFiles('#try-file', images('bag', 8, 9));
+  await page.waitForSelector('#prediction li');
+  assert.deepEqual(await page.$$eval('#prediction li', (li) => li.map((x) => x.textContent)), before);
+  await screenshot(page, '11-reopened');
+  await page.click('button[aria-label="Delete shirts and bags"]');
+  await page.waitForSelector('#saved', { state: 'hidden' });
+});

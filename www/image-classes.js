@@ -1,0 +1,93 @@
+// Image projects: classes added, renamed and deleted, files added (checked here, decoded again in
+// the worker for training), and the imbalance warning.
+import { state } from './page-state.js';
+import { ui } from './ui.js';
+import * as saving from './saving.js';
+
+let cameraFor = () => {};
+
+/** Who opens the camera for a class (camera-panel.js registers itself). */
+export function onClassCamera(handler) { cameraFor = handler; }
+
+/** Adds a class card; `saved` = { id, name, files } when it comes from a saved project. */
+export function addClass(saved = null) {
+  const entry = {
+    id: saved?.id ?? `c${state.nextClass}`,
+    name: saved?.name ?? `Class ${state.nextClass}`,
+    files: [],
+    urls: [],
+    saved: 0,
+  };
+  if (!saved) state.nextClass += 1;
+  entry.card = ui.addClassCard(entry.name, {
+    onFiles: (files) => addFiles(entry, files),
+    onRename: (name) => renameClass(entry, name),
+    onDelete: () => deleteClass(entry),
+    onCamera: () => cameraFor(entry),
+  });
+  state.classes.push(entry);
+  if (saved) {
+    entry.files = saved.files;
+    entry.urls = saved.files.map((f) => URL.createObjectURL(f));
+    entry.saved = saved.files.length;
+    ui.setClassImages(entry.card, entry.urls);
+  } else {
+    saving.saveSoon();
+  }
+  checkBalance();
+  return entry;
+}
+
+function renameClass(entry, name) {
+  const trimmed = name.trim();
+  const problem = !trimmed ? 'A class needs a name.'
+    : state.classes.some((c) => c !== entry && c.name === trimmed) ? `There is already a class called "${trimmed}".` : '';
+  if (problem || state.renameProblem) ui.dataError(problem);
+  state.renameProblem = Boolean(problem);
+  if (problem) return;
+  entry.name = trimmed;
+  ui.renameClassCard(entry.card, trimmed);
+  saving.saveSoon();
+}
+
+function deleteClass(entry) {
+  entry.urls.forEach((u) => URL.revokeObjectURL(u));
+  state.classes = state.classes.filter((c) => c !== entry);
+  ui.removeClassCard(entry.card);
+  saving.forgetClass(entry);
+  checkBalance();
+}
+
+/** Removes every class card (before another project is opened). */
+export function clearClasses() {
+  for (const entry of state.classes) { entry.urls.forEach((u) => URL.revokeObjectURL(u)); ui.removeClassCard(entry.card); }
+  state.classes = [];
+  checkBalance();
+}
+
+/** Adds image files to a class; unreadable ones are named in the error line and skipped. */
+export async function addFiles(entry, files) {
+  const skipped = [];
+  for (const file of files) {
+    try {
+      // Decoding here only checks the file; the worker decodes it again for training.
+      (await createImageBitmap(file)).close();
+      entry.files.push(file);
+      entry.urls.push(URL.createObjectURL(file));
+      saving.saveImage(entry, file);
+    } catch {
+      skipped.push(file.name);
+    }
+  }
+  ui.setClassImages(entry.card, entry.urls);
+  ui.dataError(skipped.length ? `Skipped ${skipped.join(', ')}: not an image this browser can read. The other images were added.` : '');
+  checkBalance();
+}
+
+function checkBalance() {
+  const counts = state.classes.map((c) => c.files.length).filter((n) => n > 0);
+  const [min, max] = [Math.min(...counts), Math.max(...counts)];
+  ui.dataWarning(counts.length >= 2 && max > 3 * min
+    ? `Classes are imbalanced (${min} to ${max} images); consider more images for the smaller classes.`
+    : '');
+}
