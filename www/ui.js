@@ -18,6 +18,31 @@ function cell(tag, text) {
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
+// Thumbnails are virtualised: a class of thousands of images keeps only the visible rows (plus
+// one above and below) in the DOM; the spacer gives the scroll height of all of them.
+const THUMB = 42; // px per cell (40 px image + 2 px gap)
+
+function renderThumbs(thumbs) {
+  const urls = thumbs.urls ?? [];
+  const columns = Math.max(1, Math.floor((thumbs.clientWidth || 240) / THUMB));
+  const rows = Math.ceil(urls.length / columns);
+  const spacer = thumbs.firstChild;
+  spacer.style.height = `${rows * THUMB}px`;
+  const first = Math.max(0, Math.floor(thumbs.scrollTop / THUMB) - 1);
+  const last = Math.min(rows, Math.ceil((thumbs.scrollTop + (thumbs.clientHeight || 3 * THUMB)) / THUMB) + 1);
+  const images = [];
+  for (let i = first * columns; i < Math.min(urls.length, last * columns); i++) {
+    const img = document.createElement('img');
+    img.src = urls[i];
+    img.alt = '';
+    img.dataset.index = String(i);
+    img.style.left = `${(i % columns) * THUMB}px`;
+    img.style.top = `${Math.floor(i / columns) * THUMB}px`;
+    images.push(img);
+  }
+  spacer.replaceChildren(...images);
+}
+
 export const ui = {
   // --- 1. Model
   onOpen(handler) { $('open').addEventListener('click', handler); },
@@ -92,7 +117,7 @@ export const ui = {
     files.accept = 'image/*';
     files.setAttribute('aria-label', `Add images to ${name}`);
     files.addEventListener('change', () => { handlers.onFiles([...files.files]); files.value = ''; });
-    const count = cell('p', '0 images');
+    const count = cell('p', '0 images — drop images here, pick files or use the camera');
     count.className = 'count';
     const thumbs = document.createElement('div');
     thumbs.className = 'thumbs';
@@ -125,16 +150,19 @@ export const ui = {
     card.remove();
     $('empty-classes').hidden = $('classes').children.length > 0;
   },
-  /** Shows the class's count and (at most 24) thumbnails. */
+  /** Shows the class's count and its thumbnails (only those scrolled into view exist). */
   setClassImages(card, urls) {
-    card.querySelector('.count').textContent = `${urls.length} image${urls.length === 1 ? '' : 's'}`;
+    card.querySelector('.count').textContent = urls.length
+      ? `${urls.length} image${urls.length === 1 ? '' : 's'}` : '0 images — drop images here, pick files or use the camera';
     const thumbs = card.querySelector('.thumbs');
-    thumbs.replaceChildren(...urls.slice(0, 24).map((url) => {
-      const img = document.createElement('img');
-      img.src = url;
-      img.alt = '';
-      return img;
-    }));
+    thumbs.urls = urls;
+    if (!thumbs.virtual) {
+      thumbs.virtual = true;
+      thumbs.append(document.createElement('div'));
+      thumbs.addEventListener('scroll', () => renderThumbs(thumbs), { passive: true });
+      new ResizeObserver(() => renderThumbs(thumbs)).observe(thumbs);
+    }
+    renderThumbs(thumbs);
   },
   // --- The camera panel: under the classes when capturing, under "Try it" when predicting.
   webcamVideo() { return $('webcam-video'); },

@@ -278,3 +278,22 @@ test('Saved projects: a trained project comes back after a reload and predicts w
   await page.click('button[aria-label="Delete shirts and bags"]');
   await page.waitForSelector('#saved', { state: 'hidden' });
 });
+
+test('Thousands of thumbnails: only the visible ones are in the page, and scrolling shows the rest', async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.click('#open');
+  await page.waitForSelector('.class >> nth=1');
+  const { readFileSync } = await import('node:fs');
+  const png = readFileSync(images('bag', 0, 1)[0]);
+  const files = Array.from({ length: 1500 }, (_, i) => ({ name: `bag-${i}.png`, mimeType: 'image/png', buffer: png }));
+  await (await page.$('.class input[type=file]')).setInputFiles(files);
+  await page.waitForFunction(() => document.querySelector('.class .count').textContent.startsWith('1500 '), null, { timeout: 120_000 });
+  const shown = await page.$$eval('.class >> nth=0', () => document.querySelectorAll('.class')[0].querySelectorAll('.thumbs img').length);
+  assert.ok(shown > 0 && shown < 100, `${shown} thumbnails in the page for 1500 images`);
+  await page.$eval('.class .thumbs', (t) => { t.scrollTop = t.scrollHeight; });
+  await page.waitForSelector('.class .thumbs img[data-index="1499"]');
+  assert.ok(await page.$$eval('.class .thumbs img', (i) => i.length) < 100);
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await screenshot(page, '12-tablet-width');
+});
