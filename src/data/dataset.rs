@@ -1,14 +1,18 @@
 //! A labelled set of examples as the engine consumes them: one flat row of numbers per example
 //! (backbone inputs such as feature vectors or pixels), and a class index per example.
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 
-/// Labelled examples with named classes. Rows are stored contiguously (`dim` values each).
+/// Labelled examples with named classes. Rows are stored contiguously (`dim` values each) and
+/// shared between clones (a training run and the set it came from hold one copy of the pixels;
+/// adding to one of them copies first).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
     classes: Vec<String>,
     dim: usize,
-    values: Vec<f32>,
+    values: Arc<Vec<f32>>,
     labels: Vec<usize>,
 }
 
@@ -53,7 +57,7 @@ impl Dataset {
             )));
         }
         let label = self.class_index(class)?;
-        self.values.extend_from_slice(values);
+        Arc::make_mut(&mut self.values).extend_from_slice(values);
         self.labels.push(label);
         Ok(())
     }

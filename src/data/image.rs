@@ -132,9 +132,10 @@ impl Preprocess {
     }
 }
 
-/// Augmented training inputs from the original images (kept only while augmentation is on).
+/// Augmented training inputs from the original images (kept, shrunk, only while augmentation is
+/// on; shared with the trainer that collected them rather than copied).
 pub struct ImageAugmenter {
-    pub images: Vec<Rgba>,
+    pub images: std::sync::Arc<Vec<Rgba>>,
     pub preprocess: Preprocess,
     pub augment: Augment,
 }
@@ -233,6 +234,52 @@ fn taps(start: f64, extent: f64, out: usize, src_len: usize) -> Vec<(usize, Vec<
         .collect()
 }
 
+impl Rgba {
+    /// A copy whose shorter side is at most `short` pixels (the same image when already
+    /// smaller), filtered as [`Preprocess`] resamples. Augmentation crops from this rather than
+    /// from a full-size photo, which would hold tens of megabytes per example.
+    pub fn shrunk(&self, short: usize) -> Rgba {
+        let side = self.width.min(self.height);
+        if side <= short {
+            return self.clone();
+        }
+        let scale = short as f64 / side as f64;
+        let w = ((self.width as f64 * scale).round() as usize).max(1);
+        let h = ((self.height as f64 * scale).round() as usize).max(1);
+        let xs = taps(0.0, self.width as f64, w, self.width);
+        let ys = taps(0.0, self.height as f64, h, self.height);
+        let mut horizontal = vec![0f32; self.height * w * 3];
+        for r in 0..self.height {
+            let src = &self.pixels[r * self.width * 4..(r + 1) * self.width * 4];
+            for (o, (lo, wts)) in xs.iter().enumerate() {
+                for (k, &wk) in wts.iter().enumerate() {
+                    for c in 0..3 {
+                        horizontal[(r * w + o) * 3 + c] += wk * src[(lo + k) * 4 + c] as f32;
+                    }
+                }
+            }
+        }
+        let mut pixels = vec![255u8; w * h * 4];
+        for (oy, (lo, wts)) in ys.iter().enumerate() {
+            for ox in 0..w {
+                for c in 0..3 {
+                    let v: f32 = wts
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &wk)| wk * horizontal[((lo + k) * w + ox) * 3 + c])
+                        .sum();
+                    pixels[(oy * w + ox) * 4 + c] = v.round().clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+        Rgba {
+            width: w,
+            height: h,
+            pixels,
+        }
+    }
+}
+
 /// Resamples `window` of `img` to `size`×`size` RGB (HWC, 0–255), separably.
 fn resample(img: &Rgba, window: &Window, size: usize, flip: bool) -> Vec<f32> {
     let xs = taps(window.x, window.w, size, img.width);
@@ -287,6 +334,16 @@ fn jitter(rgb: &mut [f32], amount: f32, rng: &mut Rng) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shrinking_keeps_the_aspect_and_the_colours() {
+        let img = Rgba::new(1000, 500, [10u8, 200, 30, 255].repeat(500_000)).unwrap();
+        let small = img.shrunk(100);
+        assert_eq!((small.width, small.height), (200, 100));
+        assert!(small.pixels.chunks_exact(4).all(|p| p == [10, 200, 30, 255]));
+        let tiny = Rgba::new(20, 30, vec![7; 20 * 30 * 4]).unwrap();
+        assert_eq!(tiny.shrunk(100), tiny);
+    }
+
     use super::*;
 
     fn solid(w: usize, h: usize, rgb: [u8; 3]) -> Rgba {

@@ -63,8 +63,8 @@ pub struct Trainer {
     config: TrainConfig,
     augment: Augment,
     data: Dataset,
-    /// Original images, kept only while augmentation needs them.
-    images: Vec<Rgba>,
+    /// The images, shrunk, kept only while augmentation needs them (shared with the run).
+    images: std::sync::Arc<Vec<Rgba>>,
     run: Option<train::Trainer>,
     trained: Option<Classifier>,
     /// Class names of `trained` (an imported model may name classes before any example exists).
@@ -173,7 +173,7 @@ impl Trainer {
             preprocess,
             config: options.config,
             augment: options.augment,
-            images: Vec::new(),
+            images: Default::default(),
             run: None,
             trained: None,
             trained_classes: Vec::new(),
@@ -224,8 +224,9 @@ impl Trainer {
     ) -> Result<usize, JsError> {
         let (img, row) = self.image_rows(rgba, width, height)?;
         self.data.add(&row, &class)?;
-        if self.augment.any() {
-            self.images.push(img);
+        if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
+            // Crops are drawn from a copy 1.5× the evaluation resize, not the full photo.
+            std::sync::Arc::make_mut(&mut self.images).push(img.shrunk(pre.resize * 3 / 2));
         }
         Ok(self.data.len())
     }
