@@ -44,8 +44,8 @@ usage: ./build.sh <command>
   serve   setup + build, then serve www/ at http://127.0.0.1:$PORT (PORT=8080 by default)
   test    setup + every test layer: native cargo test, wasm-bindgen tests in headless
           Chromium (WebGPU on), and the end-to-end page tests (Playwright)
-  bench   setup + build, then the native benchmark of the core and the wasm size
-          (the TF.js side-by-side browser benchmark is not built yet)
+  bench   setup + build, then the native benchmark of the core, and kindling beside TF.js 4
+          (webgpu, webgl, wasm, cpu) in headless Chromium: one table, ratios per job
   help    this text
 TXT
 }
@@ -231,16 +231,24 @@ cmd_test() {
   say "all test layers passed"
 }
 
+setup_bench_npm() {  # TF.js 4 and playwright-core for the browser benchmark (served locally)
+  if [ ! -d benches/browser/node_modules/@tensorflow/tfjs ]; then
+    echo "installing the browser benchmark's npm packages"
+    (cd benches/browser && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 cmd_bench() {
   cmd_setup
   cmd_build
-  say "bench: native core (burn flex CPU)"
+  setup_bench_npm
+  say "bench 1/2: native core (burn flex CPU)"
   # The dev profile builds dependencies at opt-level 3 (Cargo.toml), so this reuses the test build.
-  cargo bench --bench native --profile dev
-  say "bench: download size"
-  ls -l www/pkg/kindling_bg.wasm | awk '{printf "wasm: %.1f MB raw", $5/1e6}'
-  gzip -9 -c www/pkg/kindling_bg.wasm | wc -c | awk '{printf ", %.1f MB gzip\n", $1/1e6}'
-  echo "The side-by-side browser benchmark against TF.js is not built yet (see README, Performance)."
+  KINDLING_NATIVE_JSON="$CACHE/bench-native.json" cargo bench --bench native --profile dev
+  say "bench 2/2: kindling beside TF.js in headless Chromium"
+  CHROMIUM="$CHROMIUM" KINDLING_NATIVE_JSON="$CACHE/bench-native.json" BENCH_JSON="$CACHE/bench-browser.json" \
+    node benches/browser/run.mjs
+  echo "(full results: $CACHE/bench-browser.json)"
 }
 
 case "${1:-help}" in
