@@ -290,6 +290,18 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
     .unwrap();
     let classes = t.classes();
     assert_eq!(classes[p["classes"][0].as_u64().unwrap() as usize], "happy");
+    let batch: serde_json::Value = serde_wasm_bindgen::from_value(
+        t.predict_texts(vec!["what a wonderful, lovely day".into(), "awful, I hate it".into()], 1)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let (one, in_batch) = (
+        p["probabilities"][0].as_f64().unwrap(),
+        batch[0]["probabilities"][0].as_f64().unwrap(),
+    );
+    assert!((one - in_batch).abs() < 1e-5, "alone {one}, in a batch {in_batch}");
+    assert_eq!(classes[batch[1]["classes"][0].as_u64().unwrap() as usize], "sad");
     let model = t.export_model().await.unwrap();
     // Import into a fresh trainer: same prediction.
     let options = js(

@@ -132,6 +132,7 @@ export class KindlingClient {
   predict(values: Float32Array, topK?: number): Promise<Prediction[]>;
   predictImageFile(image: Blob | ImageData | ImageBitmap, topK?: number): Promise<Prediction>;
   predictText(text: string, topK?: number): Promise<Prediction>;
+  predictTexts(texts: string[], topK?: number): Promise<Prediction[]>;
   classes(): Promise<string[]>;
   classCounts(): Promise<{ name: string; count: number }[]>;
   exportModel(): Promise<Uint8Array>;

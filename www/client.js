@@ -204,6 +204,9 @@ export class KindlingClient {
   /** Top-k prediction for one text. */
   predictText(text, topK = 3) { return this.request('predictText', { text, topK }); }
 
+  /** Top-k prediction for each of `texts` (one batch). */
+  predictTexts(texts, topK = 3) { return this.request('predictTexts', { texts, topK }); }
+
   /** Full evaluation on the validation set (per-class metrics, confusion matrix, hardest examples). */
   evaluate() { return this.request('evaluate'); }
 

@@ -43,6 +43,7 @@ const handlers = {
   addTexts({ texts, className }) { return need().addTexts(texts, className); },
   async addTextFile({ file, options }) { return need().addTextFile(await file.text(), options); },
   predictText({ text, topK }) { return need().predictText(text, topK); },
+  predictTexts({ texts, topK }) { return need().predictTexts(texts, topK); },
   evaluate() { return need().evaluate(); },
   async exportModel() { return need().exportModel(); },
   importModel({ bytes }) { return need().importModel(bytes); },

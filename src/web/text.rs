@@ -116,4 +116,15 @@ impl Trainer {
         let predictions = train::trainer::predict(self.model()?, &rows, top_k, &device).await?;
         to_js(&predictions[0])
     }
+
+    /// Top-k classes with probabilities for each of `texts` (one batch through the encoder).
+    #[wasm_bindgen(js_name = predictTexts)]
+    pub async fn predict_texts(&self, texts: Vec<String>, top_k: usize) -> Result<JsValue, JsError> {
+        let (tokenizer, max_len) = self.text_parts()?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let rows = encoder_rows(tokenizer, &refs, max_len);
+        let device = self.device.device.clone().autodiff();
+        let predictions = train::trainer::predict(self.model()?, &rows, top_k, &device).await?;
+        to_js(&predictions)
+    }
 }
