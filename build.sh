@@ -154,12 +154,36 @@ cmd_setup() {
   echo "setup complete"
 }
 
+BINARYEN="binaryen@132.0.0"  # wasm-opt from npm: Debian's binaryen 108 breaks reference types
+
+# wasm_opt IN OUT: wasm-opt -Oz, cached by the input's sha256 (it takes ~3 minutes).
+wasm_opt() {
+  local tools="$CACHE/tools" sha; sha="$(sha256sum "$1" | cut -d' ' -f1)"
+  local cached="$CACHE/wasm-opt/$sha.wasm"
+  if [ ! -f "$cached" ]; then
+    if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
+      echo "installing $BINARYEN (wasm-opt)"
+      npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "$BINARYEN"
+    fi
+    echo "wasm-opt -Oz (a few minutes; cached afterwards)"
+    mkdir -p "$CACHE/wasm-opt"
+    "$tools/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-sign-ext \
+      --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+      "$1" -o "$cached.partial"
+    mv "$cached.partial" "$cached"
+  fi
+  cp "$cached" "$2"
+}
+
 cmd_build() {
-  say "build: wasm (release)"
-  cargo build --release --target "$WASM_TARGET" --lib
-  local wasm="$CARGO_TARGET_DIR/$WASM_TARGET/release/kindling.wasm"
+  say "build: wasm (profile wasm-size, then wasm-opt)"
+  cargo build --profile wasm-size --target "$WASM_TARGET" --lib
+  local wasm="$CARGO_TARGET_DIR/$WASM_TARGET/wasm-size/kindling.wasm"
   wasm-bindgen --target web --out-dir www/pkg "$wasm"
-  wasm-bindgen --target web --out-dir pkg "$wasm"
+  wasm_opt www/pkg/kindling_bg.wasm www/pkg/kindling_bg.opt.wasm
+  mv www/pkg/kindling_bg.opt.wasm www/pkg/kindling_bg.wasm
+  mkdir -p pkg
+  cp www/pkg/kindling.js www/pkg/kindling.d.ts www/pkg/kindling_bg.wasm www/pkg/kindling_bg.wasm.d.ts pkg/
   local version; version="$(awk -F'"' '/^version =/ {print $2; exit}' Cargo.toml)"
   cat > pkg/package.json <<JSON
 {
