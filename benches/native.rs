@@ -25,7 +25,7 @@ fn main() -> kindling::Result<()> {
             pollster::block_on(bench::feature_extraction(&device, 16, 5))?,
         ),
         (
-            "3 fine-tune step, last 2 blocks + head, batch 16",
+            "3 fine-tune step, last 2 IR blocks + final conv + head, batch 16",
             pollster::block_on(bench::fine_tune_step(&ad, 3))?,
         ),
         (
