@@ -1,0 +1,10 @@
+// Names shared by the page and the runner: jobs, TF.js backends, kindling devices.
+
+/** Jobs in run order. `peak` is job 6 (raw WebGPU); job 5 is read from `features` and `finetune`. */
+export const JOBS = ['head', 'features', 'finetune', 'embed', 'peak'];
+export const TFJS_JOBS = ['head', 'features', 'finetune'];
+export const KINDLING_JOBS = ['head', 'features', 'finetune', 'embed'];
+/** TF.js backends in run order (cpu last: other backends may borrow its kernels). */
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'];
+/** kindling's devices (`benchmark(job, { device })`). */
+export const DEVICES = ['webgpu', 'cpu'];
