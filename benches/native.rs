@@ -45,9 +45,8 @@ fn main() -> kindling::Result<()> {
             .map(|(_, r)| (r.job.clone(), serde_json::json!(r.value)))
             .collect();
         let json = serde_json::Value::Object(figures).to_string();
-        std::fs::write(&path, json).map_err(|e| {
-            kindling::Error::Data(format!("could not write {path}: {e}"))
-        })?;
+        std::fs::write(&path, json)
+            .map_err(|e| kindling::Error::Data(format!("could not write {path}: {e}")))?;
     }
     Ok(())
 }

@@ -3,11 +3,11 @@
 //! work that ends in a read-back, so asynchronous GPU queues are included, and returns a
 //! throughput (higher is better) plus the latency of its first run (shader compilation, caches).
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use serde::Serialize;
 use web_time::Instant;
 
-use crate::backbone::{Activations, Backbone, BackboneSpec};
+use crate::backbone::{Backbone, BackboneSpec};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
@@ -86,30 +86,8 @@ pub async fn head_training(device: &Device, epochs: usize) -> Result<JobResult> 
 /// forward pass, read back. Images per second.
 pub async fn feature_extraction(device: &Device, batch: usize, runs: usize) -> Result<JobResult> {
     let net = Backbone::build(&BackboneSpec::MobilenetV2, &mut Rng::new(2), device)?;
-    let x = vec![0.1f32; batch * 3 * 224 * 224];
-    let mut times = Vec::new();
-    for _ in 0..=runs {
-        let input = Activations::Spatial(Tensor::from_data(
-            TensorData::new(x.clone(), [batch, 3, 224, 224]),
-            device,
-        ));
-        let start = Instant::now();
-        let features = net
-            .forward_blocks(input, 0..net.num_blocks(), false)
-            .into_features();
-        features
-            .into_data_async()
-            .await
-            .map_err(|e| Error::device("reading the features back failed", e))?;
-        times.push(ms_since(start));
-    }
-    Ok(JobResult {
-        job: "features".into(),
-        value: batch as f64 * 1e3 / median(&times[1..]),
-        unit: "images/s",
-        first_ms: times[0],
-        runs_ms: times[1..].to_vec(),
-    })
+    let rows = vec![0.1f32; batch * 3 * 224 * 224];
+    forward_throughput("features", "images/s", &net, &rows, batch, runs, device).await
 }
 
 /// A MobileNetV2 run training the last 2 inverted-residual blocks, the final 1×1 conv (kindling
@@ -181,13 +159,31 @@ pub async fn sentence_embedding(
     // Each row: `seq` token ids, then `seq` mask values (all real tokens).
     let rows: Vec<f32> = (0..batch)
         .flat_map(|_| {
-            let ids: Vec<f32> = (0..seq).map(|_| (rng.below(29_000) + 1000) as f32).collect();
-            ids.into_iter().chain(std::iter::repeat_n(1.0, seq)).collect::<Vec<_>>()
+            let ids: Vec<f32> = (0..seq)
+                .map(|_| (rng.below(29_000) + 1000) as f32)
+                .collect();
+            ids.into_iter()
+                .chain(std::iter::repeat_n(1.0, seq))
+                .collect::<Vec<_>>()
         })
         .collect();
+    forward_throughput("embed", "sentences/s", &net, &rows, batch, runs, device).await
+}
+
+/// Times `runs + 1` forward passes of `net` over `rows` (`batch` examples), each read back;
+/// items per second from the median of all but the first, which is `first_ms`.
+async fn forward_throughput(
+    job: &str,
+    unit: &'static str,
+    net: &Backbone,
+    rows: &[f32],
+    batch: usize,
+    runs: usize,
+    device: &Device,
+) -> Result<JobResult> {
     let mut times = Vec::new();
     for _ in 0..=runs {
-        let input = net.input(rows.clone(), batch, device);
+        let input = net.input(rows.to_vec(), batch, device);
         let start = Instant::now();
         let features = net
             .forward_blocks(input, 0..net.num_blocks(), false)
@@ -195,13 +191,13 @@ pub async fn sentence_embedding(
         features
             .into_data_async()
             .await
-            .map_err(|e| Error::device("reading the embeddings back failed", e))?;
+            .map_err(|e| Error::device("reading the outputs back failed", e))?;
         times.push(ms_since(start));
     }
     Ok(JobResult {
-        job: "embed".into(),
+        job: job.into(),
         value: batch as f64 * 1e3 / median(&times[1..]),
-        unit: "sentences/s",
+        unit,
         first_ms: times[0],
         runs_ms: times[1..].to_vec(),
     })

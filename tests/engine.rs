@@ -385,8 +385,16 @@ fn a_resumed_checkpoint_matches_an_uninterrupted_run() {
     // Blocks that have not trained yet are left out (they come from the pretrained weights).
     let stored = kindling::train::checkpoint::read(&bytes).unwrap().tensors;
     let blocks = first.model().backbone.num_blocks();
-    assert!(stored.keys().any(|k| k.starts_with("model/") && k.contains(&format!("blocks.{}.", blocks - 1))));
-    assert!(!stored.keys().any(|k| k.contains("blocks.0.")), "{:?}", stored.keys());
+    assert!(
+        stored
+            .keys()
+            .any(|k| k.starts_with("model/") && k.contains(&format!("blocks.{}.", blocks - 1)))
+    );
+    assert!(
+        !stored.keys().any(|k| k.contains("blocks.0.")),
+        "{:?}",
+        stored.keys()
+    );
     let device = device();
     let mut resumed =
         kindling::train::Trainer::resume(&bytes, toy_backbone(&device), separable(20, 12), &device)

@@ -252,9 +252,16 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
         "config": {"epochs": 6, "learning_rate": 0.03, "early_stopping": null, "validation_fraction": 0.3},
     }));
     // A vocabulary larger than the weights' embedding would index past it: refused.
-    let big_vocab = format!("{VOCAB}{}", (0..10).map(|i| format!("extra{i}\n")).collect::<String>());
-    let too_big = js(serde_json::json!({"backbone": {"kind": "bert"}, "device": "cpu", "vocab": big_vocab}));
-    let err = Api::create(too_big, Some(MINILM.to_vec())).await.err().unwrap();
+    let big_vocab = format!(
+        "{VOCAB}{}",
+        (0..10).map(|i| format!("extra{i}\n")).collect::<String>()
+    );
+    let too_big =
+        js(serde_json::json!({"backbone": {"kind": "bert"}, "device": "cpu", "vocab": big_vocab}));
+    let err = Api::create(too_big, Some(MINILM.to_vec()))
+        .await
+        .err()
+        .unwrap();
     assert!(message(err).contains("vocab.txt has"));
     let mut t = Api::create(options, Some(MINILM.to_vec())).await.unwrap();
     let err = t.predict_text("hello".into(), 2).await.err().unwrap();
@@ -291,17 +298,29 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
     let classes = t.classes();
     assert_eq!(classes[p["classes"][0].as_u64().unwrap() as usize], "happy");
     let batch: serde_json::Value = serde_wasm_bindgen::from_value(
-        t.predict_texts(vec!["what a wonderful, lovely day".into(), "awful, I hate it".into()], 1)
-            .await
-            .unwrap(),
+        t.predict_texts(
+            vec![
+                "what a wonderful, lovely day".into(),
+                "awful, I hate it".into(),
+            ],
+            1,
+        )
+        .await
+        .unwrap(),
     )
     .unwrap();
     let (one, in_batch) = (
         p["probabilities"][0].as_f64().unwrap(),
         batch[0]["probabilities"][0].as_f64().unwrap(),
     );
-    assert!((one - in_batch).abs() < 1e-5, "alone {one}, in a batch {in_batch}");
-    assert_eq!(classes[batch[1]["classes"][0].as_u64().unwrap() as usize], "sad");
+    assert!(
+        (one - in_batch).abs() < 1e-5,
+        "alone {one}, in a batch {in_batch}"
+    );
+    assert_eq!(
+        classes[batch[1]["classes"][0].as_u64().unwrap() as usize],
+        "sad"
+    );
     let model = t.export_model().await.unwrap();
     // Import into a fresh trainer: same prediction.
     let options = js(
@@ -371,7 +390,10 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     assert_eq!(counts, serde_json::json!([{"name": "bag", "count": 0}]));
     // A wrong pixel count is refused and nothing is added.
     let err = t.add_image(&[0; 10], 2, 2, "bag".into()).err().unwrap();
-    assert!(message(err).contains("RGBA"), "the message names the pixel format");
+    assert!(
+        message(err).contains("RGBA"),
+        "the message names the pixel format"
+    );
     for i in 0..4 {
         for class in ["bag", "trouser"] {
             let (rgba, w, h) = fashion(&format!("{class}-{i}"));
@@ -401,7 +423,10 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     assert!(!t.can_continue());
     let (rgba, w, h) = fashion("bag-4");
     let straight = from(t.predict_image(&rgba, w, h, 2).await.unwrap());
-    assert_eq!(t.classes()[straight["classes"][0].as_u64().unwrap() as usize], "bag");
+    assert_eq!(
+        t.classes()[straight["classes"][0].as_u64().unwrap() as usize],
+        "bag"
+    );
 
     // A second trainer with the same examples resumes the checkpoint and ends where the first did.
     let mut resumed = Api::create(options, Some(MOBILENET_V2.to_vec()))
@@ -418,13 +443,19 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     while !resumed.finished() {
         resumed.train_epoch().await.unwrap();
     }
-    assert_eq!(from(resumed.history().unwrap()).as_array().unwrap().len(), 4);
+    assert_eq!(
+        from(resumed.history().unwrap()).as_array().unwrap().len(),
+        4
+    );
     let again = from(resumed.predict_image(&rgba, w, h, 2).await.unwrap());
     let (a, b) = (
         straight["probabilities"][0].as_f64().unwrap(),
         again["probabilities"][0].as_f64().unwrap(),
     );
-    assert!((a - b).abs() < 1e-5, "resumed run ends at {b}, straight run at {a}");
+    assert!(
+        (a - b).abs() < 1e-5,
+        "resumed run ends at {b}, straight run at {a}"
+    );
     let err = resumed.resume(b"junk").err().unwrap();
     assert!(message(err).contains("checkpoint"));
 
@@ -447,5 +478,9 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     assert_eq!(p.as_array().unwrap().len(), 1);
     let foreign = other.export_model().await.unwrap();
     let err = t.import_model(&foreign).err().unwrap();
-    assert!(message(err).contains("backbone"), "{}", "the message names the backbone");
+    assert!(
+        message(err).contains("backbone"),
+        "{}",
+        "the message names the backbone"
+    );
 }

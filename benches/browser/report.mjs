@@ -3,7 +3,7 @@
 import { BACKENDS } from './names.js';
 
 const UNITS = { 'examples/s': 'ex/s', 'images/s': 'img/s', 'steps/s': 'steps/s', 'sentences/s': 'sent/s' };
-const W = { label: 40, kindling: 24, tfjs: 17 };
+const W = { label: 40, kindling: 26, tfjs: 17 };
 
 function num(v) {
   if (v >= 100) return Math.round(v).toLocaleString('en-US');

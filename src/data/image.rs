@@ -339,7 +339,12 @@ mod tests {
         let img = Rgba::new(1000, 500, [10u8, 200, 30, 255].repeat(500_000)).unwrap();
         let small = img.shrunk(100);
         assert_eq!((small.width, small.height), (200, 100));
-        assert!(small.pixels.chunks_exact(4).all(|p| p == [10, 200, 30, 255]));
+        assert!(
+            small
+                .pixels
+                .chunks_exact(4)
+                .all(|p| p == [10, 200, 30, 255])
+        );
         let tiny = Rgba::new(20, 30, vec![7; 20 * 30 * 4]).unwrap();
         assert_eq!(tiny.shrunk(100), tiny);
     }

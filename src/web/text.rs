@@ -119,7 +119,11 @@ impl Trainer {
 
     /// Top-k classes with probabilities for each of `texts` (one batch through the encoder).
     #[wasm_bindgen(js_name = predictTexts)]
-    pub async fn predict_texts(&self, texts: Vec<String>, top_k: usize) -> Result<JsValue, JsError> {
+    pub async fn predict_texts(
+        &self,
+        texts: Vec<String>,
+        top_k: usize,
+    ) -> Result<JsValue, JsError> {
         let (tokenizer, max_len) = self.text_parts()?;
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let rows = encoder_rows(tokenizer, &refs, max_len);

@@ -25,7 +25,8 @@ impl Trainer {
         // The trainable set only grows during a run (gradual unfreezing adds blocks), so what
         // trains now is everything that has ever trained.
         let num_blocks = self.model.backbone.num_blocks();
-        let trained = |path: &str| ParamOwner::of(&format!("{path}.")).trains(self.trainable, num_blocks);
+        let trained =
+            |path: &str| ParamOwner::of(&format!("{path}.")).trains(self.trainable, num_blocks);
         let mut tensors: Vec<(String, Tensor<1>)> = Vec::new();
         let mut models = vec![("model/", &self.model)];
         if let Some(best) = &self.best {
