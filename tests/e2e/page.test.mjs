@@ -254,12 +254,17 @@ test('Saved projects: a trained project comes back after a reload and predicts w
   await page.setInputFiles('#try-file', images('bag', 8, 9));
   await page.waitForSelector('#prediction li');
   const before = await page.$$eval('#prediction li', (li) => li.map((x) => x.textContent));
-  // Saving runs in the background: wait until the model and the trained description are stored.
-  await page.waitForFunction(async () => {
+  // Saving runs in the background: wait until the model and the trained description are stored
+  // (polled with evaluate, which awaits the check's promise).
+  const stored = async () => page.evaluate(async () => {
     const { listProjects, loadProject } = await import('/projects.js');
     const [meta] = await listProjects();
     return meta?.name === 'shirts and bags' && meta.history.length > 0 && (await loadProject(meta.id)).model !== null;
-  }, null, { polling: 200, timeout: 30_000 });
+  });
+  for (let tries = 0; !(await stored()); tries++) {
+    assert.ok(tries < 150, 'the trained project was not saved within 30 s');
+    await page.waitForTimeout(200);
+  }
 
   await page.reload();
   await page.waitForSelector('#saved-projects li');
