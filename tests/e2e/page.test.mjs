@@ -42,6 +42,16 @@ async function train(page, recipe, epochs, lr = '0.003') {
   await page.waitForFunction(() => !document.querySelector('#train').disabled, null, { timeout: 600_000 });
 }
 
+// Trains a text project with Quick and checks the top class predicted for `text`.
+async function trainTextAndPredict(page, text, expected) {
+  await train(page, 'quick', 10, '0.03');
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  await page.fill('#try-text-input', text);
+  await page.click('#try-text-button');
+  await page.waitForSelector('#prediction li');
+  assert.match(await page.textContent('#prediction li'), expected);
+}
+
 const threeClasses = [
   ['tshirt', images('tshirt', 0, 8)],
   ['trouser', images('trouser', 0, 8)],
@@ -166,12 +176,7 @@ test('Text: a CSV with bad rows loads, reports the skipped lines, trains and pre
   assert.equal(skipped.length, 2);
   assert.match(skipped[0], /^line 18: /);
   assert.match(skipped[1], /^line 19: .*never closed/);
-  await train(page, 'quick', 10, '0.03');
-  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
-  await page.fill('#try-text-input', 'What a wonderful, lovely product');
-  await page.click('#try-text-button');
-  await page.waitForSelector('#prediction li');
-  assert.match(await page.textContent('#prediction li'), /^positive/);
+  await trainTextAndPredict(page, 'What a wonderful, lovely product', /^positive/);
   await screenshot(page, '6-text');
 });
 
@@ -210,12 +215,7 @@ test('Text: columns picked from the header, texts pasted per class, then trained
   await paste('happy', happy);
   await paste('sad', [...sad, '', '   ']);
   assert.deepEqual(await page.$$eval('#text-counts li', (li) => li.map((x) => x.textContent)), ['happy: 6 texts', 'sad: 6 texts']);
-  await train(page, 'quick', 10, '0.03');
-  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
-  await page.fill('#try-text-input', 'such a wonderful and happy day');
-  await page.click('#try-text-button');
-  await page.waitForSelector('#prediction li');
-  assert.match(await page.textContent('#prediction li'), /^happy/);
+  await trainTextAndPredict(page, 'such a wonderful and happy day', /^happy/);
   await screenshot(page, '7-text-pasted');
 });
 
