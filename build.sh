@@ -168,7 +168,7 @@ wasm_opt() {
     echo "wasm-opt -Oz (a few minutes; cached afterwards)"
     mkdir -p "$CACHE/wasm-opt"
     "$tools/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-sign-ext \
-      --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+      --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-simd \
       "$1" -o "$cached.partial"
     mv "$cached.partial" "$cached"
   fi
