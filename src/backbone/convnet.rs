@@ -10,6 +10,8 @@ use burn::module::{Module, Param};
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, PaddingConfig2d};
 use burn::tensor::activation::relu6;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::Activations;
@@ -99,13 +101,17 @@ impl ConvBn {
         })
     }
 
+    /// BatchNorm is folded into the convolution: conv(x, W·s) + (β − μ·s), s = γ/√(σ² + ε), equals
+    /// conv(x, W) then BatchNorm, but touches the activations once instead of three times (conv,
+    /// scale, shift) — the activations are large, the weights small. Gradients still reach W, γ, β.
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.conv.forward(x);
         let c = self.inv_std.dims()[0];
-        let scale = (self.gamma.val() * self.inv_std.clone()).reshape([1, c, 1, 1]);
-        let shift = self.beta.val().reshape([1, c, 1, 1])
-            - self.mean.clone().reshape([1, c, 1, 1]) * scale.clone();
-        let x = x * scale + shift;
+        let scale = self.gamma.val() * self.inv_std.clone();
+        let bias = self.beta.val() - self.mean.clone() * scale.clone();
+        let weight = self.conv.weight.val() * scale.reshape([c, 1, 1, 1]);
+        let pad = self.conv.kernel_size.map(|k| k / 2);
+        let options = ConvOptions::new(self.conv.stride, pad, self.conv.dilation, self.conv.groups);
+        let x = conv2d(x, weight, Some(bias), options);
         if self.relu6 { relu6(x) } else { x }
     }
 }
