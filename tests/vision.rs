@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use kindling::backbone::{Backbone, BackboneSpec, imagenet_top_k};
+use kindling::backbone::{Activations, Backbone, BackboneSpec, imagenet_top_k};
 use kindling::data::Dataset;
 use kindling::data::image::{Rgba, decode_file};
 use kindling::train::config::Strategy;
@@ -44,16 +44,29 @@ fn mobilenet(device: &Device) -> Backbone {
     )
 }
 
-/// ImageNet logits of the reference's deterministic pattern input.
-fn pattern_logits(backbone: &Backbone, device: &Device) -> Vec<f32> {
-    let n = 3 * 224 * 224;
-    let input: Vec<f32> = (0..n)
+/// The reference's deterministic pattern input.
+fn pattern() -> Vec<f32> {
+    (0..3 * 224 * 224)
         .map(|i| (1.5 * (0.01 * i as f64).sin()) as f32)
-        .collect();
-    let x = backbone.input(input, 1, device);
+        .collect()
+}
+
+/// ImageNet logits of the pattern, through burn's ops.
+fn pattern_logits(backbone: &Backbone, device: &Device) -> Vec<f32> {
+    let x = backbone.input(pattern(), 1, device);
     let features = backbone
         .forward_blocks(x, 0..backbone.num_blocks(), false)
         .into_features();
+    logits_of(backbone, features)
+}
+
+/// ImageNet logits of the pattern, through the host-memory CPU plan (`Backbone::infer`).
+fn pattern_logits_on_the_cpu_plan(backbone: &Backbone, device: &Device) -> Vec<f32> {
+    let features = backbone.infer(pattern(), 1, device).into_features();
+    logits_of(backbone, features)
+}
+
+fn logits_of(backbone: &Backbone, features: Tensor<2>) -> Vec<f32> {
     backbone
         .imagenet_logits(features)
         .unwrap()
@@ -93,10 +106,43 @@ fn fixture(name: &str) -> PathBuf {
 #[test]
 fn logits_match_the_numpy_reference() {
     let device = Device::flex();
-    assert_close_to_reference(
-        &pattern_logits(&mobilenet(&device), &device),
-        "mobilenet_v2_reference.json",
-    );
+    let net = mobilenet(&device);
+    let reference = "mobilenet_v2_reference.json";
+    assert_close_to_reference(&pattern_logits(&net, &device), reference);
+    assert!(net.cpu_plan(net.num_blocks(), &device).is_some());
+    assert_close_to_reference(&pattern_logits_on_the_cpu_plan(&net, &device), reference);
+}
+
+/// A frozen prefix that ends mid-network (as when the last blocks train) hands on the same
+/// activations from the CPU plan as from burn, for a batch (images kept apart); an empty prefix
+/// gets no plan.
+#[test]
+fn cpu_plan_prefix_matches_burn_for_a_batch() {
+    let device = Device::flex();
+    let net = mobilenet(&device);
+    let rows: Vec<f32> = (0..3 * 3 * 224 * 224)
+        .map(|i| ((i % 977) as f32 / 977.0 - 0.5) * 4.0)
+        .collect();
+    for blocks in [1, 4, 15] {
+        let plan = net.cpu_plan(blocks, &device).unwrap();
+        let ours = plan.forward(&rows, 3, &device);
+        let x = net.input(rows.clone(), 3, &device);
+        let burn = net.forward_blocks(x, 0..blocks, false);
+        let (Activations::Spatial(a), Activations::Spatial(b)) = (ours, burn) else {
+            panic!("a prefix should hand on spatial activations");
+        };
+        assert_eq!(a.dims(), b.dims());
+        let a = a.into_data().try_into_vec_as::<f32>().unwrap();
+        let b = b.into_data().try_into_vec_as::<f32>().unwrap();
+        let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(worst / scale < 1e-4, "{blocks} blocks: {worst} of {scale}");
+    }
+    assert!(net.cpu_plan(0, &device).is_none());
 }
 
 #[test]
@@ -105,10 +151,9 @@ fn efficientnet_lite0_matches_its_reference_and_sees_espresso() {
     let spec = BackboneSpec::EfficientnetLite0;
     let net = load(&spec, "efficientnet_lite0.safetensors", &device);
     assert_eq!(net.num_blocks(), 18);
-    assert_close_to_reference(
-        &pattern_logits(&net, &device),
-        "efficientnet_lite0_reference.json",
-    );
+    let reference = "efficientnet_lite0_reference.json";
+    assert_close_to_reference(&pattern_logits(&net, &device), reference);
+    assert_close_to_reference(&pattern_logits_on_the_cpu_plan(&net, &device), reference);
     let img = decode_file(&fixture("images/coffee.png")).unwrap();
     let top = pollster::block_on(imagenet_top_k(&spec, &net, &img, 5, &device)).unwrap();
     assert_eq!(top[0].0, 967, "coffee is an espresso: {top:?}");

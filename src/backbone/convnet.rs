@@ -101,14 +101,23 @@ impl ConvBn {
         })
     }
 
-    /// BatchNorm is folded into the convolution: conv(x, W·s) + (β − μ·s), s = γ/√(σ² + ε), equals
-    /// conv(x, W) then BatchNorm, but touches the activations once instead of three times (conv,
-    /// scale, shift) — the activations are large, the weights small. Gradients still reach W, γ, β.
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    /// The convolution with BatchNorm folded in: weights W·s and bias β − μ·s, s = γ/√(σ² + ε).
+    /// conv(x, W·s) + (β − μ·s) equals conv(x, W) then BatchNorm, but touches the activations
+    /// once instead of three times (conv, scale, shift) — the activations are large, the
+    /// weights small. Gradients still reach W, γ and β through the fold.
+    pub fn folded(&self) -> (Tensor<4>, Tensor<1>) {
         let c = self.inv_std.dims()[0];
         let scale = self.gamma.val() * self.inv_std.clone();
         let bias = self.beta.val() - self.mean.clone() * scale.clone();
-        let weight = self.conv.weight.val() * scale.reshape([c, 1, 1, 1]);
+        (self.conv.weight.val() * scale.reshape([c, 1, 1, 1]), bias)
+    }
+
+    pub fn has_relu6(&self) -> bool {
+        self.relu6
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let (weight, bias) = self.folded();
         let pad = self.conv.kernel_size.map(|k| k / 2);
         let options = ConvOptions::new(self.conv.stride, pad, self.conv.dilation, self.conv.groups);
         let x = conv2d(x, weight, Some(bias), options);

@@ -7,6 +7,7 @@
 mod activations;
 pub mod bert;
 pub mod convnet;
+pub mod cpu_convnet;
 pub mod efficientnet_lite0;
 pub mod mobilenet_v2;
 #[cfg(not(target_arch = "wasm32"))]
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use activations::Activations;
 pub use bert::Bert;
 pub use convnet::ConvNet;
+pub use cpu_convnet::CpuConvPlan;
 pub use toy_mlp::ToyMlp;
 use weights::{Init, WeightFile};
 
@@ -315,6 +317,28 @@ impl Backbone {
         }
     }
 
+    /// A host-memory plan for inference through blocks `0..blocks`, where one applies: a ConvNet
+    /// on burn's CPU device (see `cpu_convnet`). Build it once while those blocks do not train.
+    pub fn cpu_plan(&self, blocks: usize, device: &Device) -> Option<CpuConvPlan> {
+        let Self::ConvNet(net) = self else {
+            return None;
+        };
+        if blocks == 0 || device.clone().inner() != Device::flex() {
+            return None;
+        }
+        CpuConvPlan::build(net, blocks, Preprocess::imagenet().size)
+    }
+
+    /// Inference through every block for `batch` host rows: on the host-memory plan where one
+    /// applies (built for this call: the weights may have trained since the last), else burn.
+    pub fn infer(&self, rows: Vec<f32>, batch: usize, device: &Device) -> Activations {
+        let blocks = self.num_blocks();
+        match self.cpu_plan(blocks, device) {
+            Some(plan) => plan.forward(&rows, batch, device),
+            None => self.forward_blocks(self.input(rows, batch, device), 0..blocks, false),
+        }
+    }
+
     /// Runs blocks `blocks` (a range of block indices). `train` puts normalisation layers in
     /// training mode where a backbone has them (none does today: BatchNorm stays in inference).
     pub fn forward_blocks(
@@ -343,10 +367,7 @@ pub async fn imagenet_top_k(
     let pre = spec
         .preprocess()
         .ok_or_else(|| Error::State(format!("{} does not take images", spec.name())))?;
-    let x = backbone.input(pre.eval(img), 1, device);
-    let features = backbone
-        .forward_blocks(x, 0..backbone.num_blocks(), false)
-        .into_features();
+    let features = backbone.infer(pre.eval(img), 1, device).into_features();
     let logits = backbone
         .imagenet_logits(features)
         .ok_or_else(|| Error::State("these weights carry no ImageNet classifier".into()))?;

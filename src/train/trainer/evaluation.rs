@@ -4,7 +4,8 @@ use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, Transaction};
 
-use super::{EVAL_CHUNK, Trainer, index_tensor, read_error};
+use super::frozen_prefix::EVAL_CHUNK;
+use super::{Trainer, index_tensor, read_error};
 use crate::error::{Error, Result};
 use crate::model::Classifier;
 use crate::train::loss::cross_entropy_per_example;
@@ -112,8 +113,9 @@ pub async fn predict(
     let n = rows.len() / dim;
     let model = model.valid();
     let plain = device.clone().inner();
-    let x = model.backbone.input(rows.to_vec(), n, &plain);
-    let logits = model.forward_from(x, 0, None, false);
+    let blocks = model.backbone.num_blocks();
+    let features = model.backbone.infer(rows.to_vec(), n, &plain);
+    let logits = model.forward_from(features, blocks, None, false);
     let k = logits.dims()[1];
     let probs = softmax(logits, 1)
         .into_data_async()

@@ -4,8 +4,10 @@
 mod checkpointing;
 mod epoch_end;
 mod evaluation;
+mod frozen_prefix;
 
 pub use evaluation::predict;
+use frozen_prefix::{ActivationCache, CpuPlanCache};
 
 use std::collections::HashMap;
 
@@ -18,14 +20,11 @@ use super::loss::{cross_entropy_per_example, reduce};
 use super::optimizer::Optimizer;
 use super::report::{EpochReport, Prediction};
 use super::schedule::{LrSchedule, block_lr_factor};
-use crate::backbone::{Activations, Backbone};
+use crate::backbone::Backbone;
 use crate::data::{Dataset, Split, stratified_split};
 use crate::error::{Error, Result};
 use crate::model::{Classifier, ParamOwner};
 use crate::rng::Rng;
-
-/// Examples per forward pass when caching activations or evaluating.
-const EVAL_CHUNK: usize = 256;
 
 /// Produces freshly augmented inputs for training examples (the image and text modalities fill
 /// it). While one is set, training batches run the frozen prefix on its output every step
@@ -33,13 +32,6 @@ const EVAL_CHUNK: usize = 256;
 pub trait Augmenter {
     /// The input row of example `index` for one training step.
     fn augment(&self, index: usize, rng: &mut Rng) -> Vec<f32>;
-}
-
-/// Backbone activations of every example after the frozen prefix, computed once while that
-/// prefix stays frozen (nothing random runs before it).
-struct ActivationCache {
-    frozen_blocks: usize,
-    all: Activations,
 }
 
 /// The best epoch so far, for early stopping and restoring.
@@ -62,6 +54,7 @@ pub struct Trainer {
     class_weights: Option<Tensor<1>>,
     anchors: HashMap<String, Tensor<1>>,
     cache: Option<ActivationCache>,
+    cpu_plan: Option<CpuPlanCache>,
     rng: Rng,
     trainable: usize,
     epoch: usize,
@@ -185,6 +178,7 @@ impl Trainer {
             class_weights,
             anchors,
             cache: None,
+            cpu_plan: None,
             rng: rng.fork(3),
             trainable,
             epoch: 0,
@@ -236,35 +230,6 @@ impl Trainer {
 
     fn batches_per_epoch(&self) -> usize {
         self.split.train.len().div_ceil(self.config.batch_size)
-    }
-
-    /// Activations of every example after the frozen prefix, (re)computed when the prefix changed.
-    fn cached_activations(&mut self) -> Activations {
-        let frozen = self.model.frozen_prefix(self.trainable);
-        if let Some(cache) = self.cache.as_ref().filter(|c| c.frozen_blocks == frozen) {
-            return cache.all.clone();
-        }
-        let all: Vec<usize> = (0..self.data.len()).collect();
-        let parts = all
-            .chunks(EVAL_CHUNK)
-            .map(|chunk| {
-                let x =
-                    self.model
-                        .backbone
-                        .input(self.data.gather(chunk), chunk.len(), &self.device);
-                // Frozen blocks run in inference mode and record no gradients.
-                self.model
-                    .backbone
-                    .forward_blocks(x, 0..frozen, false)
-                    .detach()
-            })
-            .collect();
-        let acts = Activations::cat(parts);
-        self.cache = Some(ActivationCache {
-            frozen_blocks: frozen,
-            all: acts.clone(),
-        });
-        acts
     }
 
     fn start_epoch(&mut self) {
@@ -333,11 +298,7 @@ impl Trainer {
                     .iter()
                     .flat_map(|&i| aug.augment(i, &mut self.rng))
                     .collect();
-                let x = self.model.backbone.input(rows, batch.len(), &self.device);
-                self.model
-                    .backbone
-                    .forward_blocks(x, 0..frozen, false)
-                    .detach()
+                self.frozen_forward(rows, batch.len(), frozen)
             }
             None => self.cached_activations().select(idx.clone()),
         };
