@@ -52,12 +52,17 @@ thread_local! {
     static GPU: RefCell<Option<GpuOutcome>> = const { RefCell::new(None) };
 }
 
+#[cfg(target_arch = "wasm32")]
+const CPU_DESCRIPTION: &str = "CPU (one thread, wasm SIMD)";
+#[cfg(not(target_arch = "wasm32"))]
+const CPU_DESCRIPTION: &str = "CPU (all cores)";
+
 fn cpu(reason: String) -> ComputeDevice {
     ComputeDevice {
         device: Device::flex(),
         info: DeviceInfo {
             kind: "cpu".into(),
-            description: "burn flex (CPU, single thread)".into(),
+            description: CPU_DESCRIPTION.into(),
             reason,
         },
     }
