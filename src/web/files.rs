@@ -6,6 +6,7 @@ use super::{Trainer, to_js};
 use crate::error::Error;
 use crate::model_file::{self, ModelInfo};
 use crate::train;
+use crate::train::trainer::Predictor;
 
 #[wasm_bindgen]
 impl Trainer {
@@ -45,7 +46,7 @@ impl Trainer {
             ))
             .into());
         }
-        self.trained = Some(model);
+        self.trained = Some(Predictor::new(model, &device));
         self.trained_classes = info.classes.clone();
         to_js(&info)
     }
@@ -72,7 +73,7 @@ impl Trainer {
         self.trained = None;
         // A checkpoint taken after the last epoch holds a finished model: usable at once.
         if let Some(run) = self.run.as_ref().filter(|r| r.is_finished()) {
-            self.trained = Some(run.model().clone());
+            self.trained = Some(Predictor::new(run.model().clone(), &device));
             self.trained_classes = run.classes().to_vec();
         }
         Ok(())

@@ -13,7 +13,8 @@ use crate::error::Error;
 use crate::model::Classifier;
 use crate::rng::Rng;
 use crate::text::Tokenizer;
-use crate::train::{self, TrainConfig};
+use crate::train::trainer::Predictor;
+use crate::train::{self, Prediction, TrainConfig};
 
 mod bench;
 mod files;
@@ -66,7 +67,8 @@ pub struct Trainer {
     /// The images, shrunk, kept only while augmentation needs them (shared with the run).
     images: std::sync::Arc<Vec<Rgba>>,
     run: Option<train::Trainer>,
-    trained: Option<Classifier>,
+    /// The finished (or imported) model, prepared for predictions.
+    trained: Option<Predictor>,
     /// Class names of `trained` (an imported model may name classes before any example exists).
     trained_classes: Vec<String>,
     /// The tokenizer of a text backbone.
@@ -84,11 +86,21 @@ impl Trainer {
 
     fn model(&self) -> Result<&Classifier, Error> {
         match (&self.run, &self.trained) {
-            (_, Some(m)) => Ok(m),
+            (_, Some(p)) => Ok(p.model()),
             (Some(run), None) => Ok(run.model()),
             (None, None) => Err(Error::State(
                 "no model yet: train (or import a model) before predicting".into(),
             )),
+        }
+    }
+
+    /// Predictions for flat rows: from the prepared finished model, else (mid-run) from the
+    /// run's current model, prepared for this call.
+    async fn predictions(&self, rows: &[f32], top_k: usize) -> Result<Vec<Prediction>, Error> {
+        let device = self.device.device.clone().autodiff();
+        match &self.trained {
+            Some(p) => p.predict(rows, top_k, &device).await,
+            None => train::trainer::predict(self.model()?, rows, top_k, &device).await,
         }
     }
 
@@ -297,7 +309,7 @@ impl Trainer {
             .ok_or_else(|| Error::State("no training run: call start() first".into()))?;
         let report = run.step().await?;
         if run.is_finished() {
-            self.trained = Some(run.model().clone());
+            self.trained = Some(Predictor::new(run.model().clone(), &self.device.device));
             self.trained_classes = run.classes().to_vec();
         }
         match report {
@@ -346,9 +358,7 @@ impl Trainer {
 
     /// Top-k classes with probabilities for each row of `values`.
     pub async fn predict(&self, values: &[f32], top_k: usize) -> Result<JsValue, JsError> {
-        let device = self.device.device.clone().autodiff();
-        let predictions = train::trainer::predict(self.model()?, values, top_k, &device).await?;
-        to_js(&predictions)
+        to_js(&self.predictions(values, top_k).await?)
     }
 
     /// Top-k classes with probabilities for one RGBA image (image backbones).
@@ -361,9 +371,7 @@ impl Trainer {
         top_k: usize,
     ) -> Result<JsValue, JsError> {
         let (_, row) = self.image_rows(rgba, width, height)?;
-        let device = self.device.device.clone().autodiff();
-        let predictions = train::trainer::predict(self.model()?, &row, top_k, &device).await?;
-        to_js(&predictions[0])
+        to_js(&self.predictions(&row, top_k).await?[0])
     }
 
     /// Class names in label order (of the examples, or of an imported model when there are none).

@@ -8,7 +8,6 @@ use crate::backbone::BackboneSpec;
 use crate::data::text::{Column, SkippedRow, TextTable, parse_delimited, parse_jsonl};
 use crate::error::Error;
 use crate::text::{Tokenizer, encoder_rows};
-use crate::train;
 
 /// How to read a text file.
 #[derive(Deserialize)]
@@ -112,9 +111,7 @@ impl Trainer {
     pub async fn predict_text(&self, text: String, top_k: usize) -> Result<JsValue, JsError> {
         let (tokenizer, max_len) = self.text_parts()?;
         let rows = encoder_rows(tokenizer, &[text.as_str()], max_len);
-        let device = self.device.device.clone().autodiff();
-        let predictions = train::trainer::predict(self.model()?, &rows, top_k, &device).await?;
-        to_js(&predictions[0])
+        to_js(&self.predictions(&rows, top_k).await?[0])
     }
 
     /// Top-k classes with probabilities for each of `texts` (one batch through the encoder).
@@ -127,8 +124,6 @@ impl Trainer {
         let (tokenizer, max_len) = self.text_parts()?;
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let rows = encoder_rows(tokenizer, &refs, max_len);
-        let device = self.device.device.clone().autodiff();
-        let predictions = train::trainer::predict(self.model()?, &rows, top_k, &device).await?;
-        to_js(&predictions)
+        to_js(&self.predictions(&rows, top_k).await?)
     }
 }

@@ -1,16 +1,15 @@
-//! Validation passes and predictions: one forward pass per chunk, one read-back per pass.
+//! Validation passes: one forward pass per chunk, one read-back per pass.
 
 use burn::module::Module;
 use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Int, Tensor, Transaction};
+use burn::tensor::{Int, Tensor, Transaction};
 
 use super::frozen_prefix::EVAL_CHUNK;
 use super::{Trainer, index_tensor, read_error};
-use crate::error::{Error, Result};
-use crate::model::Classifier;
+use crate::error::Result;
 use crate::train::loss::cross_entropy_per_example;
 use crate::train::metrics::{ClassificationReport, ConfusionMatrix, argmax_rows, top_k_accuracy};
-use crate::train::report::{Evaluation, ExampleLoss, Prediction};
+use crate::train::report::{Evaluation, ExampleLoss};
 
 impl Trainer {
     /// Evaluates the current model on the validation set.
@@ -94,45 +93,4 @@ impl Trainer {
 pub(super) struct ValidationPass {
     pub(super) train: Option<(f64, f64)>,
     pub(super) evaluation: Evaluation,
-}
-
-/// Class probabilities (top `top_k`) of a trained classifier for flat input rows.
-pub async fn predict(
-    model: &Classifier,
-    rows: &[f32],
-    top_k: usize,
-    device: &Device,
-) -> Result<Vec<Prediction>> {
-    let dim = model.backbone.input_dim();
-    if rows.is_empty() || rows.len() % dim != 0 {
-        return Err(Error::Data(format!(
-            "prediction input has {} values; expected a multiple of {dim} (one example = {dim} values)",
-            rows.len()
-        )));
-    }
-    let n = rows.len() / dim;
-    let model = model.valid();
-    let plain = device.clone().inner();
-    let blocks = model.backbone.num_blocks();
-    let features = model.backbone.infer(rows.to_vec(), n, &plain);
-    let logits = model.forward_from(features, blocks, None, false);
-    let k = logits.dims()[1];
-    let probs = softmax(logits, 1)
-        .into_data_async()
-        .await
-        .map_err(read_error)?
-        .try_into_vec_as::<f32>()
-        .map_err(read_error)?;
-    Ok(probs
-        .chunks(k)
-        .map(|row| {
-            let mut order: Vec<usize> = (0..k).collect();
-            order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
-            order.truncate(top_k.clamp(1, k));
-            Prediction {
-                probabilities: order.iter().map(|&c| row[c]).collect(),
-                classes: order,
-            }
-        })
-        .collect())
 }

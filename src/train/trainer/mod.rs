@@ -5,9 +5,10 @@ mod checkpointing;
 mod epoch_end;
 mod evaluation;
 mod frozen_prefix;
+mod prediction;
 
-pub use evaluation::predict;
 use frozen_prefix::{ActivationCache, CpuPlanCache};
+pub use prediction::{Predictor, predict};
 
 use std::collections::HashMap;
 
