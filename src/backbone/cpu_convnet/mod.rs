@@ -250,7 +250,8 @@ impl CpuConvPlan {
     /// and returns the activations on `device`: pooled features when the plan ends at the last
     /// block, else the last block's output.
     pub fn forward(&self, rows: &[f32], batch: usize, device: &Device) -> Activations {
-        let per_image = rows.len() / batch.max(1);
+        // (At least 1: `chunks_exact(0)` would panic on an empty batch.)
+        let per_image = (rows.len() / batch.max(1)).max(1);
         let (values, [c, h, w]) = self.run_images(rows, per_image, batch);
         if self.pooled {
             Activations::Flat(Tensor::from_data(
