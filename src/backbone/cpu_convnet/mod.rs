@@ -139,50 +139,30 @@ impl Layer {
         out: &mut Vec<f32>,
         patches: &mut Vec<f32>,
     ) -> (usize, usize) {
+        // A 1×1 stride-1 window keeps the size, so one geometry serves every op.
+        let (kernel, stride) = match self.op {
+            Op::Pointwise => (1, 1),
+            Op::Dense { kernel, stride } | Op::Depthwise { kernel, stride } => (kernel, stride),
+        };
+        let win = Window {
+            height,
+            width,
+            kernel,
+            stride,
+        };
+        let pixels = win.out_height() * win.out_width();
+        out.resize(pixels * self.cout, 0.0);
+        let (w, b, cout, relu6) = (&self.weight, &self.bias, self.cout, self.relu6);
         match self.op {
-            Op::Pointwise => {
-                out.resize(height * width * self.cout, 0.0);
-                let (w, b) = (&self.weight, &self.bias);
-                matmul_bias_act(
-                    x,
-                    height * width,
-                    self.cin,
-                    w,
-                    b,
-                    self.cout,
-                    self.relu6,
-                    out,
-                );
-                (height, width)
-            }
-            Op::Dense { kernel, stride } => {
-                let win = Window {
-                    height,
-                    width,
-                    kernel,
-                    stride,
-                };
-                let (oh, ow) = (win.out_height(), win.out_width());
+            Op::Pointwise => matmul_bias_act(x, pixels, self.cin, w, b, cout, relu6, out),
+            Op::Dense { .. } => {
                 im2col(x, self.cin, win, patches);
-                out.resize(oh * ow * self.cout, 0.0);
                 let row = kernel * kernel * self.cin;
-                let (w, b) = (&self.weight, &self.bias);
-                matmul_bias_act(patches, oh * ow, row, w, b, self.cout, self.relu6, out);
-                (oh, ow)
+                matmul_bias_act(patches, pixels, row, w, b, cout, relu6, out);
             }
-            Op::Depthwise { kernel, stride } => {
-                let win = Window {
-                    height,
-                    width,
-                    kernel,
-                    stride,
-                };
-                let (oh, ow) = (win.out_height(), win.out_width());
-                out.resize(oh * ow * self.cout, 0.0);
-                depthwise(x, self.cin, win, &self.weight, &self.bias, self.relu6, out);
-                (oh, ow)
-            }
+            Op::Depthwise { .. } => depthwise(x, self.cin, win, w, b, relu6, out),
         }
+        (win.out_height(), win.out_width())
     }
 }
 
