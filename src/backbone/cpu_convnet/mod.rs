@@ -195,7 +195,7 @@ impl CpuConvPlan {
     fn run_image(&self, image: &[f32], scratch: &mut Scratch) -> (Vec<f32>, [usize; 3]) {
         let size = self.size;
         let channels = image.len() / (size * size);
-        let mut x = nchw_to_nhwc(image, channels, size * size);
+        let mut x = transpose(image, channels, size * size);
         let (mut hw, mut c) = ((size, size), channels);
         for block in &self.blocks {
             let Some((first, rest)) = block.layers.split_first() else {
@@ -222,7 +222,7 @@ impl CpuConvPlan {
             mean_pool(&x, c, &mut features);
             (features, [c, 1, 1])
         } else {
-            (nhwc_to_nchw(&x, c, hw.0 * hw.1), [c, hw.0, hw.1])
+            (transpose(&x, hw.0 * hw.1, c), [c, hw.0, hw.1])
         }
     }
 
@@ -295,21 +295,13 @@ impl CpuConvPlan {
     }
 }
 
-fn nchw_to_nhwc(x: &[f32], channels: usize, pixels: usize) -> Vec<f32> {
+/// `x` as a `rows × cols` matrix, transposed: NCHW → NHWC is `transpose(x, C, H·W)`, and back
+/// `transpose(x, H·W, C)`.
+fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0; x.len()];
-    for c in 0..channels {
-        for p in 0..pixels {
-            out[p * channels + c] = x[c * pixels + p];
-        }
-    }
-    out
-}
-
-fn nhwc_to_nchw(x: &[f32], channels: usize, pixels: usize) -> Vec<f32> {
-    let mut out = vec![0.0; x.len()];
-    for p in 0..pixels {
-        for c in 0..channels {
-            out[c * pixels + p] = x[p * channels + c];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = x[r * cols + c];
         }
     }
     out
