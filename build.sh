@@ -36,7 +36,7 @@ usage() {
 usage: ./build.sh <command>
 
   setup   install what is missing: the wasm32 target, wasm-bindgen-cli (the Cargo.lock
-          version), wasm-pack, Debian chromium + chromium-driver + dataset-fashion-mnist,
+          version, with its test runner), Debian chromium + chromium-driver + dataset-fashion-mnist,
           the page tests' npm packages, and the pinned default backbone weights
           (MobileNetV2, EfficientNet-Lite0: sha256-checked, converted to safetensors in
           ~/.cache/kindling/weights and www/weights/)
@@ -72,7 +72,6 @@ setup_rust() {
     # Without --locked: with it, this version fails to build (see ../shared/BURN-0.22.md).
     cargo install wasm-bindgen-cli --version "$want" --force
   fi
-  have wasm-pack || cargo install wasm-pack
 }
 
 setup_npm() {
@@ -233,12 +232,15 @@ test_native() {
 
 test_wasm() {
   say "test 2/3: wasm-bindgen tests in headless Chromium with WebGPU"
-  # wasm-pack reads webdriver.json (Chromium flags: WebGPU on, no sandbox as root, no background
-  # networking on this closed network). Shader compilation on SwiftShader needs a long timeout.
-  # The browser tests embed the converted weights at compile time (see tests/web.rs).
+  # cargo runs the test wasm through wasm-bindgen-test-runner, which drives Chromium with the
+  # flags in webdriver.json (WebGPU on, no sandbox as root, no background networking on this
+  # closed network). The wasm-size profile is the page's: one wasm build of burn serves both.
+  # Shader compilation on SwiftShader needs a long timeout. The browser tests embed the
+  # converted weights at compile time (see tests/web.rs).
   KINDLING_WEIGHTS_DIR="$CACHE/weights" \
   WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}" \
-    wasm-pack --verbose test --release --headless --chrome --chromedriver "$CHROMEDRIVER" -- --test web
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER="$CHROMEDRIVER" \
+    cargo test --profile wasm-size --target "$WASM_TARGET" --test web
 }
 
 test_e2e() {

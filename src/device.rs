@@ -2,6 +2,7 @@
 //! otherwise or when asked. The wgpu runtime can be initialised only once per page (or worker),
 //! so its outcome is kept and reused.
 
+#[cfg(any(target_arch = "wasm32", feature = "native-gpu"))]
 use std::cell::RefCell;
 
 use burn::tensor::Device;
@@ -48,6 +49,7 @@ struct GpuOutcome {
     software: bool,
 }
 
+#[cfg(any(target_arch = "wasm32", feature = "native-gpu"))]
 thread_local! {
     static GPU: RefCell<Option<GpuOutcome>> = const { RefCell::new(None) };
 }
@@ -68,8 +70,20 @@ fn cpu(reason: String) -> ComputeDevice {
     }
 }
 
+/// A native build without the `native-gpu` feature has no GPU runtime: `auto` uses the CPU.
+#[cfg(not(any(target_arch = "wasm32", feature = "native-gpu")))]
+async fn gpu(_hint: Option<&str>) -> GpuOutcome {
+    GpuOutcome {
+        device: None,
+        description: "this native build has no GPU runtime (build with `--features native-gpu`)"
+            .into(),
+        software: false,
+    }
+}
+
 /// `hint` describes the adapter when wgpu cannot (in browsers its adapter info is mostly empty;
 /// the page reads `GPUAdapter.info` and passes it on).
+#[cfg(any(target_arch = "wasm32", feature = "native-gpu"))]
 async fn gpu(hint: Option<&str>) -> GpuOutcome {
     if let Some(known) = GPU.with(|g| g.borrow().clone()) {
         return known;
