@@ -44,6 +44,8 @@ usage: ./build.sh <command>
   serve   setup + build, then serve www/ at http://127.0.0.1:$PORT (PORT=8080 by default)
   test    setup + every test layer: native cargo test, wasm-bindgen tests in headless
           Chromium (WebGPU on), and the end-to-end page tests (Playwright)
+  fuzz    the property tests of every reader user input reaches (tests/fuzz.rs) with many
+          more cases than `test` runs (PROPTEST_CASES=20000 by default)
   bench   setup + build, then the native benchmark of the core, and kindling beside TF.js 4
           (webgpu, webgl, wasm, cpu) in headless Chromium: one table, ratios per job
   help    this text
@@ -183,6 +185,10 @@ cmd_build() {
   mv www/pkg/kindling_bg.opt.wasm www/pkg/kindling_bg.wasm
   mkdir -p pkg
   cp www/pkg/kindling.js www/pkg/kindling.d.ts www/pkg/kindling_bg.wasm www/pkg/kindling_bg.wasm.d.ts pkg/
+  # The wasm class was called `Trainer` before 0.2 (it is a project: examples, settings, runs);
+  # the old name stays exported for one release.
+  printf '\n/** @deprecated since 0.2: the old name of `Project`. */\nexport { Project as Trainer };\n' |
+    tee -a pkg/kindling.js >> pkg/kindling.d.ts
   local version; version="$(awk -F'"' '/^version =/ {print $2; exit}' Cargo.toml)"
   cat > pkg/package.json <<JSON
 {
@@ -204,18 +210,8 @@ JSON
   gzip -9 -c www/pkg/kindling_bg.wasm | wc -c | awk '{printf ", %.1f MB gzip\n", $1/1e6}'
 }
 
-serve_dir() {  # serve_dir DIR PORT: a static server that sends .wasm as application/wasm
-  python3 - "$1" "$2" <<'PY'
-import functools, http.server, sys
-root, port = sys.argv[1], int(sys.argv[2])
-class Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript"}
-    def log_message(self, *args): pass
-server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=root))
-print(f"serving {root} at http://127.0.0.1:{port}/", flush=True)
-server.serve_forever()
-PY
+serve_dir() {  # serve_dir DIR PORT: the project's one static server (tests/serve.mjs): cross-origin isolated, never cached
+  node "$ROOT/tests/serve.mjs" "$1" "$2"
 }
 
 cmd_serve() {
@@ -288,6 +284,7 @@ case "${1:-help}" in
   test-wasm) test_wasm ;;
   test-e2e) test_e2e ;;
   bench) cmd_bench ;;
+  fuzz) PROPTEST_CASES="${PROPTEST_CASES:-20000}" cargo test --test fuzz -- --nocapture ;;
   help|-h|--help) usage ;;
   *) usage; exit 2 ;;
 esac

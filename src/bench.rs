@@ -8,11 +8,12 @@ use serde::Serialize;
 use web_time::Instant;
 
 use crate::backbone::{Backbone, BackboneSpec};
+use crate::config::TrainConfig;
+use crate::config::{HeadConfig, Strategy};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::train::config::{HeadConfig, Strategy};
-use crate::train::{TrainConfig, Trainer};
+use crate::train::TrainingRun;
 
 /// One job's figures.
 #[derive(Clone, Debug, Serialize)]
@@ -63,7 +64,7 @@ pub async fn head_training(device: &Device, epochs: usize) -> Result<JobResult> 
         ..TrainConfig::default()
     };
     let backbone = Backbone::build(&BackboneSpec::Features { dim: 1280 }, &mut rng, device)?;
-    let mut t = Trainer::new(config, backbone, data, None, device)?;
+    let mut t = TrainingRun::new(config, backbone, data, None, device)?;
     let trained = t.split().train.len() as f64;
     let mut epochs_ms = Vec::new();
     let start = Instant::now();
@@ -94,7 +95,7 @@ pub async fn feature_extraction(device: &Device, batch: usize, runs: usize) -> R
 /// counts it as block 19 of 19, so 3 trainable blocks) and a linear head — the same trainable set
 /// as the TF.js side of the browser benchmark — on `train` random images (4 classes, one batch
 /// of 16 per step) with 4 held out for validation.
-fn fine_tune_run(device: &Device, train: usize, epochs: usize) -> Result<Trainer> {
+fn fine_tune_run(device: &Device, train: usize, epochs: usize) -> Result<TrainingRun> {
     let mut rng = Rng::new(3);
     let total = train + 4;
     let data = random_rows(total, 3 * 224 * 224, 4, &mut rng)?;
@@ -109,7 +110,7 @@ fn fine_tune_run(device: &Device, train: usize, epochs: usize) -> Result<Trainer
         early_stopping: None,
         ..TrainConfig::default()
     };
-    Trainer::new(config, backbone, data, None, device)
+    TrainingRun::new(config, backbone, data, None, device)
 }
 
 /// Job 3: fine-tuning steps with the last 2 inverted-residual blocks and the head trainable,

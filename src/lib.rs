@@ -5,14 +5,14 @@
 
 pub mod backbone;
 pub mod bench;
+pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod fingerprint;
 pub mod init;
 pub mod model;
-pub mod model_file;
 pub mod rng;
-pub mod text;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

@@ -10,10 +10,11 @@ use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use kindling::backbone::{Activations, Backbone, BackboneSpec, imagenet_top_k};
+use kindling::config::Strategy;
+use kindling::config::TrainConfig;
 use kindling::data::Dataset;
 use kindling::data::image::{Rgba, decode_file};
-use kindling::train::config::Strategy;
-use kindling::train::{TrainConfig, Trainer};
+use kindling::train::TrainingRun;
 
 fn weights_path(file: &str) -> PathBuf {
     let dir = std::env::var_os("KINDLING_WEIGHTS")
@@ -304,7 +305,7 @@ fn fine_tune(strategy: Strategy) -> f64 {
         early_stopping: None,
         ..TrainConfig::default()
     };
-    let mut t = Trainer::new(config, backbone, data, None, &device).unwrap();
+    let mut t = TrainingRun::new(config, backbone, data, None, &device).unwrap();
     let h = pollster::block_on(t.fit()).unwrap();
     h.last().unwrap().val_accuracy
 }

@@ -42,9 +42,9 @@ export interface TrainConfig {
 export interface CreateOptions {
   backbone: BackboneSpec;
   device?: 'auto' | 'webgpu' | 'cpu';
-  /** Pretrained weights: bytes, or a URL the worker fetches. */
+  /** Pretrained weights: bytes, or a URL the worker fetches (a relative URL is relative to the page). */
   weights?: Uint8Array | ArrayBuffer | { url: string };
-  /** The text encoder's vocab.txt: its text, or a URL. */
+  /** The text encoder's vocab.txt: its text, or a URL (a relative URL is relative to the page). */
   vocab?: string | { url: string };
   config?: TrainConfig;
   augment?: { random_resized_crop?: boolean; horizontal_flip?: boolean; color_jitter?: number };
@@ -89,23 +89,56 @@ export interface Restored {
   history: EpochReport[];
 }
 
+/** A request that built the trainer, as the journal keeps it (replayed by recovery and `restore()`). */
+export interface JournalEntry { type: string; payload?: unknown }
+
+/** What the worker sends after each epoch, and what a project keeps of it. */
+export interface Checkpoint { bytes: Uint8Array; epoch: number; finished: boolean; history: EpochReport[] }
+
+/** A project as saved in IndexedDB (store.js `loadProject`); absent parts are null or empty. */
+export interface SavedProject {
+  id: string;
+  /** The app's description (the page's: name, task, classes, settings, history…); null for a client's own project. */
+  meta: ({ id: string; name?: string; savedAt: number } & Record<string, unknown>) | null;
+  /** The requests that rebuild the trainer, in order. */
+  journal: JournalEntry[];
+  checkpoint: Checkpoint | null;
+  /** A trained model file, imported by `restore()` when there is no checkpoint. */
+  model: Uint8Array | null;
+  /** The person's own pretrained weights. */
+  weights: Uint8Array | null;
+  /** Image files the app keeps, per group (the page: per class id). */
+  images: Map<string, Blob[]>;
+}
+
 export interface ClientOptions {
   /** The worker script (default: worker.js next to client.js). */
   workerUrl?: URL | string;
-  /** Save the project in IndexedDB under this name as it is built and trained; see `restore()`. */
+  /** Save the requests that build the trainer and its checkpoints in IndexedDB under this name, as they happen; see `restore()`. */
   project?: string;
   /** Called when a crashed worker has been replaced and the project restored. */
   onRecover?: (info: Restored) => void;
   /** Called when saving failed (e.g. the storage quota is full); work in memory is kept. */
   onStorageError?: (error: Error) => void;
+  /** While a run caches what its frozen backbone blocks compute (a chunk of examples per step). */
+  onCaching?: (progress: { done: number; total: number }) => void;
 }
 
+/**
+ * The Worker client. Requests are answered one at a time in the order they are sent; while a run
+ * trains (or is paused), read-only requests (predict*, classes, classCounts, textColumns) are
+ * answered between its steps unless another request waits before them. After `terminate()`/`dispose()`, or when a restarted worker fails again before the
+ * project is restored, every request rejects at once with a message saying why.
+ */
 export class KindlingClient {
   /** A URL alone is taken as `workerUrl`. */
   constructor(options?: ClientOptions | URL | string);
   /** The current Worker (replaced after a crash). */
   readonly worker: Worker;
-  /** Resolves once the last worker restart has restored the project. */
+  /**
+   * Resolves once the last worker restart has restored the project; rejects with why when it
+   * could not (e.g. the new worker failed too: the client then takes no more requests).
+   */
   readonly recovery: Promise<Restored | null>;
   /** The epoch (0-based) of the last checkpoint received, or null. */
   readonly checkpointEpoch: number | null;
@@ -113,22 +146,36 @@ export class KindlingClient {
   storageError: Error | null;
   onRecover: ((info: Restored) => void) | null;
   onStorageError: ((error: Error) => void) | null;
+  onCaching: ((progress: { done: number; total: number }) => void) | null;
 
   create(options: CreateOptions): Promise<DeviceInfo>;
   setConfig(config: TrainConfig): Promise<void>;
   addClass(name: string): Promise<void>;
+  /**
+   * Images larger than 512 px on the short side (or 4096 px on the long one) are shrunk in the
+   * worker before they are added; beyond 8192×8192 pixels they are skipped. `skipped[].index` is
+   * the image's position in `images`.
+   */
   addImageFiles(images: Iterable<Blob | ImageData | ImageBitmap>, className: string):
-    Promise<{ added: number; skipped: { name: string; reason: string }[]; counts: { name: string; count: number }[] }>;
+    Promise<{ added: number; skipped: { index: number; name: string; reason: string }[]; counts: { name: string; count: number }[] }>;
   addTexts(texts: string[], className: string): Promise<number>;
   addTextFile(file: Blob, options: { format: 'csv' | 'tsv' | 'jsonl'; text_column?: string | number; label_column?: string | number; header?: boolean }):
     Promise<{ added: number; skipped: { line: number; reason: string }[]; columns: string[]; counts: [string, number][] }>;
   addExamples(values: Float32Array, labels: Uint32Array, classes: string[]): Promise<number>;
+  /** Column names of a CSV/TSV (header) or JSONL (first object's keys) file, read from its first 1 MB; needs no trainer. */
+  textColumns(file: Blob, format: 'csv' | 'tsv' | 'jsonl'): Promise<string[]>;
   /** `continue`: go on with an unfinished run; `checkpoints: false`: no per-epoch checkpoint. */
   train(options?: { signal?: AbortSignal; continue?: boolean; checkpoints?: boolean }): AsyncGenerator<EpochReport, void, void>;
+  /** Holds training after the current step; read-only requests are still answered. */
   pause(): void;
+  /** Continues after `pause()`. */
+  unpause(): void;
+  /** @deprecated since 0.2: the old name of `unpause()`, kept for one release. */
   resume(): void;
+  /** Ends the run after the current step (also a `train` request sent before and still waiting). */
   stop(): void;
   evaluate(): Promise<Evaluation>;
+  /** `topK`: an integer from 1 to 1000 (default 3), for every predict* method. */
   predict(values: Float32Array, topK?: number): Promise<Prediction[]>;
   predictImageFile(image: Blob | ImageData | ImageBitmap, topK?: number): Promise<Prediction>;
   predictText(text: string, topK?: number): Promise<Prediction>;
@@ -137,12 +184,19 @@ export class KindlingClient {
   classCounts(): Promise<{ name: string; count: number }[]>;
   exportModel(): Promise<Uint8Array>;
   importModel(bytes: Uint8Array): Promise<ModelInfo>;
-  /** Rebuilds the trainer saved under `project` and resumes its checkpoint; null if nothing is saved. */
-  restore(): Promise<(Restored & { entries: { type: string; payload: unknown }[] }) | null>;
+  /**
+   * Brings back a saved project (default: this client's `project`; or a name, or a record read
+   * with store.js `loadProject`): replays its journal, then resumes its checkpoint or, without
+   * one, imports its saved model. A journal that does not begin with `create` goes on the trainer
+   * this client already has. Null if nothing is saved. `model`: the imported model's description.
+   */
+  restore(project?: string | SavedProject): Promise<(Restored & { entries: JournalEntry[]; model: ModelInfo | null }) | null>;
   /** Resolves when every change so far is written (or failed: see `storageError`). */
   saved(): Promise<void>;
-  /** Deletes the saved project. */
+  /** Deletes the saved project (every record under this client's `project`). */
   forget(): Promise<void>;
+  /** Ends the worker and rejects what is pending; later requests reject at once. */
   terminate(): void;
+  /** Same as `terminate()`. */
   dispose(): void;
 }

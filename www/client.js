@@ -1,10 +1,15 @@
 // The Worker client: every request carries an id and resolves or rejects exactly once; training
 // progress arrives as an async iterator of epoch reports.
 //
-// Recovery and saving share one record of the project: the requests that built the trainer (a
-// journal: create, add*, import, setConfig) and the checkpoint the worker sends after each epoch.
-// When the worker dies, a new one replays the journal and resumes from the checkpoint; with a
-// `project` name the same record lives in IndexedDB, so `restore()` brings it back after a reload.
+// Recovery and saving share one record of the trainer: the requests that built it (a journal:
+// create, add*, import, setConfig) and the checkpoint the worker sends after each epoch. When the
+// worker dies, a new one replays the journal and resumes from the checkpoint. With a `project`
+// name the journal and checkpoints are written to the project's record in IndexedDB (store.js),
+// and `restore()` brings a saved project back after a reload: the same path serves the page,
+// whose record holds its own journal and a trained model.
+//
+// The worker answers requests one at a time in the order they are sent (worker.js), and the
+// journal records them in that order too, whatever order their answers arrive in.
 import * as store from './store.js';
 
 // Requests that change what the trainer holds, replayed in order to rebuild it.
@@ -19,11 +24,14 @@ export class KindlingClient {
   #checkpoint = null; // { bytes, epoch, finished, history }
   #ready = Promise.resolve(); // settles when a restarted worker has been restored
   #saving = Promise.resolve(); // IndexedDB writes, in order
+  #unrecorded = []; // recorded requests sent and not yet in the journal: { entry, ok }, in send order
   #recovering = false;
+  #closed = null; // why this client takes no more requests (disposed, or the worker kept failing)
 
   /**
-   * `options = { workerUrl?, project?, onRecover?, onStorageError? }` (a URL alone is taken as
-   * `workerUrl`). With `project`, the project is saved in IndexedDB as it is built and trained.
+   * `options = { workerUrl?, project?, onRecover?, onStorageError?, onCaching? }` (a URL alone is taken as
+   * `workerUrl`). With `project`, the requests that build the trainer and its checkpoints are
+   * saved in IndexedDB under that name as they happen (store.js).
    */
   constructor(options = {}) {
     if (options instanceof URL || typeof options === 'string') options = { workerUrl: options };
@@ -31,6 +39,7 @@ export class KindlingClient {
     this.#project = options.project ?? null;
     this.onRecover = options.onRecover ?? null;
     this.onStorageError = options.onStorageError ?? null;
+    this.onCaching = options.onCaching ?? null;
     /** The last saving failure (an Error saying why and what to do), or null. */
     this.storageError = null;
     /** Resolves once the last worker restart has restored the project (see `onRecover`). */
@@ -54,6 +63,7 @@ export class KindlingClient {
     if (worker !== this.worker) return;
     if (type === 'fatal') { this.#crashed(worker, message); return; }
     if (type === 'checkpoint') { this.#keepCheckpoint(value); return; }
+    if (type === 'caching') { this.onCaching?.(value); return; }
     const request = this.#pending.get(id);
     if (!request) return;
     if (type === 'progress') { request.onProgress?.(value); return; }
@@ -63,6 +73,7 @@ export class KindlingClient {
   }
 
   #send(type, payload, onProgress, transfer = []) {
+    if (this.#closed) return Promise.reject(new Error(this.#closed));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, onProgress });
@@ -70,28 +81,57 @@ export class KindlingClient {
     });
   }
 
-  /** Sends one request (after any restore under way) and records it if it built the trainer. */
+  /**
+   * Sends one request (after any restore under way) and, once it has succeeded, records it if it
+   * built the trainer. Records are made in the order the requests were sent; a failed request is
+   * not recorded.
+   */
   async request(type, payload, onProgress, transfer = []) {
+    if (this.#closed) throw new Error(this.#closed);
     await this.#ready;
-    const value = await this.#send(type, payload, onProgress, transfer);
-    if (RECORDED.has(type)) this.#record({ type, payload });
-    return value;
+    const reply = this.#send(type, payload, onProgress, transfer);
+    if (!RECORDED.has(type)) return reply;
+    const slot = { entry: { type, payload }, ok: null };
+    this.#unrecorded.push(slot);
+    try {
+      const value = await reply;
+      slot.ok = true;
+      return value;
+    } catch (e) {
+      slot.ok = false;
+      throw e;
+    } finally {
+      // Record every answered request at the head of the send order (a later one answered
+      // first waits for those before it).
+      while (this.#unrecorded[0]?.ok != null) {
+        const { entry, ok } = this.#unrecorded.shift();
+        if (ok) this.#record(entry);
+      }
+    }
   }
 
-  #record(entry) {
+  // Adds a request to the journal in memory; a `create` starts the trainer, and the journal, over.
+  #remember(entry) {
     if (entry.type === 'create') {
       this.#journal = [];
       this.#checkpoint = null;
-      this.#save(() => store.remove(`${this.#project}/`));
     }
     this.#journal.push(entry);
-    const key = `${this.#project}/entry/${String(this.#journal.length).padStart(8, '0')}`;
-    this.#save(() => store.put(key, entry));
+  }
+
+  // Remembers a request and saves it with the project.
+  #record(entry) {
+    const project = this.#project;
+    if (entry.type === 'create') this.#save(() => store.clearTrainer(project));
+    this.#remember(entry);
+    const n = this.#journal.length - 1;
+    this.#save(() => store.saveEntry(project, n, entry));
   }
 
   #keepCheckpoint(checkpoint) {
     this.#checkpoint = checkpoint;
-    this.#save(() => store.put(`${this.#project}/checkpoint`, checkpoint));
+    const project = this.#project;
+    this.#save(() => store.saveCheckpoint(project, checkpoint));
   }
 
   // Queues an IndexedDB write (projects only). A failure is reported, never thrown at training.
@@ -112,19 +152,32 @@ export class KindlingClient {
   /** Resolves when every change so far has been written to IndexedDB (or failed: see `storageError`). */
   saved() { return this.#saving; }
 
-  // The worker died (killed, out of memory, or a panic in the wasm): fail what was pending, start a
-  // new worker, rebuild the trainer from the journal and resume from the last checkpoint.
-  #crashed(worker, reason) {
-    if (worker !== this.worker || this.#recovering) return;
-    this.#recovering = true;
-    worker.terminate();
-    const epoch = this.#checkpoint?.epoch;
-    const error = new Error(`the kindling worker failed (${reason}). It is being restarted and the project restored` +
-      (epoch === undefined ? '' : ` from the checkpoint after epoch ${epoch + 1}`) +
-      '; call train({ continue: true }) to go on.');
+  // Rejects every request the worker has not answered.
+  #rejectPending(message) {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    pending.forEach((request) => request.reject(error));
+    pending.forEach((request) => request.reject(new Error(message)));
+  }
+
+  // The worker died (killed, out of memory, or a trap in the wasm): fail what was pending, start a
+  // new worker, rebuild the trainer from the journal and resume from the last checkpoint. When the
+  // new worker dies too before the project is back, the client gives up rather than loop: what was
+  // pending, and every later request, is rejected with a message saying so.
+  #crashed(worker, reason) {
+    if (worker !== this.worker || this.#closed) return;
+    worker.terminate();
+    if (this.#recovering) {
+      this.#closed = `the kindling worker failed again while the project was being restored (${reason}). ` +
+        'This client cannot go on: create a new KindlingClient' +
+        (this.#project ? ` and restore() the saved project "${this.#project}".` : '.');
+      this.#rejectPending(this.#closed);
+      return;
+    }
+    this.#recovering = true;
+    const epoch = this.#checkpoint?.epoch;
+    this.#rejectPending(`the kindling worker failed (${reason}). It is being restarted and the project restored` +
+      (epoch === undefined ? '' : ` from the checkpoint after epoch ${epoch + 1}`) +
+      '; call train({ continue: true }) to go on.');
     this.#startWorker();
     this.recovery = this.#rebuild(this.#journal, this.#checkpoint).then((info) => {
       this.#recovering = false;
@@ -144,37 +197,52 @@ export class KindlingClient {
   }
 
   /**
-   * Brings back the project saved under this client's `project` name: rebuilds the trainer and
-   * resumes its last checkpoint. Resolves to null when nothing is saved, else to
-   * `{ entries, epoch, finished, history }` (`entries` are the saved requests, e.g. to redraw a page).
+   * Brings back a saved project: `project` is its name (default: this client's `project`) or the
+   * record `store.loadProject()` read. Replays its journal, then resumes its checkpoint or, when
+   * there is none, imports its saved model. A journal that begins with `create` rebuilds the
+   * trainer; one that does not (the page's text sources) goes on the trainer this client already
+   * has. Resolves to null when nothing is saved, else to `{ examples, epoch, finished, history,
+   * entries, model }` (`entries` are the saved requests, e.g. to redraw a page; `model` is the
+   * imported model's description, or null). What is replayed is not saved again.
    */
-  async restore() {
-    if (!this.#project) throw new Error('restore() needs a project name: new KindlingClient({ project: "my-project" })');
-    const records = await store.list(`${this.#project}/`);
-    const journal = records.filter(([key]) => key.startsWith(`${this.#project}/entry/`)).map(([, entry]) => entry);
-    const checkpoint = records.find(([key]) => key === `${this.#project}/checkpoint`)?.[1] ?? null;
-    if (!journal.length) return null;
+  async restore(project = this.#project) {
+    if (project == null) throw new Error('restore() needs a project: new KindlingClient({ project: "my-project" }), or restore("my-project")');
+    const saved = typeof project === 'string' ? await store.loadProject(project) : project;
+    const journal = saved?.journal ?? [];
+    const checkpoint = saved?.checkpoint ?? null;
+    const model = checkpoint ? null : saved?.model ?? null;
+    if (!journal.length && !checkpoint && !model) return null;
     await this.#ready;
     let info;
+    let modelInfo = null;
     try {
       info = await this.#rebuild(journal, checkpoint);
+      if (model) modelInfo = await this.#send('importModel', { bytes: model });
     } catch (e) {
-      throw new Error(`the saved project "${this.#project}" could not be restored: ${e.message}`);
+      throw new Error(`the saved project "${saved.meta?.name ?? saved.id ?? project}" could not be restored: ${e.message}`);
     }
-    this.#journal = journal;
+    // Kept in memory, so that a crashed worker is rebuilt the same way.
+    journal.forEach((entry) => this.#remember(entry));
+    if (model) this.#remember({ type: 'importModel', payload: { bytes: model } });
     this.#checkpoint = checkpoint;
-    return { ...info, entries: journal };
+    return { ...info, entries: journal, model: modelInfo };
   }
 
   /** Deletes the saved project (the trainer in the worker is kept). */
   async forget() {
     if (!this.#project) return;
     await this.#saving;
-    await store.remove(`${this.#project}/`);
+    await store.deleteProject(this.#project);
   }
 
-  /** Opens the device and creates the trainer; resolves to the device description. */
-  create(options) { return this.request('create', options); }
+  /**
+   * Opens the device and creates the trainer; resolves to the device description. Relative
+   * `weights` / `vocab` URLs are taken relative to the page (the worker would resolve them against
+   * its own script, which may live elsewhere, e.g. in node_modules).
+   */
+  async create(options) {
+    return this.request('create', { ...options, weights: fromPage(options?.weights), vocab: fromPage(options?.vocab) });
+  }
 
   /** Replaces the training settings for the next run (validated in the worker). */
   setConfig(config) { return this.request('setConfig', { config }); }
@@ -206,6 +274,13 @@ export class KindlingClient {
 
   /** Top-k prediction for each of `texts` (one batch). */
   predictTexts(texts, topK = 3) { return this.request('predictTexts', { texts, topK }); }
+
+  /**
+   * The column names of a labelled text File (`format`: 'csv' | 'tsv' | 'jsonl'): a CSV/TSV
+   * header, or the keys of the first JSON object, read by kindling from the file's first 1 MB.
+   * Needs no trainer; rejects with what is wrong with the file.
+   */
+  textColumns(file, format) { return this.request('textColumns', { file, format }); }
 
   /** Full evaluation on the validation set (per-class metrics, confusion matrix, hardest examples). */
   evaluate() { return this.request('evaluate'); }
@@ -253,24 +328,41 @@ export class KindlingClient {
     }
   }
 
-  /** Holds training after the current step; `resume()` continues it. */
+  /**
+   * Holds training after the current step; `unpause()` continues it. Predictions and the other
+   * read-only requests are still answered while paused (and between the steps of a run).
+   */
   pause() { this.worker.postMessage({ id: 0, type: 'pause' }); }
-  resume() { this.worker.postMessage({ id: 0, type: 'resume' }); }
-  /** Ends training after the current step (the model trained so far is kept). */
+  unpause() { this.worker.postMessage({ id: 0, type: 'unpause' }); }
+
+  /** @deprecated since 0.2: the old name of `unpause()`, kept for one release. */
+  resume() { this.unpause(); }
+  /**
+   * Ends training after the current step (the model trained so far is kept); a `train()` sent
+   * before and still waiting its turn in the worker ends at once.
+   */
   stop() { this.worker.postMessage({ id: 0, type: 'stop' }); }
 
   /** Top-k prediction for each row of `values` (a batch of feature vectors). */
   predict(values, topK = 3) { return this.request('predict', { values, topK }); }
 
-  /** Ends the worker and rejects what is pending; the client cannot be used afterwards. */
+  /**
+   * Ends the worker and rejects what is pending; the client cannot be used afterwards: later
+   * requests reject at once.
+   */
   terminate() {
-    this.#recovering = true; // a terminated worker is not restarted
+    this.#closed ??= 'this KindlingClient was terminated (terminate() or dispose()); create a new one';
     this.worker.terminate();
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    pending.forEach((request) => request.reject(new Error('the worker was terminated')));
+    this.#rejectPending('the worker was terminated');
   }
 
   /** Same as `terminate()`. */
   dispose() { this.terminate(); }
+}
+
+// A `{ url }` source made absolute against the page (or, for a client inside a worker, that
+// worker's script); bytes and strings pass unchanged.
+function fromPage(source) {
+  if (!source || typeof source !== 'object' || !('url' in source)) return source;
+  return { ...source, url: new URL(source.url, globalThis.document?.baseURI ?? self.location.href).href };
 }

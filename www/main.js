@@ -7,7 +7,7 @@ import { addClass, clearClasses } from './image-classes.js';
 import { addTextSource, showTextCounts, showColumnsOfLastFile } from './text-project.js';
 import { closeWebcam } from './camera-panel.js';
 import { renderOptions, setOptionsTask, applyRecipe, readOptions, setOptionValues } from './options.js';
-import * as projects from './projects.js';
+import * as store from './store.js';
 import * as saving from './saving.js';
 
 const advanced = document.getElementById('advanced');
@@ -43,7 +43,7 @@ ui.onOpen(async () => {
     ui.setProjectOpen(true);
     ui.setCanImport(true);
     if (!state.projectId) {
-      state.projectId = projects.newProjectId();
+      state.projectId = saving.newProjectId();
       if (state.weights instanceof Uint8Array) saving.saveWeights(state.weights);
     }
     if (state.task === 'images' && state.classes.length === 0) { addClass(); addClass(); }
@@ -59,16 +59,23 @@ ui.onAddClass(() => addClass());
 
 ui.onPause(() => {
   state.paused = !state.paused;
-  if (state.paused) state.client?.pause(); else state.client?.resume();
+  if (state.paused) state.client?.pause(); else state.client?.unpause();
   ui.setPaused(state.paused);
   ui.setStatus(state.paused ? 'Paused.' : 'Training…');
 });
 
 ui.onStop(() => { state.stopped = true; state.client?.stop(); });
 
-// The thumbnail of each example, in the order the trainer holds them (for the drill-downs).
-function exampleUrls(skippedNames = new Set()) {
-  return state.classes.flatMap((c) => c.urls.filter((_, i) => !skippedNames.has(c.files[i].name)));
+// The thumbnail of each example the last Train gave the trainer, in its order (the drill-downs'
+// examples carry that index): class by class, each class's files as they were then, less those the
+// worker skipped, known by position (two classes may hold files of the same name). A class deleted
+// since keeps its places, without thumbnails.
+function exampleUrls(trained) {
+  return trained.flatMap(({ id, count, skipped }) => {
+    const urls = state.classes.find((c) => c.id === id)?.urls ?? [];
+    const gone = new Set(skipped);
+    return Array.from({ length: count }, (_, i) => urls[i]).filter((_, i) => !gone.has(i));
+  });
 }
 
 function showEvaluation() {
@@ -99,14 +106,16 @@ ui.onTrain(async () => {
     ui.setStatus('Preparing the examples…');
     await createTrainer(settings);
     for (const source of state.task === 'text' ? state.textSources : []) await addTextSource(source);
-    const skipped = new Set();
+    const trained = [];
     for (const c of state.task === 'images' ? state.classes : []) {
       await state.client.addClass(c.name);
+      const count = c.files.length;
       const result = await state.client.addImageFiles(c.files, c.name);
       if (result.skipped.length) ui.dataError(result.skipped.map((s) => `${s.name}: ${s.reason}`).join('; '));
-      result.skipped.forEach((s) => skipped.add(s.name));
+      trained.push({ id: c.id, count, skipped: result.skipped.map((s) => s.index) });
     }
-    state.exampleUrls = exampleUrls(skipped);
+    state.trainedExamples = trained;
+    state.exampleUrls = exampleUrls(trained);
     ui.clearMetrics();
     ui.setStatus('Computing backbone features and training…');
     let last = null;
@@ -195,19 +204,25 @@ ui.onImportFile(async (file) => {
 });
 
 // --- Saved projects: listed when the page opens; opening one brings back its examples,
-// settings, curves, evaluation and model (ready to predict, no retraining).
+// settings, curves and evaluation, and its trainer through the client's restore() (the saved
+// text sources replayed, the model imported: ready to predict, no retraining).
 async function listSaved() {
+  let list = [];
+  let problem = '';
   try {
-    ui.showSavedProjects(await projects.listProjects(), { onOpen: openSaved, onDelete: deleteSaved });
+    list = await store.listProjects();
   } catch (e) {
-    ui.savedError(errorText(e));
+    list = e.projects ?? []; // some projects of an older version could not be converted: the rest are listed
+    problem = errorText(e);
   }
+  ui.showSavedProjects(list, { onOpen: openSaved, onDelete: deleteSaved });
+  ui.savedError(problem);
 }
 
 async function deleteSaved(meta) {
   ui.savedError('');
   try {
-    await projects.deleteProject(meta.id);
+    await store.deleteProject(meta.id);
     if (state.projectId === meta.id) state.projectId = null;
   } catch (e) {
     ui.savedError(errorText(e));
@@ -219,12 +234,12 @@ async function openSaved(meta) {
   ui.savedError('');
   ui.modelError('');
   try {
-    const saved = await projects.loadProject(meta.id);
-    if (!saved) throw new Error(`"${meta.name}" is no longer saved in this browser.`);
+    const saved = await store.loadProject(meta.id);
+    if (!saved?.meta) throw new Error(`"${meta.name}" is no longer saved in this browser.`);
     closeWebcam();
     state.projectId = null; // nothing is re-saved while the project is rebuilt
     clearClasses();
-    Object.assign(state, { textSources: [], history: [], evaluation: null, trainedClasses: [], exampleUrls: [] });
+    Object.assign(state, { textSources: [], history: [], evaluation: null, trainedClasses: [], exampleUrls: [], trainedExamples: [] });
     ui.clearMetrics();
     ui.setBackbone(saved.meta.backbone);
     setTask(saved.meta.backbone);
@@ -237,17 +252,23 @@ async function openSaved(meta) {
     ui.setProjectOpen(true);
     ui.setCanImport(true);
     state.nextClass = saved.meta.nextClass;
-    state.nextText = saved.meta.nextText ?? saved.texts.length;
+    state.nextText = Math.max(saved.meta.nextText ?? 0, saved.journal.length);
     for (const c of saved.meta.classes) addClass({ id: c.id, name: c.name, files: saved.images.get(c.id) ?? [] });
-    state.textSources = saved.texts;
-    for (const source of state.textSources) await addTextSource(source);
+    // The journal holds the text sources; restore() adds them to the trainer, then imports the model.
+    const restored = await state.client.restore(saved);
+    state.textSources = saved.journal.map(saving.textSource);
     if (state.task === 'text') { await showTextCounts(); await showColumnsOfLastFile(); }
     state.history = saved.meta.history ?? [];
     state.history.forEach((r, i) => ui.addEpoch(r, state.history.slice(0, i + 1)));
-    if (saved.model) await importModel(saved.model);
+    if (restored?.model) {
+      state.trainedClasses = restored.model.classes;
+      ui.setCanPredict(true);
+    }
     state.trainedClasses = saved.meta.trainedClasses?.length ? saved.meta.trainedClasses : state.trainedClasses;
     state.evaluation = saved.meta.evaluation ?? null;
-    state.exampleUrls = exampleUrls();
+    // Projects saved before trainedExamples was kept: every class's files, none skipped.
+    state.trainedExamples = saved.meta.trainedExamples ?? state.classes.map((c) => ({ id: c.id, count: c.files.length, skipped: [] }));
+    state.exampleUrls = exampleUrls(state.trainedExamples);
     showEvaluation();
     state.projectId = meta.id;
     ui.saveStatus(`Opened "${saved.meta.name}"${saved.model ? ' with its trained model' : ''}.`);

@@ -7,7 +7,7 @@ import { ui } from './ui.js';
 export const TEXT_BACKBONES = new Set(['minilm']);
 
 export const state = {
-  projectId: null, // key of the saved project (projects.js)
+  projectId: null, // id of the saved project (store.js)
   task: 'images',
   backbone: null,
   weights: null, // { url } or Uint8Array (the person's own file)
@@ -17,6 +17,7 @@ export const state = {
   textSources: [], // text projects: { kind: 'file', file, options, n } or { kind: 'lines', className, lines, n }
   nextText: 0,
   exampleUrls: [], // thumbnail of each example, in the order the trainer holds them
+  trainedExamples: [], // the last Train's image examples, per class in trainer order: { id, count, skipped: [positions] }
   trainedClasses: [],
   history: [], // epoch reports of the last run
   evaluation: null,
@@ -30,7 +31,13 @@ export function errorText(e) { return e?.message ?? String(e); }
 /** Replaces the worker's trainer with a fresh one for the current task, backbone and settings. */
 export async function createTrainer({ augment = {}, config = {}, textAugment = null } = {}) {
   state.client?.terminate();
-  state.client = new KindlingClient();
+  state.client = new KindlingClient({
+    // Before the first epoch the backbone's features are cached a chunk per step: show how far.
+    onCaching: ({ done, total }) => {
+      ui.setProgress(done / total);
+      ui.setStatus(`Computing backbone features: ${done} of ${total} examples…`);
+    },
+  });
   const text = state.task === 'text';
   const device = await state.client.create({
     backbone: text ? { kind: 'bert', max_len: 128 } : { kind: state.backbone },

@@ -1,13 +1,18 @@
-// Keeps the open project saved in this browser as it changes: files and texts once each, the
-// description (debounced) after every change, the model after training or import. A failure
-// (a full quota, say) is shown under "Keep it"; nothing in the page is lost.
-import * as projects from './projects.js';
+// Keeps the open project saved in this browser as it changes, in the project record store.js
+// defines: the description (debounced) after every change; each image once, when added (per class
+// id); each text source as the request it makes of the trainer (the record's journal, which
+// restore() replays when the project is opened); the person's own weights; the model after
+// training or import. A failure (a full quota, say) is shown under "Keep it"; nothing in the page
+// is lost.
+import * as store from './store.js';
 import { optionValues } from './options.js';
 import { state, errorText } from './page-state.js';
 import { ui } from './ui.js';
 
 let timer = null;
 let chain = Promise.resolve();
+
+export function newProjectId() { return `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`; }
 
 // Runs saving work in order; reports the outcome.
 function run(work) {
@@ -36,31 +41,39 @@ function meta(project) {
     trainedClasses: state.trainedClasses,
     history: state.history,
     evaluation: state.evaluation,
+    trainedExamples: state.trainedExamples,
   };
+}
+
+/** The text source a saved journal entry (number `n`, from store.textRequest) stands for. */
+export function textSource({ type, payload }, n) {
+  return type === 'addTextFile'
+    ? { kind: 'file', file: payload.file, options: payload.options, n }
+    : { kind: 'lines', className: payload.className, lines: payload.texts, n };
 }
 
 /** Saves the description soon (changes in a burst are written once). */
 export function saveSoon() {
   clearTimeout(timer);
-  timer = setTimeout(() => run((p) => projects.saveMeta(p, meta(p))), 300);
+  timer = setTimeout(() => run((p) => store.saveMeta(p, meta(p))), 300);
 }
 
 /** Resolves when everything asked so far is written (or has failed). */
 export function flush() {
   clearTimeout(timer);
-  return run((p) => projects.saveMeta(p, meta(p)));
+  return run((p) => store.saveMeta(p, meta(p)));
 }
 
 export function saveImage(entry, file) {
   const n = entry.saved++;
-  run((p) => projects.saveImage(p, entry.id, n, file));
+  run((p) => store.saveImage(p, entry.id, n, file));
   saveSoon();
 }
 
-export function forgetClass(entry) { run((p) => projects.removeClassImages(p, entry.id)); saveSoon(); }
+export function forgetClass(entry) { run((p) => store.removeImages(p, entry.id)); saveSoon(); }
 
-export function saveTextSource(source) { run((p) => projects.saveText(p, source.n, source)); saveSoon(); }
+export function saveTextSource(source) { run((p) => store.saveEntry(p, source.n, store.textRequest(source))); saveSoon(); }
 
-export function saveWeights(bytes) { run((p) => projects.saveWeights(p, bytes)); }
+export function saveWeights(bytes) { run((p) => store.saveWeights(p, bytes)); }
 
-export function saveModel(bytes) { run((p) => projects.saveModel(p, bytes)); saveSoon(); }
+export function saveModel(bytes) { run((p) => store.saveModel(p, bytes)); saveSoon(); }

@@ -1,7 +1,7 @@
 // Text projects: labelled files (columns picked from the header) and texts pasted per class.
 // The sources are kept in the order they were added; the worker's trainer is rebuilt from them
 // when a column choice changes, and again for every Train.
-import { readColumns, guessColumns, textFormat } from './text-columns.js';
+import { guessColumns, textFormat } from './text-columns.js';
 import { state, errorText, createTrainer } from './page-state.js';
 import { ui } from './ui.js';
 import * as saving from './saving.js';
@@ -24,7 +24,7 @@ function keep(source) {
 export async function showColumnsOfLastFile() {
   const source = state.textSources.findLast((s) => s.kind === 'file');
   if (!source) return;
-  const columns = await readColumns(source.file, source.options.format);
+  const columns = await state.client.textColumns(source.file, source.options.format);
   ui.setColumns(columns, { text: source.options.text_column, label: source.options.label_column });
 }
 
@@ -32,7 +32,7 @@ ui.onTextFile(async (file) => {
   ui.dataError('');
   try {
     const format = textFormat(file.name);
-    const columns = await readColumns(file, format);
+    const columns = await state.client.textColumns(file, format);
     const chosen = guessColumns(columns);
     const source = { kind: 'file', file, options: { format, text_column: chosen.text, label_column: chosen.label } };
     const report = await addTextSource(source);

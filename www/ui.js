@@ -353,7 +353,10 @@ export const ui = {
       return li;
     }));
   },
-  savedError(message) { showMessage('saved-error', message); },
+  savedError(message) {
+    showMessage('saved-error', message);
+    if (message) $('saved').hidden = false; // the section may have nothing listed
+  },
   onExport(handler) { $('export').addEventListener('click', handler); },
   onImportFile(handler) { $('import-file').addEventListener('change', () => { const f = $('import-file').files[0]; if (f) handler(f); }); },
   setCanImport(can) { $('import-file').disabled = !can; },

@@ -1,11 +1,37 @@
-// The module worker that owns the wasm instance and the trainer. The page never blocks on
+// The module worker that owns the wasm instance and the project. The page never blocks on
 // training: each step is awaited here, and a stop request is seen between steps.
-import init, { Trainer } from './pkg/kindling.js';
+//
+// Requests run one at a time, in the order they arrive, so examples are added in the order they
+// were asked for (two addImageFiles never interleave while they decode) and the client's journal
+// replays them the same way. The control messages stop / pause / unpause act at once. While a run
+// trains, the read-only requests at the head of the queue (READ_ONLY) are answered between its
+// steps; every other request waits for the run to end, and so does a read-only one queued behind
+// it, so each request sees what was asked before it.
+//
+// A wasm trap (a WebAssembly.RuntimeError: a panic or an out-of-memory in kindling) leaves the
+// instance unusable, wherever it surfaces: the worker says 'fatal' and closes, and the client
+// starts a fresh worker.
+import init, { Project, textColumns } from './pkg/kindling.js';
 
 let trainer = null;
-let stopRequested = false;
-let paused = null; // a { promise, resume } pair while paused
+let broken = false; // set by a trap: no further call reaches the wasm
+let paused = null; // a { promise, unpause } pair while paused
+let trainsArrived = 0; // train requests received so far
+let stoppedThrough = 0; // stop() applies to every train request received before it
 const ready = init();
+
+// Answered between the steps of a run (they only read the project); see the top of the file.
+// '__testTrap' is among them so that a test can crash a run mid-training.
+const READ_ONLY = new Set(['predict', 'predictText', 'predictTexts', 'predictImageFile', 'classes', 'classCounts',
+  'textColumns', '__testTrap']);
+
+// Images are shrunk before they enter wasm memory: the backbones resize to 256 px and crop 224, and
+// augmentation works from up to 384 px, so a 512-px short side keeps more than they use (the
+// predictions of a shrunk photo differ from the full one's only by resampling). Beyond
+// MAX_SIDE × MAX_SIDE pixels an image is refused before it is drawn (kindling refuses it too).
+const MAX_SHORT_SIDE = 512;
+const MAX_LONG_SIDE = 4096;
+const MAX_SIDE = 8192;
 
 const handlers = {
   async create({ weights, vocab, ...options }) {
@@ -19,19 +45,20 @@ const handlers = {
     }
     trainer?.free();
     trainer = null;
-    trainer = await Trainer.create({ ...options, adapter_info: await adapterInfo() }, bytes);
+    trainer = await Project.create({ ...options, adapter_info: await adapterInfo() }, bytes);
     return trainer.device;
   },
   addClass({ name }) { need().addClass(name); },
   async addImageFiles({ files, className }) {
     const t = need();
     const skipped = [];
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       try {
         const { data, width, height } = await decode(file);
         t.addImage(data, width, height, className);
       } catch (e) {
-        skipped.push({ name: file.name, reason: e?.message ?? String(e) });
+        if (e instanceof WebAssembly.RuntimeError) throw e; // a trap, not a bad file: the worker must go
+        skipped.push({ index, name: file.name ?? `image ${index + 1}`, reason: e?.message ?? String(e) });
       }
     }
     return { added: files.length - skipped.length, skipped, counts: t.classCounts() };
@@ -42,6 +69,8 @@ const handlers = {
   },
   addTexts({ texts, className }) { return need().addTexts(texts, className); },
   async addTextFile({ file, options }) { return need().addTextFile(await file.text(), options); },
+  // The header (or the first JSON object) is at the start: 1 MB of it is plenty.
+  async textColumns({ file, format }) { return textColumns(await file.slice(0, 1 << 20).text(), format); },
   predictText({ text, topK }) { return need().predictText(text, topK); },
   predictTexts({ texts, topK }) { return need().predictTexts(texts, topK); },
   evaluate() { return need().evaluate(); },
@@ -53,13 +82,16 @@ const handlers = {
     return need().addExamples(values, labels, classes);
   },
   setConfig({ config }) { need().setConfig(config); },
-  restoreCheckpoint({ bytes }) { need().resume(bytes); },
-  async train({ continue: keepGoing = false, checkpoints = true } = {}, progress) {
+  restoreCheckpoint({ bytes }) { need().restoreCheckpoint(bytes); },
+  async train({ continue: keepGoing = false, checkpoints = true } = {}, progress, request) {
     const t = need();
-    stopRequested = false;
+    const stopped = () => request.train <= stoppedThrough;
     if (!(keepGoing && t.canContinue)) t.start();
-    while (!t.finished && !stopRequested) {
+    while (!t.finished && !stopped()) {
       const report = await t.step();
+      // While the frozen part's features are cached (one chunk per step), say how far.
+      const caching = report ? null : t.caching;
+      if (caching) self.postMessage({ type: 'caching', value: caching });
       if (report) {
         progress(report);
         // A checkpoint after every epoch lets the client restore the run if this worker dies.
@@ -68,16 +100,25 @@ const handlers = {
           self.postMessage({ type: 'checkpoint', value: { bytes, epoch: report.epoch, finished: t.finished, history: t.history } }, [bytes.buffer]);
         }
       }
-      // Let pending 'stop' / 'pause' messages be handled between steps.
+      // Let 'stop' / 'pause' and new requests arrive, and answer the read-only ones, between steps;
+      // while paused, answer them as they come.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      if (paused) await paused.promise;
+      await answerReadOnly();
+      while (paused && !stopped()) {
+        await Promise.race([paused.promise, nextArrival()]);
+        await answerReadOnly();
+      }
+      need(); // a trap in a request answered meanwhile ends the run here
     }
-    return { stopped: stopRequested };
+    return { stopped: stopped() };
   },
   predict({ values, topK }) { return need().predict(values, topK); },
+  // Test hook (tests/e2e/library.test.mjs): fails the way a trap inside kindling does.
+  __testTrap() { throw new WebAssembly.RuntimeError('unreachable (test hook)'); },
 };
 
-// Pretrained weights given as bytes, or as {url} fetched here (same origin or CORS-enabled).
+// Pretrained weights given as bytes, or as {url} fetched here (same origin or CORS-enabled; the
+// client makes a relative URL absolute against its page first).
 async function weightBytes(weights) {
   if (!weights) return undefined;
   if (weights instanceof Uint8Array) return weights;
@@ -95,20 +136,32 @@ async function weightBytes(weights) {
   throw new Error('weights must be bytes (Uint8Array) or { url }');
 }
 
-// Any image format the browser decodes (PNG, JPEG, WebP, GIF, BMP) -> RGBA pixels.
+// Any image the browser decodes (PNG, JPEG, WebP, GIF, BMP; or ImageData, ImageBitmap) -> RGBA
+// pixels, shrunk (aspect kept) to at most MAX_SHORT_SIDE on the short side and MAX_LONG_SIDE on the
+// long one.
 async function decode(file) {
+  const name = file.name ?? 'the image';
   let bitmap;
   try {
     bitmap = await createImageBitmap(file);
   } catch {
-    throw new Error(`${file.name ?? 'image'} is not an image this browser can read`);
+    throw new Error(`${name} is not an image this browser can read`);
   }
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  const { data, width, height } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-  return { data: new Uint8Array(data.buffer), width, height };
+  try {
+    const { width, height } = bitmap;
+    if (width * height > MAX_SIDE * MAX_SIDE) {
+      throw new Error(`${name} is ${width}×${height} pixels; images up to ${MAX_SIDE}×${MAX_SIDE} are accepted: shrink it first`);
+    }
+    const scale = Math.min(1, MAX_SHORT_SIDE / Math.min(width, height), MAX_LONG_SIDE / Math.max(width, height));
+    const canvas = new OffscreenCanvas(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
+    const ctx = canvas.getContext('2d');
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    return { data: new Uint8Array(data.buffer), width: canvas.width, height: canvas.height };
+  } finally {
+    bitmap.close();
+  }
 }
 
 // wgpu cannot name the adapter in a browser; GPUAdapter.info can (e.g. "google swiftshader").
@@ -123,29 +176,73 @@ async function adapterInfo() {
 }
 
 function need() {
+  if (broken) throw new Error('kindling stopped after an internal error; the worker is closing');
   if (!trainer) throw new Error('no trainer: call create() first');
   return trainer;
 }
 
-self.addEventListener('message', async ({ data: { id, type, payload } }) => {
-  if (type === 'stop') { stopRequested = true; paused?.resume(); paused = null; return; }
-  if (type === 'pause') {
-    if (!paused) { let resume; const promise = new Promise((r) => { resume = r; }); paused = { promise, resume }; }
-    return;
-  }
-  if (type === 'resume') { paused?.resume(); paused = null; return; }
+// --- The request queue (see the top of the file).
+const waiting = []; // requests not yet started, in arrival order
+let running = false;
+let arrived = null; // resolves the paused run's wait when a request arrives
+
+function nextArrival() { return new Promise((resolve) => { arrived = resolve; }); }
+
+async function runQueue() {
+  if (running) return;
+  running = true;
+  while (waiting.length && !broken) await answer(waiting.shift());
+  running = false;
+}
+
+// Between a run's steps: the read-only requests at the head of the queue.
+async function answerReadOnly() {
+  while (waiting.length && READ_ONLY.has(waiting[0].type) && !broken) await answer(waiting.shift());
+}
+
+// Runs one request and posts its result or error; never throws.
+async function answer(request) {
+  const { id, type, payload } = request;
   try {
     await ready;
     const handler = handlers[type];
     if (!handler) throw new Error(`unknown request '${type}'`);
-    const value = await handler(payload, (v) => self.postMessage({ id, type: 'progress', value: v }));
+    const value = await handler(payload, (v) => self.postMessage({ id, type: 'progress', value: v }), request);
     self.postMessage({ id, type: 'result', value });
   } catch (e) {
     self.postMessage({ id, type: 'error', message: e?.message ?? String(e) });
-    // A panic leaves the wasm instance unusable: ask the client for a fresh worker.
-    if (e instanceof WebAssembly.RuntimeError) {
-      self.postMessage({ type: 'fatal', message: `internal error in kindling: ${e.message}` });
-      self.close();
-    }
+    if (e instanceof WebAssembly.RuntimeError) fatal(e);
   }
+}
+
+// A trap leaves the wasm instance unusable: ask the client for a fresh worker, and close.
+function fatal(error) {
+  if (broken) return;
+  broken = true;
+  self.postMessage({ type: 'fatal', message: `internal error in kindling: ${error.message}` });
+  self.close();
+}
+
+// A trap inside an async wasm call escapes every handler (its Promise never settles) and surfaces
+// here, as an uncaught error or an unhandled rejection.
+self.addEventListener('error', (event) => {
+  if (event.error instanceof WebAssembly.RuntimeError) { event.preventDefault(); fatal(event.error); }
+});
+self.addEventListener('unhandledrejection', (event) => {
+  if (event.reason instanceof WebAssembly.RuntimeError) { event.preventDefault(); fatal(event.reason); }
+});
+
+self.addEventListener('message', ({ data }) => {
+  const { type } = data;
+  if (type === 'stop') { stoppedThrough = trainsArrived; paused?.unpause(); paused = null; return; }
+  if (type === 'pause') {
+    if (!paused) { let unpause; const promise = new Promise((r) => { unpause = r; }); paused = { promise, unpause }; }
+    return;
+  }
+  if (type === 'unpause') { paused?.unpause(); paused = null; return; }
+  // A stop sent after this train request (even while it still waits in the queue) ends it.
+  waiting.push(type === 'train' ? { ...data, train: ++trainsArrived } : data);
+  arrived?.();
+  arrived = null;
+  runQueue();
 });

@@ -21,7 +21,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serve } from './serve.mjs';
+import { serve } from '../../tests/serve.mjs';
 import { table, notes } from './report.mjs';
 import { JOBS, BACKENDS, DEVICES, TFJS_JOBS, KINDLING_JOBS } from './names.js';
 
@@ -154,7 +154,10 @@ async function downloadSizes() {
 
 async function main() {
   const { asked, units } = plan();
-  const server = await serve();
+  // The kindling page's www/ at `/` (so `/pkg/kindling.js` is the owner's build), this folder at
+  // `/bench/`, and its npm packages at `/node_modules/` (TF.js is loaded from there: no CDN).
+  // Cross-origin isolation (the server's default) lets TF.js's wasm backend use its threaded SIMD build.
+  const server = await serve(`${HERE}../../www`, { routes: { '/bench/': HERE, '/node_modules/': `${HERE}node_modules` } });
   const runs = [];
   try {
     for (const unit of units) runs.push(await runUnit(server.origin, unit));

@@ -32,7 +32,7 @@ function backendDetails(name) {
   const env = tf.env();
   if (name === 'webgl') return { webgl_version: env.getNumber('WEBGL_VERSION') };
   if (name === 'wasm') {
-    // Threads need cross-origin isolation (serve.mjs sends the headers); XNNPACK then uses one per core.
+    // Threads need cross-origin isolation (tests/serve.mjs sends the headers); XNNPACK then uses one per core.
     const threads = env.getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? tf.wasm.getThreadsCount() : 1;
     return { simd: env.getBool('WASM_HAS_SIMD_SUPPORT'), threads };
   }

@@ -5,12 +5,28 @@
 
 use burn::tensor::Device;
 
+use super::ConvNetArchitecture;
 use super::convnet::{
     ConvNet, ConvSpec, InvertedResidual, InvertedResidualNames, imagenet_classifier,
     inverted_residual, single_block,
 };
 use super::weights::Init;
+use crate::data::image::Preprocess;
 use crate::error::Result;
+
+/// This architecture's registry entry (see `backbone::BackboneSpec::convnet`).
+pub const ARCHITECTURE: ConvNetArchitecture = ConvNetArchitecture {
+    name: "EfficientNet-Lite0",
+    weight_probe: "_conv_head.weight",
+    classifier_probe: "_fc.weight",
+    preprocess: Preprocess {
+        size: 224,
+        resize: 256,
+        mean: [127.0 / 255.0; 3],
+        std: [128.0 / 255.0; 3],
+    },
+    build,
+};
 
 /// Per stage: expansion, kernel, first stride, output channels, repeats.
 const STAGES: [(usize, usize, usize, usize, usize); 7] = [

@@ -5,12 +5,23 @@
 
 use burn::tensor::Device;
 
+use super::ConvNetArchitecture;
 use super::convnet::{
     ConvNet, ConvSpec, InvertedResidual, InvertedResidualNames, imagenet_classifier,
     inverted_residual, single_block,
 };
 use super::weights::Init;
+use crate::data::image::Preprocess;
 use crate::error::Result;
+
+/// This architecture's registry entry (see `backbone::BackboneSpec::convnet`).
+pub const ARCHITECTURE: ConvNetArchitecture = ConvNetArchitecture {
+    name: "MobileNetV2",
+    weight_probe: "features.18.0.weight",
+    classifier_probe: "classifier.1.weight",
+    preprocess: Preprocess::imagenet(),
+    build,
+};
 
 /// torchvision's inverted-residual settings: expansion t, output channels c, repeats n, stride s.
 const SETTINGS: [(usize, usize, usize, usize); 7] = [

@@ -1,5 +1,7 @@
 //! Backbones: pretrained feature extractors split into blocks that the engine can freeze one at a
-//! time. Adding an architecture = one file plus one variant here.
+//! time. Adding an image architecture = one file (its blocks and its [`ConvNetArchitecture`]
+//! entry) plus its registry entry here: a `BackboneSpec` variant and its line in
+//! [`BackboneSpec::convnet`].
 //!
 //! Every backbone keeps its blocks in a field named `blocks` so that parameter paths read
 //! `backbone.<Variant>.blocks.<i>.…`; the freezing plan and per-block learning rates rely on it.
@@ -38,6 +40,26 @@ fn default_max_len() -> usize {
 }
 fn default_true() -> bool {
     true
+}
+
+/// Bounds on the sizes a `toy_mlp`/`features` spec may ask for: beyond them the weights alone
+/// would not fit in a browser tab (`widths: [100000, 100000]` is 40 GB).
+pub const MAX_WIDTH: usize = 65_536;
+pub const MAX_TOY_BLOCKS: usize = 16;
+pub const MAX_TOY_PARAMETERS: usize = 50_000_000;
+
+/// What the registry knows of a pretrained image architecture (each file defines one).
+pub struct ConvNetArchitecture {
+    /// The name shown to people.
+    pub name: &'static str,
+    /// A tensor name every weight file of it has (found with any prefix).
+    pub weight_probe: &'static str,
+    /// The ImageNet classifier's weight name, present when a file carries the classifier.
+    pub classifier_probe: &'static str,
+    /// How images must be prepared.
+    pub preprocess: Preprocess,
+    /// Builds the network from `init`; `with_classifier` keeps the ImageNet classifier.
+    pub build: fn(&mut Init, bool, &Device) -> Result<ConvNet>,
 }
 
 /// Which architecture to build, and its size where it has one.
@@ -99,48 +121,36 @@ impl BackboneSpec {
         })
     }
 
+    /// The registry of pretrained image architectures.
+    pub fn convnet(&self) -> Option<&'static ConvNetArchitecture> {
+        match self {
+            Self::MobilenetV2 => Some(&mobilenet_v2::ARCHITECTURE),
+            Self::EfficientnetLite0 => Some(&efficientnet_lite0::ARCHITECTURE),
+            Self::ToyMlp { .. } | Self::Features { .. } | Self::Bert { .. } => None,
+        }
+    }
+
     /// The architecture's name as shown to people.
     pub fn name(&self) -> &'static str {
         match self {
             Self::ToyMlp { .. } => "toy MLP",
             Self::Features { .. } => "given features",
-            Self::MobilenetV2 => "MobileNetV2",
-            Self::EfficientnetLite0 => "EfficientNet-Lite0",
             Self::Bert { .. } => "BERT encoder",
+            other => other.convnet().map_or("unnamed backbone", |a| a.name),
         }
     }
 
     /// A tensor name every weight file of this architecture has (found with any prefix).
     fn probe(&self) -> Option<&'static str> {
         match self {
-            Self::MobilenetV2 => Some("features.18.0.weight"),
-            Self::EfficientnetLite0 => Some("_conv_head.weight"),
             Self::Bert { .. } => Some("embeddings.word_embeddings.weight"),
-            Self::ToyMlp { .. } | Self::Features { .. } => None,
-        }
-    }
-
-    /// The ImageNet classifier's weight name, present when a file carries the classifier.
-    fn classifier_probe(&self) -> Option<&'static str> {
-        match self {
-            Self::MobilenetV2 => Some("classifier.1.weight"),
-            Self::EfficientnetLite0 => Some("_fc.weight"),
-            _ => None,
+            other => other.convnet().map(|a| a.weight_probe),
         }
     }
 
     /// How images must be prepared (`None` for non-image backbones).
     pub fn preprocess(&self) -> Option<Preprocess> {
-        match self {
-            Self::MobilenetV2 => Some(Preprocess::imagenet()),
-            Self::EfficientnetLite0 => Some(Preprocess {
-                size: 224,
-                resize: 256,
-                mean: [127.0 / 255.0; 3],
-                std: [128.0 / 255.0; 3],
-            }),
-            _ => None,
-        }
+        self.convnet().map(|a| a.preprocess.clone())
     }
 
     /// Builds this architecture from `init` (random, or a weight file).
@@ -150,19 +160,18 @@ impl BackboneSpec {
         file_size: Option<bert::BertSize>,
         device: &Device,
     ) -> Result<Backbone> {
+        if let Some(arch) = self.convnet() {
+            let with_classifier = match &*init {
+                Init::File(file) => file.contains(arch.classifier_probe),
+                Init::Random(_) => false,
+            };
+            return Ok(Backbone::ConvNet((arch.build)(
+                init,
+                with_classifier,
+                device,
+            )?));
+        }
         match self {
-            Self::MobilenetV2 | Self::EfficientnetLite0 => {
-                let with_classifier = match (&*init, self.classifier_probe()) {
-                    (Init::File(file), Some(name)) => file.contains(name),
-                    _ => false,
-                };
-                let net = if *self == Self::MobilenetV2 {
-                    mobilenet_v2::build(init, with_classifier, device)?
-                } else {
-                    efficientnet_lite0::build(init, with_classifier, device)?
-                };
-                Ok(Backbone::ConvNet(net))
-            }
             Self::Bert {
                 heads,
                 max_len,
@@ -185,16 +194,17 @@ impl BackboneSpec {
                     size, *normalize, *max_len, init, device,
                 )?))
             }
-            Self::ToyMlp { .. } | Self::Features { .. } => unreachable_spec(self),
+            _ => Err(no_pretrained_weights(self)),
         }
     }
 }
 
-fn unreachable_spec(spec: &BackboneSpec) -> Result<Backbone> {
-    Err(Error::config(
+/// The error for loading pretrained weights into an architecture that has none.
+fn no_pretrained_weights(spec: &BackboneSpec) -> Error {
+    Error::config(
         "backbone",
         format!("{} has no pretrained weights to load", spec.name()),
-    ))
+    )
 }
 
 /// A backbone of any registered architecture.
@@ -210,19 +220,29 @@ impl Backbone {
     pub fn build(spec: &BackboneSpec, rng: &mut Rng, device: &Device) -> Result<Self> {
         match spec {
             BackboneSpec::ToyMlp { widths } => {
-                if widths.len() < 2 || widths.contains(&0) {
+                let params: Option<usize> = widths
+                    .windows(2)
+                    .try_fold(0usize, |sum, w| sum.checked_add(w[0].checked_mul(w[1])?));
+                if widths.len() < 2
+                    || widths.len() > MAX_TOY_BLOCKS + 1
+                    || widths.iter().any(|w| !(1..=MAX_WIDTH).contains(w))
+                    || params.is_none_or(|p| p > MAX_TOY_PARAMETERS)
+                {
                     return Err(Error::config(
                         "backbone.widths",
-                        "needs an input size and at least one block width, all ≥ 1 (e.g. [16, 32, 32])",
+                        format!(
+                            "needs an input size and 1 to {MAX_TOY_BLOCKS} block widths, each 1 to {MAX_WIDTH}, \
+                             at most {MAX_TOY_PARAMETERS} weights in all (e.g. [16, 32, 32]); got {widths:?}"
+                        ),
                     ));
                 }
                 Ok(Self::ToyMlp(ToyMlp::new(widths, rng, device)))
             }
             BackboneSpec::Features { dim } => {
-                if *dim == 0 {
+                if !(1..=MAX_WIDTH).contains(dim) {
                     return Err(Error::config(
                         "backbone.dim",
-                        "feature vectors need at least 1 value",
+                        format!("feature vectors need 1 to {MAX_WIDTH} values, got {dim}"),
                     ));
                 }
                 Ok(Self::ToyMlp(ToyMlp::new(&[*dim], rng, device)))
@@ -236,7 +256,7 @@ impl Backbone {
     /// expected.
     pub fn load(spec: &BackboneSpec, bytes: &[u8], device: &Device) -> Result<Self> {
         let Some(probe) = spec.probe() else {
-            return unreachable_spec(spec);
+            return Err(no_pretrained_weights(spec));
         };
         let mut file = WeightFile::parse(bytes, spec.name(), probe)?;
         let size = match spec {

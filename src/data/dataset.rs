@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
 
 /// Labelled examples with named classes. Rows are stored contiguously (`dim` values each) and
 /// shared between clones (a training run and the set it came from hold one copy of the pixels;
@@ -14,6 +15,8 @@ pub struct Dataset {
     dim: usize,
     values: Arc<Vec<f32>>,
     labels: Vec<usize>,
+    /// Of every example's label and values, in order: tells checkpoints of other data apart.
+    fingerprint: Fingerprint,
 }
 
 impl Dataset {
@@ -42,6 +45,31 @@ impl Dataset {
         })
     }
 
+    /// The fingerprint of the examples (labels and values, in order).
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.hex()
+    }
+
+    /// Makes room for `more` values, or says that memory is full. In a browser tab the examples
+    /// share at most 4 GB of wasm memory with everything else (and a `Vec` at most 2 GB), so this
+    /// is where a project that grows too large is stopped, with what it holds intact.
+    fn reserve(&mut self, more: usize) -> Result<()> {
+        let values = Arc::make_mut(&mut self.values);
+        let full = |values: &Vec<f32>| {
+            let mb = values.len().saturating_mul(4) / 1_000_000;
+            Error::Data(format!(
+                "memory is full: the {} examples held take {mb} MB and no more fit; \
+                 remove examples or train on fewer (the native CLI has no such limit)",
+                values.len() / self.dim.max(1)
+            ))
+        };
+        if values.try_reserve(more).is_ok() {
+            return Ok(());
+        }
+        // Growth by doubling may ask for far more than needed: try the exact amount.
+        values.try_reserve_exact(more).map_err(|_| full(values))
+    }
+
     /// Adds one example of class `class` (created if new).
     pub fn add(&mut self, values: &[f32], class: &str) -> Result<()> {
         if values.len() != self.dim {
@@ -57,8 +85,13 @@ impl Dataset {
             )));
         }
         let label = self.class_index(class)?;
+        self.reserve(values.len())?;
         Arc::make_mut(&mut self.values).extend_from_slice(values);
         self.labels.push(label);
+        self.fingerprint.update(class.trim().as_bytes());
+        for v in values {
+            self.fingerprint.update(&v.to_le_bytes());
+        }
         Ok(())
     }
 
@@ -69,7 +102,7 @@ impl Dataset {
         labels: &[usize],
         classes: &[String],
     ) -> Result<()> {
-        if self.dim == 0 || values.len() != labels.len() * self.dim {
+        if self.dim == 0 || labels.len().checked_mul(self.dim) != Some(values.len()) {
             return Err(Error::Data(format!(
                 "{} values do not make {} examples of {} values each",
                 values.len(),

@@ -15,6 +15,11 @@ pub struct Rgba {
     pub pixels: Vec<u8>,
 }
 
+/// The largest image taken, in pixels (8192 × 8192 = 256 MB of RGBA): larger ones are refused
+/// rather than copied into memory that a browser tab never gets back. Callers shrink photos while
+/// decoding (the page asks the browser for at most 1024 pixels a side).
+pub const MAX_PIXELS: usize = 8192 * 8192;
+
 impl Rgba {
     pub fn new(width: usize, height: usize, pixels: Vec<u8>) -> Result<Self> {
         if width == 0 || height == 0 {
@@ -22,10 +27,15 @@ impl Rgba {
                 "an image of {width}×{height} pixels has nothing to learn from"
             )));
         }
-        if pixels.len() != width * height * 4 {
+        let area = width.checked_mul(height).filter(|&a| a <= MAX_PIXELS);
+        let Some(bytes) = area.and_then(|a| a.checked_mul(4)) else {
             return Err(Error::Data(format!(
-                "an RGBA image of {width}×{height} needs {} bytes, got {}",
-                width * height * 4,
+                "an image of {width}×{height} pixels is larger than the {MAX_PIXELS} pixels kindling takes; shrink it first"
+            )));
+        };
+        if pixels.len() != bytes {
+            return Err(Error::Data(format!(
+                "an RGBA image of {width}×{height} needs {bytes} bytes, got {}",
                 pixels.len()
             )));
         }
@@ -60,7 +70,7 @@ pub struct Preprocess {
 
 impl Preprocess {
     /// torchvision's ImageNet evaluation transform: resize 256, centre crop 224, ImageNet mean/std.
-    pub fn imagenet() -> Self {
+    pub const fn imagenet() -> Self {
         Self {
             size: 224,
             resize: 256,
@@ -140,10 +150,14 @@ pub struct ImageAugmenter {
     pub augment: Augment,
 }
 
-impl crate::train::trainer::Augmenter for ImageAugmenter {
+impl super::augment::Augmenter for ImageAugmenter {
     fn augment(&self, index: usize, rng: &mut Rng) -> Vec<f32> {
         self.preprocess
             .train(&self.images[index], &self.augment, rng)
+    }
+
+    fn settings(&self) -> String {
+        format!("image {:?}", self.augment)
     }
 }
 

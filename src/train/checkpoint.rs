@@ -5,15 +5,13 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, Param};
-use burn::tensor::{Device, Tensor, TensorData, Transaction};
-use safetensors::tensor::{Dtype, TensorView};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::config::TrainConfig;
 use super::report::EpochReport;
+use crate::config::TrainConfig;
 use crate::error::{Error, Result};
-use crate::model::Classifier;
+use crate::model::param_file::{read_tensors, write_tensors};
 use crate::rng::Rng;
 
 /// The scalar part of a checkpoint (stored as JSON in the safetensors header).
@@ -32,12 +30,22 @@ pub struct CheckpointMeta {
     pub bad_epochs: usize,
     pub elapsed: f64,
     pub finished: bool,
+    /// Why a finished run stopped (absent in checkpoints of older versions).
+    #[serde(default)]
+    pub stop_reason: Option<crate::train::run::StopReason>,
     pub history: Vec<EpochReport>,
     /// Optimiser state tensor name -> its step count.
     pub moment_steps: HashMap<String, u64>,
     /// Fingerprint of the examples (count and class names), to refuse resuming on other data.
     pub examples: usize,
     pub classes: Vec<String>,
+    /// The run's augmentation settings (`Augmenter::settings`), if it had one; absent in
+    /// checkpoints of older versions.
+    #[serde(default)]
+    pub augmentation: Option<String>,
+    /// The examples' fingerprint (absent in checkpoints of older versions).
+    #[serde(default)]
+    pub examples_fingerprint: Option<String>,
 }
 
 pub const FORMAT: u32 = 1;
@@ -48,47 +56,6 @@ pub async fn write(meta: &CheckpointMeta, tensors: Vec<(String, Tensor<1>)>) -> 
     let meta_json = serde_json::to_string(meta)
         .map_err(|e| Error::State(format!("internal: checkpoint metadata: {e}")))?;
     write_tensors(META_KEY, meta_json, tensors).await
-}
-
-/// Writes the named tensors (read back in one transaction) as f32 safetensors, with `meta_json`
-/// under `meta_key` in the header.
-pub async fn write_tensors(
-    meta_key: &str,
-    meta_json: String,
-    tensors: Vec<(String, Tensor<1>)>,
-) -> Result<Vec<u8>> {
-    let mut tx = Transaction::default();
-    for (_, t) in &tensors {
-        tx = tx.register(t.clone());
-    }
-    let data = tx
-        .execute_async()
-        .await
-        .map_err(|e| Error::device("reading the checkpoint back from the device failed", e))?;
-    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
-        .iter()
-        .zip(data)
-        .map(|((name, _), d)| {
-            let values = d
-                .try_into_vec_as::<f32>()
-                .map_err(|e| Error::device("reading a checkpoint tensor failed", e))?;
-            let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            Ok((name.clone(), vec![values.len()], raw))
-        })
-        .collect::<Result<_>>()?;
-    let views = bytes
-        .iter()
-        .map(|(name, shape, raw)| {
-            TensorView::new(Dtype::F32, shape.clone(), raw)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| Error::State(format!("internal: checkpoint tensor {name}: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize(
-        views,
-        Some(HashMap::from([(meta_key.to_string(), meta_json)])),
-    )
-    .map_err(|e| Error::State(format!("internal: writing the file failed: {e}")))
 }
 
 /// A parsed checkpoint: metadata and flat f32 tensors by name.
@@ -109,111 +76,4 @@ pub fn read(bytes: &[u8]) -> Result<Checkpoint> {
         )));
     }
     Ok(Checkpoint { meta, tensors })
-}
-
-/// The metadata under `meta_key` and every tensor (f32) of a file written by [`write_tensors`];
-/// `what` names the kind of file in errors.
-pub fn read_tensors(
-    bytes: &[u8],
-    meta_key: &str,
-    what: &str,
-) -> Result<(String, HashMap<String, Vec<f32>>)> {
-    let not_ours = |why: String| Error::Data(format!("this is not a kindling {what} ({why})"));
-    let (_, header) =
-        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| not_ours(e.to_string()))?;
-    let meta_json = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(meta_key))
-        .cloned()
-        .ok_or_else(|| not_ours(format!("no {what} metadata")))?;
-    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| not_ours(e.to_string()))?;
-    let mut tensors = HashMap::new();
-    for (name, view) in file.tensors() {
-        if view.dtype() != Dtype::F32 {
-            return Err(not_ours(format!(
-                "tensor `{name}` is {:?}, not F32",
-                view.dtype()
-            )));
-        }
-        let values = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        tensors.insert(name, values);
-    }
-    Ok((meta_json, tensors))
-}
-
-/// Replaces every parameter of `model` (except those `keep` selects by path) by
-/// `<prefix><path>` from `tensors`; errors name a missing or mis-sized one.
-pub fn load_params(
-    model: Classifier,
-    tensors: &HashMap<String, Vec<f32>>,
-    prefix: &str,
-    keep: &dyn Fn(&str) -> bool,
-    device: &Device,
-) -> Result<Classifier> {
-    let mut loader = ParamLoader {
-        path: Vec::new(),
-        tensors,
-        prefix,
-        keep,
-        device,
-        error: None,
-    };
-    let model = model.map(&mut loader);
-    match loader.error {
-        Some(e) => Err(e),
-        None => Ok(model),
-    }
-}
-
-struct ParamLoader<'a> {
-    path: Vec<String>,
-    tensors: &'a HashMap<String, Vec<f32>>,
-    prefix: &'a str,
-    keep: &'a dyn Fn(&str) -> bool,
-    device: &'a Device,
-    error: Option<Error>,
-}
-
-impl ModuleMapper for ParamLoader<'_> {
-    fn enter_module(&mut self, name: &str, _: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _: &str, _: &str) {
-        self.path.pop();
-    }
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let path = self.path.join(".");
-        if (self.keep)(&path) {
-            return param;
-        }
-        let name = format!("{}{path}", self.prefix);
-        let dims = param.val().dims();
-        let n: usize = dims.iter().product();
-        match self.tensors.get(&name) {
-            Some(values) if values.len() == n => {
-                let (id, tensor, mapper) = param.consume();
-                let require_grad = tensor.is_require_grad();
-                let t = Tensor::<D>::from_data(TensorData::new(values.clone(), dims), self.device)
-                    .set_require_grad(require_grad);
-                Param::from_mapped_value(id, t, mapper)
-            }
-            found => {
-                self.error.get_or_insert_with(|| {
-                    Error::Data(format!(
-                        "the file does not fit this model: `{name}` {}",
-                        match found {
-                            Some(v) => format!("has {} values, the model needs {n}", v.len()),
-                            None => "is missing".into(),
-                        }
-                    ))
-                });
-                param
-            }
-        }
-    }
 }

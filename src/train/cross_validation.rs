@@ -3,9 +3,9 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::config::TrainConfig;
-use super::trainer::Trainer;
+use super::run::TrainingRun;
 use crate::backbone::Backbone;
+use crate::config::TrainConfig;
 use crate::data::{Dataset, k_fold};
 use crate::error::Result;
 use crate::rng::Rng;
@@ -53,7 +53,7 @@ pub async fn cross_validate(
     )?;
     let mut scores = Vec::with_capacity(k);
     for (fold, split) in folds.into_iter().enumerate() {
-        let mut trainer = Trainer::new(
+        let mut trainer = TrainingRun::new(
             config.clone(),
             backbone()?,
             data.clone(),

@@ -1,16 +1,14 @@
-//! The training engine: configuration, head, loss, optimiser, schedules, metrics and the trainer.
+//! The training engine: one run ([`TrainingRun`]: batches, epochs, early stopping, checkpoints),
+//! its loss, optimiser, schedules, metrics and reports, and k-fold cross-validation over runs.
 
 pub mod checkpoint;
-pub mod config;
 pub mod cross_validation;
-pub mod head;
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;
 pub mod report;
+pub mod run;
 pub mod schedule;
-pub mod trainer;
 
-pub use config::TrainConfig;
-pub use report::{EpochReport, Evaluation, Prediction};
-pub use trainer::Trainer;
+pub use report::{EpochReport, Evaluation};
+pub use run::TrainingRun;

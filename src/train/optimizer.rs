@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Gradients, Tensor};
 
-use super::config::{GradClip, OptimizerConfig, TrainConfig};
+use crate::config::{GradClip, OptimizerConfig, TrainConfig};
 use crate::model::{Classifier, ParamOwner};
 
 /// Moments of one parameter (flattened), with its own step count for bias correction.

@@ -52,10 +52,3 @@ pub struct Evaluation {
     /// Validation examples by decreasing loss (all of them).
     pub hardest: Vec<ExampleLoss>,
 }
-
-/// One prediction: classes by decreasing probability (top k).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Prediction {
-    pub classes: Vec<usize>,
-    pub probabilities: Vec<f32>,
-}

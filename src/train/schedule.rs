@@ -1,7 +1,7 @@
 //! Learning rates as a pure function of the optimiser step, so a resumed run needs only the step
 //! count to continue its schedule exactly.
 
-use super::config::{Schedule, TrainConfig};
+use crate::config::{Schedule, TrainConfig};
 
 /// The learning-rate plan of one run.
 #[derive(Clone, Debug)]

@@ -1,24 +1,27 @@
 //! THE ONLY MODULE THAT KNOWS JAVASCRIPT. It turns the plain-Rust core into a wasm-bindgen API:
 //! an async factory, typed arrays in, plain objects out (serde-wasm-bindgen), crate errors as JS
 //! `Error`s carrying the crate's message.
+//!
+//! This file is the API's surface: [`Project`], whose methods hand the project's state
+//! (`state.rs`, with `files.rs` and `text.rs`) to one call at a time. The state sits in a
+//! `RefCell` that each call borrows with `try_borrow`, so a call made while another is still
+//! running (an awaited `trainEpoch`, say) gets a clear "busy" error. Without it, wasm-bindgen's
+//! own borrow check answers with "recursive use of an object detected…".
+
+use std::cell::{Ref, RefCell, RefMut};
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::backbone::{Backbone, BackboneSpec};
-use crate::data::Dataset;
-use crate::data::image::{Augment, ImageAugmenter, Preprocess, Rgba};
-use crate::device::{self, ComputeDevice, DevicePreference};
-use crate::error::Error;
-use crate::model::Classifier;
-use crate::rng::Rng;
-use crate::text::Tokenizer;
-use crate::train::trainer::Predictor;
-use crate::train::{self, Prediction, TrainConfig};
+use state::ProjectState;
 
 mod bench;
 mod files;
+mod state;
 mod text;
+
+pub use bench::benchmark;
+pub use text::text_columns;
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value
@@ -36,329 +39,144 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// What `Trainer.create` takes.
-#[derive(Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-struct CreateOptions {
-    backbone: Option<BackboneSpec>,
-    device: DevicePreference,
-    /// What the page knows of the WebGPU adapter (`GPUAdapter.info`), e.g. "google swiftshader".
-    adapter_info: Option<String>,
-    config: TrainConfig,
-    /// Image augmentation for training (image backbones only).
-    augment: Augment,
-    /// The text encoder's vocab.txt (BERT backbones only).
-    vocab: Option<String>,
-    /// Token augmentation for training (BERT backbones only).
-    text_augment: Option<crate::data::text::TextAugment>,
-}
-
-/// A classifier being built: examples, a config, and (once trained or imported) a model.
+/// A project: its examples, training settings, pretrained weights, the current training run and
+/// the trained (or imported) model. Called `Trainer` before 0.2.
 #[wasm_bindgen]
-pub struct Trainer {
-    device: ComputeDevice,
-    spec: BackboneSpec,
-    /// Pretrained weights (safetensors), reloaded for every run so each starts from them.
-    weights: Option<Vec<u8>>,
-    preprocess: Option<Preprocess>,
-    config: TrainConfig,
-    augment: Augment,
-    data: Dataset,
-    /// The images, shrunk, kept only while augmentation needs them (shared with the run).
-    images: std::sync::Arc<Vec<Rgba>>,
-    run: Option<train::Trainer>,
-    /// The finished (or imported) model, prepared for predictions.
-    trained: Option<Predictor>,
-    /// Class names of `trained` (an imported model may name classes before any example exists).
-    trained_classes: Vec<String>,
-    /// The tokenizer of a text backbone.
-    tokenizer: Option<Tokenizer>,
-    text_augment: Option<crate::data::text::TextAugment>,
+pub struct Project {
+    state: RefCell<ProjectState>,
 }
 
-impl Trainer {
-    fn backbone(&self, device: &burn::tensor::Device) -> Result<Backbone, Error> {
-        match &self.weights {
-            Some(bytes) => Backbone::load(&self.spec, bytes, device),
-            None => Backbone::build(&self.spec, &mut Rng::new(self.config.seed ^ 0xBAC4), device),
-        }
+fn busy() -> JsError {
+    JsError::new(
+        "busy: another call on this project (training, evaluation, export…) is still running; \
+         await it before calling again",
+    )
+}
+
+impl Project {
+    fn state(&self) -> Result<Ref<'_, ProjectState>, JsError> {
+        self.state.try_borrow().map_err(|_| busy())
     }
 
-    fn model(&self) -> Result<&Classifier, Error> {
-        match (&self.run, &self.trained) {
-            (_, Some(p)) => Ok(p.model()),
-            (Some(run), None) => Ok(run.model()),
-            (None, None) => Err(Error::State(
-                "no model yet: train (or import a model) before predicting".into(),
-            )),
-        }
-    }
-
-    /// Predictions for flat rows: from the prepared finished model, else (mid-run) from the
-    /// run's current model, prepared for this call.
-    async fn predictions(&self, rows: &[f32], top_k: usize) -> Result<Vec<Prediction>, Error> {
-        let device = self.device.device.clone().autodiff();
-        match &self.trained {
-            Some(p) => p.predict(rows, top_k, &device).await,
-            None => train::trainer::predict(self.model()?, rows, top_k, &device).await,
-        }
-    }
-
-    fn image_rows(
-        &self,
-        rgba: &[u8],
-        width: usize,
-        height: usize,
-    ) -> Result<(Rgba, Vec<f32>), Error> {
-        let pre = self.preprocess.as_ref().ok_or_else(|| {
-            Error::State(format!(
-                "{} takes feature vectors, not images; choose an image backbone",
-                self.spec.name()
-            ))
-        })?;
-        let img = Rgba::new(width, height, rgba.to_vec())?;
-        let row = pre.eval(&img);
-        Ok((img, row))
+    fn state_mut(&self) -> Result<RefMut<'_, ProjectState>, JsError> {
+        self.state.try_borrow_mut().map_err(|_| busy())
     }
 }
 
 #[wasm_bindgen]
-impl Trainer {
-    /// Opens the device and prepares an empty trainer.
-    /// `options = { backbone: {kind: "features", dim}, device: "auto"|"webgpu"|"cpu", config: {...} }`.
-    /// `weights`: the backbone's pretrained safetensors (required for image backbones).
-    pub async fn create(options: JsValue, weights: Option<Vec<u8>>) -> Result<Trainer, JsError> {
-        let options: CreateOptions = if options.is_undefined() || options.is_null() {
-            CreateOptions::default()
-        } else {
-            from_js(options, "options")?
-        };
-        let spec = options.backbone.ok_or_else(|| {
-            Error::config("backbone", "missing; e.g. {kind: \"features\", dim: 128}")
-        })?;
-        let preprocess = spec.preprocess();
-        if preprocess.is_some() && weights.is_none() {
-            return Err(Error::Weights(format!(
-                "{} needs its pretrained weights (a .safetensors file); none were given",
-                spec.name()
-            ))
-            .into());
-        }
-        let tokenizer = match (&spec, &options.vocab) {
-            (BackboneSpec::Bert { .. }, Some(vocab)) => Some(Tokenizer::from_vocab(vocab)?),
-            (BackboneSpec::Bert { .. }, None) => {
-                return Err(Error::Weights(
-                    "a text backbone needs its vocab.txt (options.vocab)".into(),
-                )
-                .into());
-            }
-            _ => None,
-        };
-        if matches!(spec, BackboneSpec::Bert { .. }) && weights.is_none() {
-            return Err(Error::Weights(
-                "a text backbone needs its pretrained weights (model.safetensors)".into(),
-            )
-            .into());
-        }
-        let device = device::acquire(options.device, options.adapter_info.as_deref()).await?;
-        // Checks the weights and the config now, so a mistake is reported before any work.
-        let probe = match &weights {
-            Some(bytes) => Backbone::load(&spec, bytes, &burn::tensor::Device::flex())?,
-            None => Backbone::build(&spec, &mut Rng::new(0), &burn::tensor::Device::flex())?,
-        };
-        options.config.validate(probe.num_blocks())?;
-        if let (Backbone::Bert(bert), Some(tokenizer)) = (&probe, &tokenizer) {
-            if tokenizer.vocab_size() > bert.vocab_size() {
-                return Err(Error::Weights(format!(
-                    "the vocab.txt has {} tokens but these weights embed only {}: use the vocab.txt that came with the weights",
-                    tokenizer.vocab_size(),
-                    bert.vocab_size()
-                ))
-                .into());
-            }
-        }
-        Ok(Trainer {
-            device,
-            data: Dataset::new(probe.input_dim()),
-            spec,
-            weights,
-            preprocess,
-            config: options.config,
-            augment: options.augment,
-            images: Default::default(),
-            run: None,
-            trained: None,
-            trained_classes: Vec::new(),
-            tokenizer,
-            text_augment: options.text_augment,
+impl Project {
+    /// Opens the device and prepares an empty project.
+    /// `options = { backbone: {kind: "features", dim} | {kind: "mobilenet_v2"} | …, device:
+    /// "auto"|"webgpu"|"cpu", config: {...}, augment?, vocab?, text_augment? }`.
+    /// `weights`: the backbone's pretrained safetensors (required for pretrained backbones).
+    pub async fn create(options: JsValue, weights: Option<Vec<u8>>) -> Result<Project, JsError> {
+        let state = ProjectState::create(options, weights).await?;
+        Ok(Project {
+            state: RefCell::new(state),
         })
     }
 
     /// The device in use: `{kind, description, reason}`.
     #[wasm_bindgen(getter)]
     pub fn device(&self) -> Result<JsValue, JsError> {
-        to_js(&self.device.info)
+        self.state()?.device()
     }
 
     /// Replaces the training settings for the next run (validated now).
     #[wasm_bindgen(js_name = setConfig)]
-    pub fn set_config(&mut self, config: JsValue) -> Result<(), JsError> {
-        let config: TrainConfig = from_js(config, "config")?;
-        let probe = self.backbone(&burn::tensor::Device::flex())?;
-        config.validate(probe.num_blocks())?;
-        self.config = config;
-        Ok(())
+    pub fn set_config(&self, config: JsValue) -> Result<(), JsError> {
+        self.state_mut()?.set_config(config)
     }
 
     /// Adds examples: `values` holds one row per label; `labels[i]` indexes `classes`.
     /// All or nothing: on error no example is added. Returns the number of examples held.
     #[wasm_bindgen(js_name = addExamples)]
     pub fn add_examples(
-        &mut self,
+        &self,
         values: &[f32],
         labels: &[u32],
         classes: Vec<String>,
     ) -> Result<usize, JsError> {
-        let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
-        self.data.add_batch(values, &labels, &classes)?;
-        Ok(self.data.len())
+        self.state_mut()?.add_examples(values, labels, classes)
     }
 
     /// Adds one image (RGBA bytes, as `ImageData.data` gives) of class `class`; on error nothing
     /// is added. Returns the number of examples held.
     #[wasm_bindgen(js_name = addImage)]
     pub fn add_image(
-        &mut self,
+        &self,
         rgba: &[u8],
         width: usize,
         height: usize,
         class: String,
     ) -> Result<usize, JsError> {
-        let (img, row) = self.image_rows(rgba, width, height)?;
-        self.data.add(&row, &class)?;
-        if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
-            // Crops are drawn from a copy 1.5× the evaluation resize, not the full photo.
-            std::sync::Arc::make_mut(&mut self.images).push(img.shrunk(pre.resize * 3 / 2));
-        }
-        Ok(self.data.len())
+        self.state_mut()?.add_image(rgba, width, height, class)
     }
 
     /// Declares a class before it has examples (so an empty class is reported, not forgotten).
     #[wasm_bindgen(js_name = addClass)]
-    pub fn add_class(&mut self, name: String) -> Result<(), JsError> {
-        self.data.class_index(&name)?;
-        Ok(())
+    pub fn add_class(&self, name: String) -> Result<(), JsError> {
+        self.state_mut()?.add_class(name)
     }
 
     /// Examples per class: `[{name, count}]`.
     #[wasm_bindgen(js_name = classCounts)]
     pub fn class_counts(&self) -> Result<JsValue, JsError> {
-        #[derive(Serialize)]
-        struct Count<'a> {
-            name: &'a str,
-            count: usize,
-        }
-        let counts: Vec<Count> = self
-            .data
-            .classes()
-            .iter()
-            .zip(self.data.class_counts())
-            .map(|(name, count)| Count { name, count })
-            .collect();
-        to_js(&counts)
+        self.state()?.class_counts()
     }
 
     /// Starts a new run on the current examples and config (a trained model stays usable until
     /// the new run produces one).
-    pub fn start(&mut self) -> Result<(), JsError> {
-        let device = self.device.device.clone().autodiff();
-        let backbone = self.backbone(&device)?;
-        let mut run = train::Trainer::new(
-            self.config.clone(),
-            backbone,
-            self.data.clone(),
-            None,
-            &device,
-        )?;
-        if let (Some(augment), BackboneSpec::Bert { max_len, .. }) =
-            (&self.text_augment, &self.spec)
-        {
-            run.set_augmenter(Some(Box::new(crate::data::text::TextAugmenter {
-                rows: self.data.clone(),
-                max_len: *max_len,
-                augment: augment.clone(),
-            })));
-        }
-        if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
-            run.set_augmenter(Some(Box::new(ImageAugmenter {
-                images: self.images.clone(),
-                preprocess: pre.clone(),
-                augment: self.augment.clone(),
-            })));
-        }
-        self.run = Some(run);
-        self.trained = None;
-        Ok(())
+    pub fn start(&self) -> Result<(), JsError> {
+        self.state_mut()?.start()
     }
 
     /// One training batch; returns the epoch report when the batch ended an epoch, else `null`.
-    pub async fn step(&mut self) -> Result<JsValue, JsError> {
-        let run = self
-            .run
-            .as_mut()
-            .ok_or_else(|| Error::State("no training run: call start() first".into()))?;
-        let report = run.step().await?;
-        if run.is_finished() {
-            self.trained = Some(Predictor::new(run.model().clone(), &self.device.device));
-            self.trained_classes = run.classes().to_vec();
-        }
-        match report {
-            Some(r) => to_js(&r),
-            None => Ok(JsValue::NULL),
-        }
+    pub async fn step(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.step().await
     }
 
     /// Runs batches until the current epoch ends; returns its report.
     #[wasm_bindgen(js_name = trainEpoch)]
-    pub async fn train_epoch(&mut self) -> Result<JsValue, JsError> {
-        loop {
-            let r = self.step().await?;
-            if !r.is_null() {
-                return Ok(r);
-            }
-        }
+    pub async fn train_epoch(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.train_epoch().await
     }
 
     /// Whether the current run has ended (last epoch, early stop or divergence).
     #[wasm_bindgen(getter)]
-    pub fn finished(&self) -> bool {
-        self.run.as_ref().is_some_and(|r| r.is_finished())
+    pub fn finished(&self) -> Result<bool, JsError> {
+        Ok(self.state()?.finished())
     }
 
     /// The epoch reports of the current run so far (`[]` before any).
     #[wasm_bindgen(getter)]
     pub fn history(&self) -> Result<JsValue, JsError> {
-        to_js(&self.run.as_ref().map(|r| r.history()).unwrap_or_default())
+        self.state()?.history()
     }
 
-    /// Whether a run is under way that `step()` can continue (after a stop or a `resume`).
+    /// While a run caches what its frozen backbone blocks compute (before its first epoch, and
+    /// again when gradual unfreezing shortens the frozen part): `{done, total}` examples; else
+    /// `null`. Each `step()` meanwhile caches one chunk.
+    #[wasm_bindgen(getter)]
+    pub fn caching(&self) -> Result<JsValue, JsError> {
+        self.state()?.caching()
+    }
+
+    /// Whether a run is under way that `step()` can continue (after a stop or
+    /// `restoreCheckpoint`).
     #[wasm_bindgen(getter, js_name = canContinue)]
-    pub fn can_continue(&self) -> bool {
-        self.run.as_ref().is_some_and(|r| !r.is_finished())
+    pub fn can_continue(&self) -> Result<bool, JsError> {
+        Ok(self.state()?.can_continue())
     }
 
     /// Full evaluation of the current run's model on its validation set.
-    pub async fn evaluate(&mut self) -> Result<JsValue, JsError> {
-        let run = self
-            .run
-            .as_mut()
-            .ok_or_else(|| Error::State("nothing to evaluate yet: train first".into()))?;
-        to_js(&run.evaluate().await?)
+    pub async fn evaluate(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.evaluate().await
     }
 
     /// Top-k classes with probabilities for each row of `values`.
-    pub async fn predict(&self, values: &[f32], top_k: usize) -> Result<JsValue, JsError> {
-        to_js(&self.predictions(values, top_k).await?)
+    pub async fn predict(&self, values: &[f32], top_k: i32) -> Result<JsValue, JsError> {
+        self.state()?.predict(values, top_k).await
     }
 
     /// Top-k classes with probabilities for one RGBA image (image backbones).
@@ -368,19 +186,67 @@ impl Trainer {
         rgba: &[u8],
         width: usize,
         height: usize,
-        top_k: usize,
+        top_k: i32,
     ) -> Result<JsValue, JsError> {
-        let (_, row) = self.image_rows(rgba, width, height)?;
-        to_js(&self.predictions(&row, top_k).await?[0])
+        self.state()?
+            .predict_image(rgba, width, height, top_k)
+            .await
     }
 
     /// Class names in label order (of the examples, or of an imported model when there are none).
     #[wasm_bindgen(getter)]
-    pub fn classes(&self) -> Vec<String> {
-        if self.data.num_classes() == 0 {
-            self.trained_classes.clone()
-        } else {
-            self.data.classes().to_vec()
-        }
+    pub fn classes(&self) -> Result<Vec<String>, JsError> {
+        Ok(self.state()?.classes())
+    }
+
+    /// The model as one file (safetensors with its description), for download.
+    #[wasm_bindgen(js_name = exportModel)]
+    pub async fn export_model(&self) -> Result<Vec<u8>, JsError> {
+        self.state()?.export_model().await
+    }
+
+    /// Loads a model file made by `exportModel`; afterwards `predict*` use it. Refused, with the
+    /// reason, when it was made from another backbone or names other classes than the examples.
+    #[wasm_bindgen(js_name = importModel)]
+    pub fn import_model(&self, bytes: &[u8]) -> Result<JsValue, JsError> {
+        self.state_mut()?.import_model(bytes)
+    }
+
+    /// A checkpoint of the current run (between epochs), to restore after a reload or a crash.
+    pub async fn checkpoint(&self) -> Result<Vec<u8>, JsError> {
+        self.state()?.checkpoint().await
+    }
+
+    /// Restores a run from `checkpoint()` bytes, on the examples this project holds, with the
+    /// project's augmentation; `step()`/`trainEpoch()` then continue it.
+    #[wasm_bindgen(js_name = restoreCheckpoint)]
+    pub fn restore_checkpoint(&self, checkpoint: &[u8]) -> Result<(), JsError> {
+        self.state_mut()?.restore_checkpoint(checkpoint)
+    }
+
+    /// Adds texts of class `class`. Returns the number of examples held.
+    #[wasm_bindgen(js_name = addTexts)]
+    pub fn add_texts(&self, texts: Vec<String>, class: String) -> Result<usize, JsError> {
+        self.state_mut()?.add_texts(texts, class)
+    }
+
+    /// Loads labelled texts from a file's content. Malformed rows are skipped and returned with
+    /// their line numbers and reasons; the others are added.
+    /// `options = { format: "csv"|"tsv"|"jsonl", text_column?, label_column?, header? }`.
+    #[wasm_bindgen(js_name = addTextFile)]
+    pub fn add_text_file(&self, content: String, options: JsValue) -> Result<JsValue, JsError> {
+        self.state_mut()?.add_text_file(content, options)
+    }
+
+    /// Top-k classes with probabilities for one text.
+    #[wasm_bindgen(js_name = predictText)]
+    pub async fn predict_text(&self, text: String, top_k: i32) -> Result<JsValue, JsError> {
+        self.state()?.predict_text(text, top_k).await
+    }
+
+    /// Top-k classes with probabilities for each of `texts` (one batch through the encoder).
+    #[wasm_bindgen(js_name = predictTexts)]
+    pub async fn predict_texts(&self, texts: Vec<String>, top_k: i32) -> Result<JsValue, JsError> {
+        self.state()?.predict_texts(texts, top_k).await
     }
 }

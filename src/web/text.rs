@@ -1,24 +1,26 @@
-//! The wasm API's text methods: add texts, load CSV/TSV/JSONL, predict a text.
+//! The wasm API's text methods: add texts, read a file's columns, load CSV/TSV/JSONL, predict a
+//! text.
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use super::{Trainer, from_js, to_js};
+use super::state::ProjectState;
+use super::{from_js, to_js};
 use crate::backbone::BackboneSpec;
-use crate::data::text::{Column, SkippedRow, TextTable, parse_delimited, parse_jsonl};
+use crate::data::text_table::{self, Column, SkippedRow, TextFormat, TextTable};
+use crate::data::{Tokenizer, encoder_rows};
 use crate::error::Error;
-use crate::text::{Tokenizer, encoder_rows};
 
 /// How to read a text file.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TextFileOptions {
     /// "csv", "tsv" or "jsonl".
-    format: String,
-    /// Column of the text (name or 0-based position); CSV/TSV only. Default: "text".
+    format: TextFormat,
+    /// Column of the text (name, or 0-based position for CSV/TSV). Default: "text".
     #[serde(default)]
     text_column: Option<Column>,
-    /// Column of the label; CSV/TSV only. Default: "label".
+    /// Column of the label (name, or 0-based position for CSV/TSV). Default: "label".
     #[serde(default)]
     label_column: Option<Column>,
     /// Whether the first row is a header; detected when absent.
@@ -35,7 +37,7 @@ struct TextFileReport {
     counts: Vec<(String, usize)>,
 }
 
-impl Trainer {
+impl ProjectState {
     fn text_parts(&self) -> Result<(&Tokenizer, usize), Error> {
         match (&self.tokenizer, &self.spec) {
             (Some(t), BackboneSpec::Bert { max_len, .. }) => Ok((t, *max_len)),
@@ -59,13 +61,16 @@ impl Trainer {
     }
 }
 
-#[wasm_bindgen]
-impl Trainer {
+impl ProjectState {
     /// Adds texts of class `class`. Returns the number of examples held.
-    #[wasm_bindgen(js_name = addTexts)]
     pub fn add_texts(&mut self, texts: Vec<String>, class: String) -> Result<usize, JsError> {
+        if class.trim().is_empty() {
+            return Err(
+                Error::Data("the class name is empty; give the class a name".into()).into(),
+            );
+        }
         let lists = [(class, texts.join("\n"))];
-        let table = crate::data::text::from_lists(&lists);
+        let table = text_table::from_lists(&lists);
         self.add_table(&table)?;
         Ok(self.data.len())
     }
@@ -73,23 +78,12 @@ impl Trainer {
     /// Loads labelled texts from a file's content. Malformed rows are skipped and returned with
     /// their line numbers and reasons; the others are added.
     /// `options = { format: "csv"|"tsv"|"jsonl", text_column?, label_column?, header? }`.
-    #[wasm_bindgen(js_name = addTextFile)]
     pub fn add_text_file(&mut self, content: String, options: JsValue) -> Result<JsValue, JsError> {
         let options: TextFileOptions = from_js(options, "options")?;
         let text = options.text_column.unwrap_or(Column::Name("text".into()));
         let label = options.label_column.unwrap_or(Column::Name("label".into()));
-        let table = match options.format.as_str() {
-            "csv" => parse_delimited(&content, ',', &text, &label, options.header)?,
-            "tsv" => parse_delimited(&content, '\t', &text, &label, options.header)?,
-            "jsonl" => parse_jsonl(&content),
-            other => {
-                return Err(Error::config(
-                    "format",
-                    format!("'{other}' is not one of csv, tsv, jsonl"),
-                )
-                .into());
-            }
-        };
+        let table =
+            text_table::read_table(&content, options.format, &text, &label, options.header)?;
         let added = self.add_table(&table)?;
         let counts = self
             .data
@@ -107,23 +101,26 @@ impl Trainer {
     }
 
     /// Top-k classes with probabilities for one text.
-    #[wasm_bindgen(js_name = predictText)]
-    pub async fn predict_text(&self, text: String, top_k: usize) -> Result<JsValue, JsError> {
+    pub async fn predict_text(&self, text: String, top_k: i32) -> Result<JsValue, JsError> {
         let (tokenizer, max_len) = self.text_parts()?;
         let rows = encoder_rows(tokenizer, &[text.as_str()], max_len);
         to_js(&self.predictions(&rows, top_k).await?[0])
     }
 
     /// Top-k classes with probabilities for each of `texts` (one batch through the encoder).
-    #[wasm_bindgen(js_name = predictTexts)]
-    pub async fn predict_texts(
-        &self,
-        texts: Vec<String>,
-        top_k: usize,
-    ) -> Result<JsValue, JsError> {
+    pub async fn predict_texts(&self, texts: Vec<String>, top_k: i32) -> Result<JsValue, JsError> {
         let (tokenizer, max_len) = self.text_parts()?;
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let rows = encoder_rows(tokenizer, &refs, max_len);
         to_js(&self.predictions(&rows, top_k).await?)
     }
+}
+
+/// The column names of a text file's content (a CSV/TSV header row, or the keys of the first
+/// JSONL object), so the page can offer them without parsing the file itself.
+/// `format`: "csv", "tsv" or "jsonl".
+#[wasm_bindgen(js_name = textColumns)]
+pub fn text_columns(content: &str, format: JsValue) -> Result<Vec<String>, JsError> {
+    let format: TextFormat = from_js(format, "format")?;
+    Ok(text_table::columns(content, format)?)
 }

@@ -3,9 +3,10 @@
 
 use burn::tensor::Device;
 use kindling::backbone::{Backbone, BackboneSpec};
+use kindling::config::TrainConfig;
 use kindling::data::Dataset;
 use kindling::rng::Rng;
-use kindling::train::{EpochReport, TrainConfig, Trainer};
+use kindling::train::{EpochReport, TrainingRun};
 
 pub const DIM: usize = 16;
 pub const CLASSES: usize = 3;
@@ -36,17 +37,17 @@ pub fn toy_backbone(device: &Device) -> Backbone {
     Backbone::build(&spec, &mut Rng::new(5), device).unwrap()
 }
 
-pub fn trainer(config: TrainConfig, data: Dataset) -> Trainer {
+pub fn trainer(config: TrainConfig, data: Dataset) -> TrainingRun {
     let device = device();
-    Trainer::new(config, toy_backbone(&device), data, None, &device).unwrap()
+    TrainingRun::new(config, toy_backbone(&device), data, None, &device).unwrap()
 }
 
-pub fn fit(t: &mut Trainer) -> Vec<EpochReport> {
+pub fn fit(t: &mut TrainingRun) -> Vec<EpochReport> {
     pollster::block_on(t.fit()).unwrap()
 }
 
 /// Every parameter's values by path, read back to the host.
-pub fn params(t: &Trainer) -> Vec<(String, Vec<f32>)> {
+pub fn params(t: &TrainingRun) -> Vec<(String, Vec<f32>)> {
     t.model()
         .flat_params()
         .into_iter()

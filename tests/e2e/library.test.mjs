@@ -1,7 +1,9 @@
 // The embeddable library as another web app uses it: the 30-line example app (train in the worker
 // while the page stays responsive, export, reload, import, same probabilities), a worker killed
-// mid-training and restored from its checkpoint, a project restored after a reload, and a full
-// storage quota reported without losing work.
+// mid-training and restored from its checkpoint, a trap in the wasm (the worker's test hook)
+// recovered from the same way, a worker that fails again while it is restored (every request
+// rejected, none left pending), predictions answered between training steps and while paused, a
+// project restored after a reload, and a full storage quota reported without losing work.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -55,10 +57,12 @@ test('the example app trains in the worker, stays responsive, and a re-imported 
 });
 
 // Runs `body(KindlingClient, data)` in a page of the site; `data` is a small separable 2-class set.
+// The page has a Content-Security-Policy without 'unsafe-eval', so `body` is not rebuilt there with
+// `new Function`: its source goes into the expression Playwright evaluates (which CSP allows).
 async function inPage(body) {
   const page = await browser.newPage();
   await page.goto(`${server.url}examples/`);
-  const result = await page.evaluate(async (source) => {
+  const result = await page.evaluate(`(async () => {
     const { KindlingClient } = await import('/client.js');
     const values = new Float32Array(64 * 8);
     const labels = new Uint32Array(64);
@@ -68,10 +72,8 @@ async function inPage(body) {
     }
     const options = { backbone: { kind: 'features', dim: 8 }, device: 'cpu',
       config: { epochs: 6, learning_rate: 0.05, batch_size: 8, early_stopping: null, seed: 3 } };
-    // eslint-disable-next-line no-new-func
-    return new Function('KindlingClient', 'data', `return (${source})(KindlingClient, data);`)(
-      KindlingClient, { values, labels, classes: ['left', 'right'], options });
-  }, body.toString());
+    return (${body.toString()})(KindlingClient, { values, labels, classes: ['left', 'right'], options });
+  })()`);
   return { page, result };
 }
 
@@ -122,6 +124,143 @@ test('a worker killed mid-training is restarted and the run continues from its c
   assert.deepEqual(result.got.classes, result.expected.classes);
   result.got.probabilities.forEach((p, i) => assert.ok(Math.abs(p - result.expected.probabilities[i]) <= 1e-6,
     `resumed ${result.got.probabilities} vs uninterrupted ${result.expected.probabilities}`));
+  await page.close();
+});
+
+test('a trap in the wasm ends the worker; the client restarts it and the run continues from its checkpoint', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    const probe = data.values.slice(0, 8);
+    // An uninterrupted run, for comparison.
+    const straight = new KindlingClient();
+    await straight.create(data.options);
+    await straight.addExamples(data.values, data.labels, data.classes);
+    for await (const _ of straight.train()) { /* all epochs */ }
+    const expected = (await straight.predict(probe, 2))[0];
+    straight.terminate();
+
+    const recovered = [];
+    const client = new KindlingClient({ onRecover: (info) => recovered.push(info.epoch) });
+    const first = client.worker;
+    await client.create(data.options);
+    await client.addExamples(data.values, data.labels, data.classes);
+    let failure = '';
+    let trapped = null;
+    try {
+      for await (const report of client.train()) {
+        if (report.epoch === 1 && trapped === null) {
+          // Paused between steps, after this epoch's checkpoint was sent; the worker answers the
+          // test hook there (like a prediction), and it fails as a trap inside kindling does.
+          client.pause();
+          trapped = client.request('__testTrap').then(() => 'resolved', (e) => e.message);
+        }
+      }
+    } catch (e) {
+      failure = e.message;
+    }
+    const info = await client.recovery;
+    const epochs = [];
+    for await (const report of client.train({ continue: true })) epochs.push(report.epoch);
+    const got = (await client.predict(probe, 2))[0];
+    client.terminate();
+    return { failure, trapped: await trapped, restarted: client.worker !== first, epochs,
+      info: { epoch: info.epoch, finished: info.finished }, recovered, expected, got };
+  });
+  const k = result.info.epoch;
+  assert.ok(k >= 1 && k < 5, `restored from the checkpoint after epoch ${k}`);
+  assert.match(result.trapped, /unreachable \(test hook\)/);
+  assert.match(result.failure, new RegExp(`internal error in kindling: unreachable \\(test hook\\).*checkpoint after epoch ${k + 1}.*continue: true`));
+  assert.equal(result.restarted, true);
+  assert.equal(result.info.finished, false);
+  assert.deepEqual(result.recovered, [k]);
+  assert.deepEqual(result.epochs, [0, 1, 2, 3, 4, 5].slice(k + 1));
+  assert.deepEqual(result.got.classes, result.expected.classes);
+  result.got.probabilities.forEach((p, i) => assert.ok(Math.abs(p - result.expected.probabilities[i]) <= 1e-6,
+    `resumed ${result.got.probabilities} vs uninterrupted ${result.expected.probabilities}`));
+  await page.close();
+});
+
+test('a worker that fails again while the project is restored leaves no request pending', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    // A hang must fail the test, not block it.
+    const within = (promise, ms) => Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve('still pending'), ms))]);
+    const settle = (promise) => promise.then((value) => ({ resolved: value }), (e) => ({ rejected: e.message }));
+    let recovered = 0;
+    const client = new KindlingClient({ onRecover: () => { recovered += 1; } });
+    await client.create(data.options);
+    await client.addExamples(data.values, data.labels, data.classes);
+    for await (const _ of client.train()) { /* all epochs, with checkpoints */ }
+    const first = client.worker;
+    // From now on every new worker traps on its first request, before the replayed journal.
+    const RealWorker = globalThis.Worker;
+    globalThis.Worker = class extends RealWorker {
+      constructor(...args) {
+        super(...args);
+        this.postMessage({ id: 0, type: '__testTrap' });
+      }
+    };
+    try {
+      const trap = settle(client.request('__testTrap'));
+      const behind = settle(client.classCounts()); // queued behind the trap in the first worker
+      while (client.worker === first) await new Promise((r) => setTimeout(r, 5));
+      const during = settle(client.classes()); // waits for the restore, which fails
+      const recovery = settle(client.recovery);
+      const outcomes = await within(Promise.all([trap, behind, during, recovery]), 60_000);
+      const later = await within(settle(client.predict(new Float32Array(8), 2)), 1_000);
+      return { outcomes, later, recovered };
+    } finally {
+      globalThis.Worker = RealWorker;
+      client.terminate();
+    }
+  });
+  assert.notEqual(result.outcomes, 'still pending', 'a request was still pending after 60 s');
+  const [trap, behind, during, recovery] = result.outcomes;
+  assert.match(trap.rejected, /unreachable \(test hook\)/);
+  assert.match(behind.rejected, /kindling worker failed \(internal error in kindling: unreachable \(test hook\)\)\. It is being restarted/);
+  assert.match(during.rejected, /failed again while the project was being restored.*create a new KindlingClient/);
+  assert.match(recovery.rejected, /could not be restored: .*failed again/);
+  assert.match(result.later.rejected ?? String(result.later), /failed again while the project was being restored/);
+  assert.equal(result.recovered, 0);
+  await page.close();
+});
+
+test('requests are answered in order; predictions are answered between training steps and while paused', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    const client = new KindlingClient();
+    await client.create({ ...data.options, config: { ...data.options.config, epochs: 1000, learning_rate: 1e-6 } });
+    // Sent together: answered in the order sent.
+    const order = [];
+    await Promise.all([
+      client.addExamples(data.values.slice(0, 32 * 8), data.labels.slice(0, 32), data.classes).then(() => order.push('first')),
+      client.addExamples(data.values.slice(32 * 8), data.labels.slice(32), data.classes).then(() => order.push('second')),
+      client.classCounts().then(() => order.push('counts')),
+    ]);
+    const epochs = [];
+    const run = (async () => { for await (const report of client.train({ checkpoints: false })) epochs.push(report.epoch); })();
+    while (!epochs.length) await new Promise((r) => setTimeout(r, 5));
+    const [prediction] = await client.predict(data.values.slice(0, 8), 2);
+    const whileTraining = epochs.length < 1000;
+    client.pause();
+    const counts = await client.classCounts();
+    const pausedAt = epochs.length;
+    await new Promise((r) => setTimeout(r, 300));
+    const stillPaused = epochs.length === pausedAt;
+    client.unpause();
+    client.stop();
+    await run;
+    const dead = new KindlingClient();
+    dead.dispose();
+    const disposed = await Promise.race([dead.classes().then(() => 'resolved', (e) => e.message),
+      new Promise((resolve) => setTimeout(() => resolve('still pending'), 1_000))]);
+    client.terminate();
+    return { order, predicted: prediction.classes.length, whileTraining, counts, stillPaused, epochs: epochs.length, disposed };
+  });
+  assert.deepEqual(result.order, ['first', 'second', 'counts']);
+  assert.equal(result.predicted, 2);
+  assert.equal(result.whileTraining, true, 'the prediction waited for the run to end');
+  assert.deepEqual(result.counts.map((c) => c.count), [32, 32]);
+  assert.equal(result.stillPaused, true, 'the run went on while paused');
+  assert.ok(result.epochs < 1000, `stopped after ${result.epochs} epochs`);
+  assert.match(result.disposed, /terminated .*create a new one/);
   await page.close();
 });
 

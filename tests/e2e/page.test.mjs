@@ -257,7 +257,7 @@ test('Saved projects: a trained project comes back after a reload and predicts w
   // Saving runs in the background: wait until the model and the trained description are stored
   // (polled with evaluate, which awaits the check's promise).
   const stored = async () => page.evaluate(async () => {
-    const { listProjects, loadProject } = await import('/projects.js');
+    const { listProjects, loadProject } = await import('/store.js');
     const [meta] = await listProjects();
     return meta?.name === 'shirts and bags' && meta.history.length > 0 && (await loadProject(meta.id)).model !== null;
   });

@@ -8,16 +8,18 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use super::param_file::{load_params, read_tensors, write_tensors};
+use super::{Classifier, Head};
 use crate::backbone::{Backbone, BackboneSpec};
+use crate::config::TrainConfig;
 use crate::data::image::Preprocess;
 use crate::error::{Error, Result};
-use crate::model::Classifier;
+use crate::fingerprint::Fingerprint;
 use crate::rng::Rng;
-use crate::train::TrainConfig;
-use crate::train::checkpoint::{load_params, read_tensors, write_tensors};
-use crate::train::head::Head;
 
 const META_KEY: &str = "kindling.model";
+/// The most classes a model file may name (each is a row of the head's last layer).
+pub const MAX_CLASSES: usize = 10_000;
 pub const FORMAT: u32 = 1;
 
 /// Everything about a trained model except its weights.
@@ -33,13 +35,9 @@ pub struct ModelInfo {
     pub config: TrainConfig,
 }
 
-/// A stable fingerprint of weight bytes (FNV-1a, 64 bits), to tell backbones apart.
+/// A stable fingerprint of weight bytes, to tell backbones apart.
 pub fn weights_hash(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    Fingerprint::of(bytes)
 }
 
 fn exported(path: &str) -> bool {
@@ -57,6 +55,26 @@ pub async fn export(model: &Classifier, info: &ModelInfo) -> Result<Vec<u8>> {
     let json = serde_json::to_string(info)
         .map_err(|e| Error::State(format!("internal: model metadata: {e}")))?;
     write_tensors(META_KEY, json, tensors).await
+}
+
+/// Refuses class lists that no training could have produced: fewer than 2, more than
+/// [`MAX_CLASSES`], empty or repeated names.
+fn check_classes(classes: &[String]) -> Result<()> {
+    if classes.len() < 2 || classes.len() > MAX_CLASSES {
+        return Err(Error::Data(format!(
+            "this model file names {} classes; a model has 2 to {MAX_CLASSES}",
+            classes.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for name in classes {
+        if name.trim().is_empty() || !seen.insert(name.as_str()) {
+            return Err(Error::Data(format!(
+                "this model file names the class '{name}' twice or empty; its class list is damaged"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a model file. `expected` is the backbone the caller works with and `pretrained` its
@@ -88,11 +106,7 @@ pub fn import(
             )));
         }
     }
-    if info.classes.len() < 2 {
-        return Err(Error::Data(
-            "this model file names fewer than 2 classes".into(),
-        ));
-    }
+    check_classes(&info.classes)?;
     if let (Some(file_hash), Some(weights)) = (&info.backbone_hash, pretrained) {
         let ours = weights_hash(weights);
         if *file_hash != ours {
@@ -114,6 +128,11 @@ pub fn import(
         }
         None => Backbone::build(&info.backbone, &mut rng, device)?,
     };
+    info.config.validate(backbone.num_blocks()).map_err(|e| {
+        Error::Data(format!(
+            "this model file's training settings are invalid: {e}"
+        ))
+    })?;
     let head = Head::new(
         &info.config.head,
         backbone.feature_dim(),

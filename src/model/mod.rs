@@ -1,11 +1,19 @@
 //! The classifier: a backbone split into blocks plus a head, and the parameter bookkeeping that
-//! freezing, per-block learning rates and L2-SP need (which block owns a parameter path).
+//! freezing, per-block learning rates and L2-SP need (which block owns a parameter path). Also
+//! what a finished classifier is used for: predictions ([`Predictor`]) and the model file.
+
+pub mod file;
+pub mod head;
+pub mod param_file;
+pub mod predictor;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 
+pub use head::Head;
+pub use predictor::{Prediction, Predictor, predict};
+
 use crate::backbone::{Activations, Backbone};
-use crate::train::head::Head;
 
 #[derive(Module, Debug)]
 pub struct Classifier {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-mod validate;
+pub mod validate;
 
 /// Which backbone blocks train.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use burn::nn::Linear;
 use burn::tensor::activation::{gelu, relu};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::config::{Activation, HeadConfig};
+use crate::config::{Activation, HeadConfig};
 use crate::init::{default_bound, uniform_param};
 use crate::rng::Rng;
 

@@ -2,14 +2,17 @@
 #![cfg(target_arch = "wasm32")]
 
 use kindling::backbone::{Backbone, BackboneSpec};
+use kindling::config::Strategy;
+use kindling::config::TrainConfig;
 use kindling::data::Dataset;
 use kindling::device::{DevicePreference, acquire};
 use kindling::rng::Rng;
-use kindling::train::config::Strategy;
-use kindling::train::{TrainConfig, Trainer};
+use kindling::train::TrainingRun;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+mod traps;
 
 const DIM: usize = 16;
 
@@ -47,7 +50,7 @@ async fn train_on_webgpu(
         early_stopping: None,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(config, backbone, separable(40), None, &device).unwrap();
+    let mut trainer = TrainingRun::new(config, backbone, separable(40), None, &device).unwrap();
     trainer.fit().await.unwrap()
 }
 
@@ -102,7 +105,7 @@ async fn cpu_backend_trains_in_the_browser() {
         early_stopping: None,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(config, backbone, separable(40), None, &device).unwrap();
+    let mut trainer = TrainingRun::new(config, backbone, separable(40), None, &device).unwrap();
     let h = trainer.fit().await.unwrap();
     assert!(h.last().unwrap().val_accuracy >= 0.95);
 }
@@ -112,8 +115,8 @@ const MOBILENET_V2: &[u8] = include_bytes!(concat!(
     env!("KINDLING_WEIGHTS_DIR"),
     "/mobilenet_v2.safetensors"
 ));
-const COFFEE: &[u8] = include_bytes!("fixtures/images/coffee.png");
-const REFERENCE: &str = include_str!("fixtures/mobilenet_v2_reference.json");
+const COFFEE: &[u8] = include_bytes!("../fixtures/images/coffee.png");
+const REFERENCE: &str = include_str!("../fixtures/mobilenet_v2_reference.json");
 
 #[wasm_bindgen_test]
 async fn mobilenet_v2_sees_espresso_and_matches_the_reference_on_webgpu() {
@@ -171,7 +174,7 @@ const MINILM: &[u8] = include_bytes!(concat!(
     "/minilm/model.safetensors"
 ));
 const VOCAB: &str = include_str!(concat!(env!("KINDLING_WEIGHTS_DIR"), "/minilm/vocab.txt"));
-const MINILM_REFERENCE: &str = include_str!("fixtures/minilm_reference.json");
+const MINILM_REFERENCE: &str = include_str!("../fixtures/minilm_reference.json");
 
 #[wasm_bindgen_test]
 async fn minilm_embeddings_match_the_reference_on_webgpu() {
@@ -182,11 +185,11 @@ async fn minilm_embeddings_match_the_reference_on_webgpu() {
         normalize: true,
     };
     let net = Backbone::load(&spec, MINILM, &gpu.device).unwrap();
-    let tokenizer = kindling::text::Tokenizer::from_vocab(VOCAB).unwrap();
+    let tokenizer = kindling::data::Tokenizer::from_vocab(VOCAB).unwrap();
     let cases: serde_json::Value = serde_json::from_str(MINILM_REFERENCE).unwrap();
     let cases = cases.as_array().unwrap();
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
-    let rows = kindling::text::encoder_rows(&tokenizer, &texts, 128);
+    let rows = kindling::data::encoder_rows(&tokenizer, &texts, 128);
     let x = net.input(rows, texts.len(), &gpu.device);
     let features = net
         .forward_blocks(x, 0..net.num_blocks(), false)
@@ -219,7 +222,7 @@ async fn minilm_embeddings_match_the_reference_on_webgpu() {
 /// The wasm API as JS uses it: a text project from a CSV with bad rows, errors as JS errors.
 #[wasm_bindgen_test]
 async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
-    use kindling::web::Trainer as Api;
+    use kindling::web::Project as Api;
     use wasm_bindgen::JsValue;
     let js = |v: serde_json::Value| {
         v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -263,7 +266,7 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
         .err()
         .unwrap();
     assert!(message(err).contains("vocab.txt has"));
-    let mut t = Api::create(options, Some(MINILM.to_vec())).await.unwrap();
+    let t = Api::create(options, Some(MINILM.to_vec())).await.unwrap();
     let err = t.predict_text("hello".into(), 2).await.err().unwrap();
     assert!(message(err).contains("no model yet"));
     let mut csv = String::from("text,label\n");
@@ -286,7 +289,7 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
         .collect();
     assert_eq!(lines, vec![26, 27]);
     t.start().unwrap();
-    while !t.finished() {
+    while !t.finished().unwrap() {
         t.train_epoch().await.unwrap();
     }
     let p: serde_json::Value = serde_wasm_bindgen::from_value(
@@ -295,7 +298,7 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
             .unwrap(),
     )
     .unwrap();
-    let classes = t.classes();
+    let classes = t.classes().unwrap();
     assert_eq!(classes[p["classes"][0].as_u64().unwrap() as usize], "happy");
     let batch: serde_json::Value = serde_wasm_bindgen::from_value(
         t.predict_texts(
@@ -326,7 +329,7 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
     let options = js(
         serde_json::json!({"backbone": {"kind": "bert", "max_len": 32}, "device": "cpu", "vocab": VOCAB}),
     );
-    let mut fresh = Api::create(options, Some(MINILM.to_vec())).await.unwrap();
+    let fresh = Api::create(options, Some(MINILM.to_vec())).await.unwrap();
     fresh.import_model(&model).unwrap();
     let q: serde_json::Value = serde_wasm_bindgen::from_value(
         fresh
@@ -347,7 +350,7 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
 /// history / checkpoint / resume / predictImage, and importing a model of another backbone.
 #[wasm_bindgen_test]
 async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_models() {
-    use kindling::web::Trainer as Api;
+    use kindling::web::Project as Api;
     use serde::Serialize;
     use wasm_bindgen::JsValue;
     let js = |v: serde_json::Value| {
@@ -361,16 +364,16 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     };
     let fashion = |name: &str| -> (Vec<u8>, usize, usize) {
         let bytes = match name {
-            "bag-0" => &include_bytes!("fixtures/fashion/bag-0.png")[..],
-            "bag-1" => include_bytes!("fixtures/fashion/bag-1.png"),
-            "bag-2" => include_bytes!("fixtures/fashion/bag-2.png"),
-            "bag-3" => include_bytes!("fixtures/fashion/bag-3.png"),
-            "bag-4" => include_bytes!("fixtures/fashion/bag-4.png"),
-            "trouser-0" => include_bytes!("fixtures/fashion/trouser-0.png"),
-            "trouser-1" => include_bytes!("fixtures/fashion/trouser-1.png"),
-            "trouser-2" => include_bytes!("fixtures/fashion/trouser-2.png"),
-            "trouser-3" => include_bytes!("fixtures/fashion/trouser-3.png"),
-            _ => include_bytes!("fixtures/fashion/trouser-4.png"),
+            "bag-0" => &include_bytes!("../fixtures/fashion/bag-0.png")[..],
+            "bag-1" => include_bytes!("../fixtures/fashion/bag-1.png"),
+            "bag-2" => include_bytes!("../fixtures/fashion/bag-2.png"),
+            "bag-3" => include_bytes!("../fixtures/fashion/bag-3.png"),
+            "bag-4" => include_bytes!("../fixtures/fashion/bag-4.png"),
+            "trouser-0" => include_bytes!("../fixtures/fashion/trouser-0.png"),
+            "trouser-1" => include_bytes!("../fixtures/fashion/trouser-1.png"),
+            "trouser-2" => include_bytes!("../fixtures/fashion/trouser-2.png"),
+            "trouser-3" => include_bytes!("../fixtures/fashion/trouser-3.png"),
+            _ => include_bytes!("../fixtures/fashion/trouser-4.png"),
         };
         let img = image::load_from_memory(bytes).unwrap().to_rgba8();
         let (w, h) = img.dimensions();
@@ -381,7 +384,7 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
         "device": "cpu",
         "config": {"epochs": 4, "learning_rate": 0.01, "early_stopping": null, "validation_fraction": 0.25, "batch_size": 4},
     }));
-    let mut t = Api::create(options.clone(), Some(MOBILENET_V2.to_vec()))
+    let t = Api::create(options.clone(), Some(MOBILENET_V2.to_vec()))
         .await
         .unwrap();
     assert_eq!(from(t.device().unwrap())["kind"], "cpu");
@@ -414,22 +417,22 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
 
     t.start().unwrap();
     t.train_epoch().await.unwrap();
-    assert!(t.can_continue() && !t.finished());
+    assert!(t.can_continue().unwrap() && !t.finished().unwrap());
     assert_eq!(from(t.history().unwrap()).as_array().unwrap().len(), 1);
     let checkpoint = t.checkpoint().await.unwrap();
-    while !t.finished() {
+    while !t.finished().unwrap() {
         t.train_epoch().await.unwrap();
     }
-    assert!(!t.can_continue());
+    assert!(!t.can_continue().unwrap());
     let (rgba, w, h) = fashion("bag-4");
     let straight = from(t.predict_image(&rgba, w, h, 2).await.unwrap());
     assert_eq!(
-        t.classes()[straight["classes"][0].as_u64().unwrap() as usize],
+        t.classes().unwrap()[straight["classes"][0].as_u64().unwrap() as usize],
         "bag"
     );
 
     // A second trainer with the same examples resumes the checkpoint and ends where the first did.
-    let mut resumed = Api::create(options, Some(MOBILENET_V2.to_vec()))
+    let resumed = Api::create(options, Some(MOBILENET_V2.to_vec()))
         .await
         .unwrap();
     for i in 0..4 {
@@ -438,9 +441,9 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
             resumed.add_image(&rgba, w, h, class.into()).unwrap();
         }
     }
-    resumed.resume(&checkpoint).unwrap();
-    assert!(resumed.can_continue());
-    while !resumed.finished() {
+    resumed.restore_checkpoint(&checkpoint).unwrap();
+    assert!(resumed.can_continue().unwrap());
+    while !resumed.finished().unwrap() {
         resumed.train_epoch().await.unwrap();
     }
     assert_eq!(
@@ -456,7 +459,7 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
         (a - b).abs() < 1e-5,
         "resumed run ends at {b}, straight run at {a}"
     );
-    let err = resumed.resume(b"junk").err().unwrap();
+    let err = resumed.restore_checkpoint(b"junk").err().unwrap();
     assert!(message(err).contains("checkpoint"));
 
     // A model trained on feature vectors is refused by the MobileNetV2 trainer, with the reason.
@@ -465,7 +468,7 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
         "device": "cpu",
         "config": {"epochs": 1, "early_stopping": null},
     }));
-    let mut other = Api::create(features, None).await.unwrap();
+    let other = Api::create(features, None).await.unwrap();
     let data = separable(6);
     let values: Vec<f32> = (0..data.len()).flat_map(|i| data.row(i).to_vec()).collect();
     let labels: Vec<u32> = data.labels().iter().map(|&l| l as u32).collect();

@@ -3,12 +3,22 @@
 use burn::module::Module;
 use burn::tensor::Device;
 use burn::tensor::activation::softmax;
+use serde::{Deserialize, Serialize};
 
-use super::read_error;
+use super::Classifier;
 use crate::backbone::CpuConvPlan;
 use crate::error::{Error, Result};
-use crate::model::Classifier;
-use crate::train::report::Prediction;
+
+/// One prediction: classes by decreasing probability (top k).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub classes: Vec<usize>,
+    pub probabilities: Vec<f32>,
+}
+
+fn read_error(e: impl core::fmt::Debug) -> Error {
+    Error::device("reading predictions back from the device failed", e)
+}
 
 /// A classifier that no longer trains, ready to predict: on the CPU device it keeps the
 /// host-memory plan of its whole backbone (`backbone::cpu_convnet`) instead of copying and

@@ -1,79 +1,70 @@
-//! The trainer: fits a [`Classifier`] on a [`Dataset`] one batch per call, so a browser can await
-//! each step and stay responsive. Values are read back once per epoch, in one transaction.
+//! One training run: fits a [`Classifier`] on a [`Dataset`] one batch per call, so a browser can
+//! await each step and stay responsive. Values are read back once per epoch, in one transaction.
+//!
+//! A run moves through [`Phase`]s: between epochs → inside an epoch (batches) → between epochs …
+//! → finished, with a [`StopReason`]. The files beside this one each add one part: the end of an
+//! epoch (`epoch_end`), validation (`evaluation`), the frozen prefix's cache (`frozen_prefix`) and
+//! checkpoints (`checkpointing`).
 
 mod checkpointing;
 mod epoch_end;
 mod evaluation;
 mod frozen_prefix;
-mod prediction;
+mod state;
 
 use frozen_prefix::{ActivationCache, CpuPlanCache};
-pub use prediction::{Predictor, predict};
+pub use state::StopReason;
+use state::{BestTracker, EpochInProgress, Phase};
 
 use std::collections::HashMap;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use web_time::Instant;
 
-use super::config::{Balance, TrainConfig};
-use super::head::Head;
 use super::loss::{cross_entropy_per_example, reduce};
 use super::optimizer::Optimizer;
-use super::report::{EpochReport, Prediction};
+use super::report::EpochReport;
 use super::schedule::{LrSchedule, block_lr_factor};
 use crate::backbone::Backbone;
-use crate::data::{Dataset, Split, stratified_split};
+use crate::config::{Balance, TrainConfig};
+use crate::data::{Augmenter, Dataset, Split, stratified_split};
 use crate::error::{Error, Result};
-use crate::model::{Classifier, ParamOwner};
+use crate::model::{Classifier, Head, ParamOwner, Prediction, predict};
 use crate::rng::Rng;
 
-/// Produces freshly augmented inputs for training examples (the image and text modalities fill
-/// it). While one is set, training batches run the frozen prefix on its output every step
-/// instead of reading the activation cache; validation still sees the plain inputs.
-pub trait Augmenter {
-    /// The input row of example `index` for one training step.
-    fn augment(&self, index: usize, rng: &mut Rng) -> Vec<f32>;
-}
-
-/// The best epoch so far, for early stopping and restoring.
-struct Best {
-    value: f64,
-    epoch: usize,
-    model: Classifier,
-}
-
 /// A training run in progress.
-pub struct Trainer {
+pub struct TrainingRun {
+    // What the run trains, on what, and how.
     config: TrainConfig,
     device: Device,
     model: Classifier,
-    optimizer: Optimizer,
-    schedule: LrSchedule,
     data: Dataset,
     split: Split,
     labels: Tensor<1, Int>,
     class_weights: Option<Tensor<1>>,
+    /// L2-SP: the pretrained values of the backbone's parameters.
     anchors: HashMap<String, Tensor<1>>,
+    augmenter: Option<Box<dyn Augmenter>>,
+    // Optimisation state.
+    optimizer: Optimizer,
+    schedule: LrSchedule,
+    optimizer_steps: usize,
+    rng: Rng,
+    /// How many of the backbone's last blocks train now (gradual unfreezing raises it).
+    trainable: usize,
+    // Caches of the frozen prefix.
     cache: Option<ActivationCache>,
     cpu_plan: Option<CpuPlanCache>,
-    rng: Rng,
-    trainable: usize,
+    // Progress.
+    phase: Phase,
+    /// The next epoch to start (= epochs completed).
     epoch: usize,
-    order: Vec<usize>,
-    batch_in_epoch: usize,
-    optimizer_steps: usize,
-    loss_sum: Option<Tensor<1>>,
-    correct: Option<Tensor<1, Int>>,
-    seen: usize,
-    epoch_started: Option<Instant>,
     elapsed: f64,
-    first_loss: Option<f64>,
-    best: Option<Best>,
-    bad_epochs: usize,
-    last_good: Classifier,
     history: Vec<EpochReport>,
-    finished: bool,
-    augmenter: Option<Box<dyn Augmenter>>,
+    /// The first epoch's training loss: divergence is judged against it.
+    first_loss: Option<f64>,
+    /// The weights after the last epoch that did not diverge.
+    last_good: Classifier,
+    best: BestTracker,
 }
 
 fn index_tensor(indices: &[usize], device: &Device) -> Tensor<1, Int> {
@@ -85,7 +76,7 @@ fn read_error(e: impl core::fmt::Debug) -> Error {
     Error::device("reading results back from the device failed", e)
 }
 
-impl Trainer {
+impl TrainingRun {
     /// Prepares a run: checks the config and data, splits (or uses `split`), builds the head.
     /// `device` must be an autodiff device (`Device::autodiff()`).
     pub fn new(
@@ -178,25 +169,18 @@ impl Trainer {
             labels,
             class_weights,
             anchors,
-            cache: None,
-            cpu_plan: None,
+            augmenter: None,
+            optimizer_steps: 0,
             rng: rng.fork(3),
             trainable,
+            cache: None,
+            cpu_plan: None,
+            phase: Phase::BetweenEpochs,
             epoch: 0,
-            order: Vec::new(),
-            batch_in_epoch: 0,
-            optimizer_steps: 0,
-            loss_sum: None,
-            correct: None,
-            seen: 0,
-            epoch_started: None,
             elapsed: 0.0,
-            first_loss: None,
-            best: None,
-            bad_epochs: 0,
             history: Vec::new(),
-            finished: false,
-            augmenter: None,
+            first_loss: None,
+            best: BestTracker::default(),
             config,
         })
     }
@@ -219,28 +203,36 @@ impl Trainer {
         &self.history
     }
     pub fn is_finished(&self) -> bool {
-        self.finished
+        matches!(self.phase, Phase::Finished(_))
+    }
+    /// Why the run ended, once it has.
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        match &self.phase {
+            Phase::Finished(reason) => Some(reason),
+            _ => None,
+        }
     }
     pub fn classes(&self) -> &[String] {
         self.data.classes()
     }
     /// The epoch whose weights are kept when training ends (early stopping restores it).
     pub fn best_epoch(&self) -> Option<usize> {
-        self.best.as_ref().map(|b| b.epoch)
+        self.best.epoch()
     }
 
-    fn batches_per_epoch(&self) -> usize {
-        self.split.train.len().div_ceil(self.config.batch_size)
-    }
-
-    fn start_epoch(&mut self) {
+    /// Sets the trainable blocks for epoch `self.epoch` (gradual unfreezing).
+    fn apply_unfreezing(&mut self) {
         let num_blocks = self.model.backbone.num_blocks();
         let trainable = self.config.trainable_blocks(self.epoch, num_blocks);
         if trainable != self.trainable {
             self.model = self.model.clone().with_trainable_blocks(trainable);
             self.trainable = trainable;
         }
-        self.order = match self.config.balance {
+    }
+
+    /// Starts epoch `self.epoch`: draws the batch order.
+    fn start_epoch(&mut self) -> EpochInProgress {
+        let order = match self.config.balance {
             Balance::Sampling => {
                 let mut per_class = vec![Vec::new(); self.data.num_classes()];
                 for &i in &self.split.train {
@@ -260,11 +252,7 @@ impl Trainer {
                 order
             }
         };
-        self.batch_in_epoch = 0;
-        self.loss_sum = None;
-        self.correct = None;
-        self.seen = 0;
-        self.epoch_started = Some(Instant::now());
+        EpochInProgress::new(order, self.config.batch_size)
     }
 
     fn lr_of(&self, owner: ParamOwner) -> f64 {
@@ -278,20 +266,44 @@ impl Trainer {
         }
     }
 
-    /// Runs one training batch. Returns the epoch's report when this batch ended an epoch.
+    /// Runs one training batch — or, while the frozen prefix's activations are being cached, one
+    /// chunk of that cache (see [`TrainingRun::caching_progress`]). Returns the epoch's report
+    /// when this call ended an epoch.
     pub async fn step(&mut self) -> Result<Option<EpochReport>> {
-        if self.finished {
-            return Err(Error::State(
-                "training has finished; start a new run to train again".into(),
-            ));
+        let mut epoch = match std::mem::replace(&mut self.phase, Phase::BetweenEpochs) {
+            Phase::Finished(reason) => {
+                self.phase = Phase::Finished(reason);
+                return Err(Error::State(
+                    "training has finished; start a new run to train again".into(),
+                ));
+            }
+            Phase::BetweenEpochs => {
+                self.apply_unfreezing();
+                if self.prepare_step() {
+                    return Ok(None);
+                }
+                self.start_epoch()
+            }
+            Phase::InEpoch(epoch) => epoch,
+        };
+        let batch = epoch.next_batch();
+        let (loss, correct) = self.forward_backward(&batch);
+        epoch.totals.add(loss, correct, batch.len());
+        if self.optimizer.pending_batches() >= self.config.accumulation_steps || epoch.is_done() {
+            self.apply_gradients();
         }
-        if self.batch_in_epoch == 0 {
-            self.start_epoch();
+        if !epoch.is_done() {
+            self.phase = Phase::InEpoch(epoch);
+            return Ok(None);
         }
-        let bs = self.config.batch_size;
-        let start = self.batch_in_epoch * bs;
-        let batch: Vec<usize> = self.order[start..(start + bs).min(self.order.len())].to_vec();
-        let idx = index_tensor(&batch, &self.device);
+        self.end_epoch(epoch).await.map(Some)
+    }
+
+    /// Forward and backward pass of one batch; the gradients wait in the optimiser. Returns the
+    /// batch's summed loss and number of correct predictions, still on the device.
+    fn forward_backward(&mut self, batch: &[usize]) -> (Tensor<1>, Tensor<1, Int>) {
+        let n = batch.len();
+        let idx = index_tensor(batch, &self.device);
         let frozen = self.model.frozen_prefix(self.trainable);
         let x = match &self.augmenter {
             Some(aug) => {
@@ -299,7 +311,7 @@ impl Trainer {
                     .iter()
                     .flat_map(|&i| aug.augment(i, &mut self.rng))
                     .collect();
-                self.frozen_forward(rows, batch.len(), frozen)
+                self.frozen_forward(rows, n, frozen)
             }
             None => self.cached_activations().select(idx.clone()),
         };
@@ -307,7 +319,7 @@ impl Trainer {
         let masks = self
             .model
             .head
-            .dropout_masks(batch.len(), &mut self.rng, &self.device);
+            .dropout_masks(n, &mut self.rng, &self.device);
         let logits = self.model.forward_from(x, frozen, masks.as_deref(), true);
         let per_example =
             cross_entropy_per_example(logits.clone(), y.clone(), self.config.label_smoothing);
@@ -316,44 +328,26 @@ impl Trainer {
             .as_ref()
             .map(|w| w.clone().select(0, y.clone()));
         let loss = reduce(per_example, weights);
-        let grads = loss.backward();
-        self.optimizer.accumulate(&self.model, &grads);
+        self.optimizer.accumulate(&self.model, &loss.backward());
+        let correct = logits.detach().argmax(1).reshape([n]).equal(y).int().sum();
+        (loss.detach() * n as f64, correct)
+    }
 
-        let n = batch.len();
-        let batch_loss = loss.detach() * n as f64;
-        let batch_correct = logits.detach().argmax(1).reshape([n]).equal(y).int().sum();
-        self.loss_sum = Some(match self.loss_sum.take() {
-            Some(s) => s + batch_loss,
-            None => batch_loss,
-        });
-        self.correct = Some(match self.correct.take() {
-            Some(c) => c + batch_correct,
-            None => batch_correct,
-        });
-        self.seen += n;
-        self.batch_in_epoch += 1;
-
-        let epoch_done = self.batch_in_epoch >= self.batches_per_epoch();
-        if self.optimizer.pending_batches() >= self.config.accumulation_steps || epoch_done {
-            let lr_by_owner: Vec<(ParamOwner, f64)> = (0..self.model.backbone.num_blocks())
-                .map(|i| (ParamOwner::Block(i), self.lr_of(ParamOwner::Block(i))))
-                .chain([(ParamOwner::Head, self.lr_of(ParamOwner::Head))])
-                .collect();
-            let lr_of = move |owner: ParamOwner| {
-                lr_by_owner
-                    .iter()
-                    .find(|(o, _)| *o == owner)
-                    .map_or(0.0, |(_, lr)| *lr)
-            };
-            let model = self.model.clone();
-            self.model = self.optimizer.step(model, &lr_of, &self.anchors);
-            self.optimizer_steps += 1;
-        }
-        if !epoch_done {
-            return Ok(None);
-        }
-        self.batch_in_epoch = 0;
-        self.end_epoch().await.map(Some)
+    /// One optimiser step with the accumulated gradients, each parameter group at its rate.
+    fn apply_gradients(&mut self) {
+        let lr_by_owner: Vec<(ParamOwner, f64)> = (0..self.model.backbone.num_blocks())
+            .map(|i| (ParamOwner::Block(i), self.lr_of(ParamOwner::Block(i))))
+            .chain([(ParamOwner::Head, self.lr_of(ParamOwner::Head))])
+            .collect();
+        let lr_of = move |owner: ParamOwner| {
+            lr_by_owner
+                .iter()
+                .find(|(o, _)| *o == owner)
+                .map_or(0.0, |(_, lr)| *lr)
+        };
+        let model = self.model.clone();
+        self.model = self.optimizer.step(model, &lr_of, &self.anchors);
+        self.optimizer_steps += 1;
     }
 
     /// Runs batches until the current epoch ends.
@@ -367,7 +361,7 @@ impl Trainer {
 
     /// Trains until the last epoch or an early stop; returns every epoch's report.
     pub async fn fit(&mut self) -> Result<Vec<EpochReport>> {
-        while !self.finished {
+        while !self.is_finished() {
             self.run_epoch().await?;
         }
         Ok(self.history.clone())

@@ -12,9 +12,17 @@ fn check(ok: bool, field: &str, message: impl FnOnce() -> String) -> Result<()> 
     }
 }
 
-fn in_unit_open(x: f64) -> bool {
-    x > 0.0 && x < 1.0
-}
+/// Upper bounds that keep every size a config implies within what memory can hold, so that a
+/// typo (`epochs: 1e9`, `hidden: [1000000000]`) is refused with its field instead of allocating
+/// until the tab dies.
+pub const MAX_BATCH_SIZE: usize = 4096;
+pub const MAX_ACCUMULATION_STEPS: usize = 1024;
+pub const MAX_EPOCHS: usize = 10_000;
+pub const MAX_HIDDEN_LAYERS: usize = 8;
+pub const MAX_HIDDEN_WIDTH: usize = 8192;
+pub const MAX_TOP_K: usize = 1000;
+/// Validation beyond this share leaves too few examples to train on.
+pub const MAX_VALIDATION_FRACTION: f64 = 0.9;
 
 impl TrainConfig {
     /// Parses a config from JSON text, naming an unknown or mistyped field.
@@ -28,17 +36,38 @@ impl TrainConfig {
         check(lr > 0.0 && lr <= 1.0, "learning_rate", || {
             format!("must be in (0, 1], got {lr}; fine-tuning usually uses 1e-4 to 1e-2")
         })?;
-        check(self.batch_size > 0, "batch_size", || {
-            "must be at least 1 (8 to 64 is typical)".into()
-        })?;
-        check(self.accumulation_steps > 0, "accumulation_steps", || {
-            "must be at least 1 (1 = no accumulation)".into()
-        })?;
-        check(self.epochs > 0, "epochs", || "must be at least 1".into())?;
         check(
-            in_unit_open(self.validation_fraction),
+            (1..=MAX_BATCH_SIZE).contains(&self.batch_size),
+            "batch_size",
+            || {
+                format!(
+                    "must be between 1 and {MAX_BATCH_SIZE} (8 to 64 is typical), got {}",
+                    self.batch_size
+                )
+            },
+        )?;
+        check(
+            (1..=MAX_ACCUMULATION_STEPS).contains(&self.accumulation_steps),
+            "accumulation_steps",
+            || {
+                format!(
+                    "must be between 1 and {MAX_ACCUMULATION_STEPS} (1 = no accumulation), got {}",
+                    self.accumulation_steps
+                )
+            },
+        )?;
+        check((1..=MAX_EPOCHS).contains(&self.epochs), "epochs", || {
+            format!("must be between 1 and {MAX_EPOCHS}, got {}", self.epochs)
+        })?;
+        check(
+            self.validation_fraction > 0.0 && self.validation_fraction <= MAX_VALIDATION_FRACTION,
             "validation_fraction",
-            || format!("must be in (0, 1), got {}", self.validation_fraction),
+            || {
+                format!(
+                    "must be in (0, {MAX_VALIDATION_FRACTION}] so that examples are left to train on, got {}",
+                    self.validation_fraction
+                )
+            },
         )?;
         check(
             (0.0..1.0).contains(&self.label_smoothing),
@@ -51,9 +80,19 @@ impl TrainConfig {
             || format!("must be in [0, 1), got {}", self.head.dropout),
         )?;
         check(
-            self.head.hidden.iter().all(|&h| h > 0),
+            self.head.hidden.len() <= MAX_HIDDEN_LAYERS
+                && self
+                    .head
+                    .hidden
+                    .iter()
+                    .all(|&h| (1..=MAX_HIDDEN_WIDTH).contains(&h)),
             "head.hidden",
-            || "hidden layer widths must be at least 1".into(),
+            || {
+                format!(
+                    "at most {MAX_HIDDEN_LAYERS} hidden layers of 1 to {MAX_HIDDEN_WIDTH} units each (e.g. [256]), got {:?}",
+                    self.head.hidden
+                )
+            },
         )?;
         check(
             self.weight_decay >= 0.0 && self.weight_decay.is_finite(),
@@ -71,10 +110,14 @@ impl TrainConfig {
                 format!("must be in (0, 1], got {v}")
             })?;
         }
-        check(self.divergence_factor > 1.0, "divergence_factor", || {
-            format!("must be > 1, got {}", self.divergence_factor)
+        check(
+            self.divergence_factor > 1.0 && self.divergence_factor.is_finite(),
+            "divergence_factor",
+            || format!("must be > 1, got {}", self.divergence_factor),
+        )?;
+        check((1..=MAX_TOP_K).contains(&self.top_k), "top_k", || {
+            format!("must be between 1 and {MAX_TOP_K}, got {}", self.top_k)
         })?;
-        check(self.top_k >= 1, "top_k", || "must be at least 1".into())?;
         match &self.optimizer {
             OptimizerConfig::Adamw {
                 beta1,
@@ -87,9 +130,11 @@ impl TrainConfig {
                 check((0.0..1.0).contains(beta2), "optimizer.beta2", || {
                     format!("must be in [0, 1), got {beta2}")
                 })?;
-                check(*epsilon > 0.0, "optimizer.epsilon", || {
-                    format!("must be > 0, got {epsilon}")
-                })?;
+                check(
+                    *epsilon > 0.0 && *epsilon <= 1.0,
+                    "optimizer.epsilon",
+                    || format!("must be in (0, 1] (1e-8 is typical), got {epsilon}"),
+                )?;
             }
             OptimizerConfig::Sgd { momentum, .. } => {
                 check((0.0..1.0).contains(momentum), "optimizer.momentum", || {
@@ -103,9 +148,11 @@ impl TrainConfig {
                 every_epochs,
                 gamma,
             } => {
-                check(*every_epochs > 0, "schedule.every_epochs", || {
-                    "must be at least 1".into()
-                })?;
+                check(
+                    (1..=MAX_EPOCHS).contains(every_epochs),
+                    "schedule.every_epochs",
+                    || format!("must be between 1 and {MAX_EPOCHS}, got {every_epochs}"),
+                )?;
                 check(*gamma > 0.0 && *gamma <= 1.0, "schedule.gamma", || {
                     format!("must be in (0, 1], got {gamma}")
                 })?;
@@ -133,12 +180,21 @@ impl TrainConfig {
             })?;
         }
         if let Some(es) = &self.early_stopping {
-            check(es.patience > 0, "early_stopping.patience", || {
-                "must be at least 1 epoch".into()
-            })?;
-            check(es.min_delta >= 0.0, "early_stopping.min_delta", || {
-                format!("must be ≥ 0, got {}", es.min_delta)
-            })?;
+            check(
+                (1..=MAX_EPOCHS).contains(&es.patience),
+                "early_stopping.patience",
+                || {
+                    format!(
+                        "must be between 1 and {MAX_EPOCHS} epochs, got {}",
+                        es.patience
+                    )
+                },
+            )?;
+            check(
+                es.min_delta >= 0.0 && es.min_delta.is_finite(),
+                "early_stopping.min_delta",
+                || format!("must be ≥ 0, got {}", es.min_delta),
+            )?;
         }
         match &self.strategy {
             Strategy::Partial { trainable_blocks } => {
@@ -156,9 +212,11 @@ impl TrainConfig {
                 every_epochs,
                 max_blocks,
             } => {
-                check(*every_epochs > 0, "strategy.every_epochs", || {
-                    "must be at least 1".into()
-                })?;
+                check(
+                    (1..=MAX_EPOCHS).contains(every_epochs),
+                    "strategy.every_epochs",
+                    || format!("must be between 1 and {MAX_EPOCHS}, got {every_epochs}"),
+                )?;
                 if let Some(m) = max_blocks {
                     check(*m >= 1 && *m <= num_blocks, "strategy.max_blocks", || {
                         format!("must be between 1 and {num_blocks}, got {m}")

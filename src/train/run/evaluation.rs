@@ -5,13 +5,13 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Int, Tensor, Transaction};
 
 use super::frozen_prefix::EVAL_CHUNK;
-use super::{Trainer, index_tensor, read_error};
+use super::{TrainingRun, index_tensor, read_error};
 use crate::error::Result;
 use crate::train::loss::cross_entropy_per_example;
 use crate::train::metrics::{ClassificationReport, ConfusionMatrix, argmax_rows, top_k_accuracy};
 use crate::train::report::{Evaluation, ExampleLoss};
 
-impl Trainer {
+impl TrainingRun {
     /// Evaluates the current model on the validation set.
     pub async fn evaluate(&mut self) -> Result<Evaluation> {
         Ok(self.validation_pass(None).await?.evaluation)

@@ -1,0 +1,119 @@
+//! The frozen prefix of the backbone: its activations for every example, cached while it stays
+//! frozen, and its forward pass for augmented batches — on the host-memory plan where the
+//! device is the CPU (`backbone::cpu_convnet`), through burn elsewhere.
+
+use super::TrainingRun;
+use crate::backbone::{Activations, CpuConvPlan};
+
+/// Examples per forward pass when evaluating, and when a cache must be completed at once.
+pub(super) const EVAL_CHUNK: usize = 256;
+/// Examples cached per `step()` while a run prepares: small enough that a step of MobileNetV2
+/// images stays well under a second in a browser tab, so pause and stop are seen while the cache
+/// fills and its progress can be shown.
+pub(super) const CACHE_CHUNK: usize = 32;
+
+/// Backbone activations of every example after the frozen prefix, computed while that prefix
+/// stays frozen (nothing random runs before it), filled chunk by chunk.
+pub(super) struct ActivationCache {
+    frozen_blocks: usize,
+    parts: Vec<Activations>,
+    done: usize,
+    all: Option<Activations>,
+}
+
+/// The host-memory plan of the frozen prefix (`None` where none applies), for its length.
+pub(super) struct CpuPlanCache {
+    frozen_blocks: usize,
+    plan: Option<CpuConvPlan>,
+}
+
+impl TrainingRun {
+    /// The cache for the current frozen prefix, started afresh when the prefix changed.
+    fn cache_for_prefix(&mut self) -> &mut ActivationCache {
+        let frozen = self.model.frozen_prefix(self.trainable);
+        let cache = self.cache.take().filter(|c| c.frozen_blocks == frozen);
+        self.cache.insert(cache.unwrap_or(ActivationCache {
+            frozen_blocks: frozen,
+            parts: Vec::new(),
+            done: 0,
+            all: None,
+        }))
+    }
+
+    /// Computes the next `chunk` examples of the cache; returns false when it was complete.
+    fn extend_cache(&mut self, chunk: usize) -> bool {
+        let n = self.data.len();
+        let (frozen, done) = {
+            let cache = self.cache_for_prefix();
+            if cache.all.is_some() {
+                return false;
+            }
+            (cache.frozen_blocks, cache.done)
+        };
+        let end = done.saturating_add(chunk).min(n);
+        let indices: Vec<usize> = (done..end).collect();
+        let part = self.frozen_forward(self.data.gather(&indices), indices.len(), frozen);
+        let cache = self.cache_for_prefix();
+        cache.parts.push(part);
+        cache.done = end;
+        if end >= n {
+            cache.all = Some(Activations::cat(std::mem::take(&mut cache.parts)));
+        }
+        true
+    }
+
+    /// One chunk of the cache, while it is incomplete: `step()` calls this before an epoch so
+    /// that filling the cache is paced like training. Returns whether it did any work.
+    pub(super) fn prepare_step(&mut self) -> bool {
+        self.extend_cache(CACHE_CHUNK)
+    }
+
+    /// `(cached, total)` examples while the cache of the frozen prefix is being filled.
+    pub fn caching_progress(&self) -> Option<(usize, usize)> {
+        let frozen = self.model.frozen_prefix(self.trainable);
+        match &self.cache {
+            Some(c) if c.frozen_blocks == frozen && c.all.is_some() => None,
+            Some(c) if c.frozen_blocks == frozen => Some((c.done, self.data.len())),
+            _ => Some((0, self.data.len())),
+        }
+    }
+
+    /// Activations of every example after the frozen prefix, completing the cache first.
+    pub(super) fn cached_activations(&mut self) -> Activations {
+        loop {
+            if let Some(all) = &self.cache_for_prefix().all {
+                return all.clone();
+            }
+            self.extend_cache(EVAL_CHUNK);
+        }
+    }
+
+    /// Blocks `0..frozen` on `n` input rows, in inference mode and recording no gradients.
+    pub(super) fn frozen_forward(
+        &mut self,
+        rows: Vec<f32>,
+        n: usize,
+        frozen: usize,
+    ) -> Activations {
+        let stale = self
+            .cpu_plan
+            .as_ref()
+            .is_none_or(|c| c.frozen_blocks != frozen);
+        if stale {
+            // The frozen blocks' weights cannot change while they stay frozen, so the copy the
+            // plan holds stays right until the prefix changes length.
+            self.cpu_plan = Some(CpuPlanCache {
+                frozen_blocks: frozen,
+                plan: self.model.backbone.cpu_plan(frozen, &self.device),
+            });
+        }
+        if let Some(plan) = self.cpu_plan.as_ref().and_then(|c| c.plan.as_ref()) {
+            return plan.forward(&rows, n, &self.device);
+        }
+        let x = self.model.backbone.input(rows, n, &self.device);
+        self.model
+            .backbone
+            .forward_blocks(x, 0..frozen, false)
+            .detach()
+    }
+}

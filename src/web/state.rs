@@ -1,0 +1,420 @@
+//! The state of one project behind the wasm API: its examples, settings, pretrained weights,
+//! current run and trained model. `Project` (mod.rs) hands it out one call at a time.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use super::{from_js, to_js};
+
+use crate::backbone::{Backbone, BackboneSpec};
+use crate::config::TrainConfig;
+use crate::config::validate::MAX_TOP_K;
+use crate::data::Tokenizer;
+use crate::data::image::{Augment, ImageAugmenter, Preprocess, Rgba};
+use crate::data::text_augment::{TextAugment, TextAugmenter};
+use crate::data::{Augmenter, Dataset};
+use crate::device::{self, ComputeDevice, DevicePreference};
+use crate::error::Error;
+use crate::model::Classifier;
+use crate::model::{Prediction, Predictor, predict};
+use crate::rng::Rng;
+use crate::train;
+
+/// How many more rows an embedding table may have than its vocab.txt has tokens.
+const MAX_EMBEDDING_PADDING: usize = 128;
+
+/// What `Project.create` takes.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct CreateOptions {
+    backbone: Option<BackboneSpec>,
+    device: DevicePreference,
+    /// What the page knows of the WebGPU adapter (`GPUAdapter.info`), e.g. "google swiftshader".
+    adapter_info: Option<String>,
+    config: TrainConfig,
+    /// Image augmentation for training (image backbones only).
+    augment: Augment,
+    /// The text encoder's vocab.txt (BERT backbones only).
+    vocab: Option<String>,
+    /// Token augmentation for training (BERT backbones only).
+    text_augment: Option<TextAugment>,
+}
+
+/// A classifier being built: examples, a config, and (once trained or imported) a model.
+pub(super) struct ProjectState {
+    pub(super) device: ComputeDevice,
+    pub(super) spec: BackboneSpec,
+    /// Pretrained weights (safetensors), reloaded for every run so each starts from them.
+    pub(super) weights: Option<Vec<u8>>,
+    pub(super) preprocess: Option<Preprocess>,
+    pub(super) config: TrainConfig,
+    pub(super) augment: Augment,
+    pub(super) data: Dataset,
+    /// The images, shrunk, kept only while augmentation needs them (shared with the run).
+    pub(super) images: std::sync::Arc<Vec<Rgba>>,
+    pub(super) run: Option<train::TrainingRun>,
+    /// The finished (or imported) model, prepared for predictions.
+    pub(super) trained: Option<Predictor>,
+    /// Class names of `trained` (an imported model may name classes before any example exists).
+    pub(super) trained_classes: Vec<String>,
+    /// The tokenizer of a text backbone.
+    pub(super) tokenizer: Option<Tokenizer>,
+    pub(super) text_augment: Option<TextAugment>,
+}
+
+impl ProjectState {
+    pub(super) fn backbone(&self, device: &burn::tensor::Device) -> Result<Backbone, Error> {
+        match &self.weights {
+            Some(bytes) => Backbone::load(&self.spec, bytes, device),
+            None => Backbone::build(&self.spec, &mut Rng::new(self.config.seed ^ 0xBAC4), device),
+        }
+    }
+
+    pub(super) fn model(&self) -> Result<&Classifier, Error> {
+        match (&self.run, &self.trained) {
+            (_, Some(p)) => Ok(p.model()),
+            (Some(run), None) => Ok(run.model()),
+            (None, None) => Err(Error::State(
+                "no model yet: train (or import a model) before predicting".into(),
+            )),
+        }
+    }
+
+    /// Predictions for flat rows: from the prepared finished model, else (mid-run) from the
+    /// run's current model, prepared for this call.
+    pub(super) async fn predictions(
+        &self,
+        rows: &[f32],
+        top_k: i32,
+    ) -> Result<Vec<Prediction>, Error> {
+        let top_k = usize::try_from(top_k)
+            .ok()
+            .filter(|k| (1..=MAX_TOP_K).contains(k))
+            .ok_or_else(|| {
+                Error::config(
+                    "topK",
+                    format!("must be between 1 and {MAX_TOP_K}, got {top_k}"),
+                )
+            })?;
+        self.check_token_ids(rows)?;
+        let device = self.device.device.clone().autodiff();
+        match &self.trained {
+            Some(p) => p.predict(rows, top_k, &device).await,
+            None => predict(self.model()?, rows, top_k, &device).await,
+        }
+    }
+
+    /// Rows for a text backbone hold token ids and a mask: refuses ids outside the vocabulary
+    /// (they would index past the embedding table) and masks other than 0/1.
+    pub(super) fn check_token_ids(&self, rows: &[f32]) -> Result<(), Error> {
+        let (Some(tokenizer), BackboneSpec::Bert { max_len, .. }) = (&self.tokenizer, &self.spec)
+        else {
+            return Ok(());
+        };
+        let vocab = tokenizer.vocab_size() as f32;
+        for (r, row) in rows.chunks(2 * max_len).enumerate() {
+            let (ids, mask) = row.split_at(row.len().min(*max_len));
+            if let Some(id) = ids
+                .iter()
+                .find(|&&id| !(id >= 0.0 && id < vocab && id.fract() == 0.0))
+            {
+                return Err(Error::Data(format!(
+                    "row {r} has token id {id}, but the vocabulary has ids 0 to {}",
+                    vocab - 1.0
+                )));
+            }
+            if mask.iter().any(|&m| m != 0.0 && m != 1.0) {
+                return Err(Error::Data(format!(
+                    "row {r}'s attention mask holds values other than 0 and 1"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The project's training augmentation for a run (images or texts), if any is on.
+    pub(super) fn augmenter(&self) -> Option<Box<dyn Augmenter>> {
+        if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
+            return Some(Box::new(ImageAugmenter {
+                images: self.images.clone(),
+                preprocess: pre.clone(),
+                augment: self.augment.clone(),
+            }));
+        }
+        match (&self.text_augment, &self.spec) {
+            (Some(augment), BackboneSpec::Bert { max_len, .. }) => Some(Box::new(TextAugmenter {
+                rows: self.data.clone(),
+                max_len: *max_len,
+                augment: augment.clone(),
+            })),
+            _ => None,
+        }
+    }
+
+    pub(super) fn image_rows(
+        &self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<(Rgba, Vec<f32>), Error> {
+        let pre = self.preprocess.as_ref().ok_or_else(|| {
+            Error::State(format!(
+                "{} takes feature vectors, not images; choose an image backbone",
+                self.spec.name()
+            ))
+        })?;
+        let img = Rgba::new(width, height, rgba.to_vec())?;
+        let row = pre.eval(&img);
+        Ok((img, row))
+    }
+}
+
+impl ProjectState {
+    /// Opens the device and prepares an empty trainer.
+    /// `options = { backbone: {kind: "features", dim}, device: "auto"|"webgpu"|"cpu", config: {...} }`.
+    /// `weights`: the backbone's pretrained safetensors (required for image backbones).
+    pub async fn create(
+        options: JsValue,
+        weights: Option<Vec<u8>>,
+    ) -> Result<ProjectState, JsError> {
+        let options: CreateOptions = if options.is_undefined() || options.is_null() {
+            CreateOptions::default()
+        } else {
+            from_js(options, "options")?
+        };
+        let spec = options.backbone.ok_or_else(|| {
+            Error::config("backbone", "missing; e.g. {kind: \"features\", dim: 128}")
+        })?;
+        let preprocess = spec.preprocess();
+        if preprocess.is_some() && weights.is_none() {
+            return Err(Error::Weights(format!(
+                "{} needs its pretrained weights (a .safetensors file); none were given",
+                spec.name()
+            ))
+            .into());
+        }
+        let tokenizer = match (&spec, &options.vocab) {
+            (BackboneSpec::Bert { .. }, Some(vocab)) => Some(Tokenizer::from_vocab(vocab)?),
+            (BackboneSpec::Bert { .. }, None) => {
+                return Err(Error::Weights(
+                    "a text backbone needs its vocab.txt (options.vocab)".into(),
+                )
+                .into());
+            }
+            _ => None,
+        };
+        if matches!(spec, BackboneSpec::Bert { .. }) && weights.is_none() {
+            return Err(Error::Weights(
+                "a text backbone needs its pretrained weights (model.safetensors)".into(),
+            )
+            .into());
+        }
+        let device = device::acquire(options.device, options.adapter_info.as_deref()).await?;
+        // Checks the weights and the config now, so a mistake is reported before any work.
+        let probe = match &weights {
+            Some(bytes) => Backbone::load(&spec, bytes, &burn::tensor::Device::flex())?,
+            None => Backbone::build(&spec, &mut Rng::new(0), &burn::tensor::Device::flex())?,
+        };
+        options.config.validate(probe.num_blocks())?;
+        if let (Backbone::Bert(bert), Some(tokenizer)) = (&probe, &tokenizer) {
+            // Exporters may pad the embedding table a little past the vocabulary (to a multiple
+            // of 8 or 64); a larger gap means the vocab.txt belongs to other weights.
+            let (vocab, embedded) = (tokenizer.vocab_size(), bert.vocab_size());
+            if vocab > embedded || embedded - vocab > MAX_EMBEDDING_PADDING {
+                return Err(Error::Weights(format!(
+                    "the vocab.txt has {vocab} tokens but these weights embed {embedded}: use the vocab.txt that came with the weights"
+                ))
+                .into());
+            }
+        }
+        Ok(ProjectState {
+            device,
+            data: Dataset::new(probe.input_dim()),
+            spec,
+            weights,
+            preprocess,
+            config: options.config,
+            augment: options.augment,
+            images: Default::default(),
+            run: None,
+            trained: None,
+            trained_classes: Vec::new(),
+            tokenizer,
+            text_augment: options.text_augment,
+        })
+    }
+
+    /// The device in use: `{kind, description, reason}`.
+    pub fn device(&self) -> Result<JsValue, JsError> {
+        to_js(&self.device.info)
+    }
+
+    /// Replaces the training settings for the next run (validated now).
+    pub fn set_config(&mut self, config: JsValue) -> Result<(), JsError> {
+        let config: TrainConfig = from_js(config, "config")?;
+        let probe = self.backbone(&burn::tensor::Device::flex())?;
+        config.validate(probe.num_blocks())?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Adds examples: `values` holds one row per label; `labels[i]` indexes `classes`.
+    /// All or nothing: on error no example is added. Returns the number of examples held.
+    pub fn add_examples(
+        &mut self,
+        values: &[f32],
+        labels: &[u32],
+        classes: Vec<String>,
+    ) -> Result<usize, JsError> {
+        self.check_token_ids(values)?;
+        let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+        self.data.add_batch(values, &labels, &classes)?;
+        Ok(self.data.len())
+    }
+
+    /// Adds one image (RGBA bytes, as `ImageData.data` gives) of class `class`; on error nothing
+    /// is added. Returns the number of examples held.
+    pub fn add_image(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        class: String,
+    ) -> Result<usize, JsError> {
+        let (img, row) = self.image_rows(rgba, width, height)?;
+        self.data.add(&row, &class)?;
+        if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
+            // Crops are drawn from a copy 1.5× the evaluation resize, not the full photo.
+            std::sync::Arc::make_mut(&mut self.images).push(img.shrunk(pre.resize * 3 / 2));
+        }
+        Ok(self.data.len())
+    }
+
+    /// Declares a class before it has examples (so an empty class is reported, not forgotten).
+    pub fn add_class(&mut self, name: String) -> Result<(), JsError> {
+        self.data.class_index(&name)?;
+        Ok(())
+    }
+
+    /// Examples per class: `[{name, count}]`.
+    pub fn class_counts(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Count<'a> {
+            name: &'a str,
+            count: usize,
+        }
+        let counts: Vec<Count> = self
+            .data
+            .classes()
+            .iter()
+            .zip(self.data.class_counts())
+            .map(|(name, count)| Count { name, count })
+            .collect();
+        to_js(&counts)
+    }
+
+    /// Starts a new run on the current examples and config (a trained model stays usable until
+    /// the new run produces one).
+    pub fn start(&mut self) -> Result<(), JsError> {
+        let device = self.device.device.clone().autodiff();
+        let backbone = self.backbone(&device)?;
+        let mut run = train::TrainingRun::new(
+            self.config.clone(),
+            backbone,
+            self.data.clone(),
+            None,
+            &device,
+        )?;
+        run.set_augmenter(self.augmenter());
+        self.run = Some(run);
+        self.trained = None;
+        Ok(())
+    }
+
+    /// One training batch; returns the epoch report when the batch ended an epoch, else `null`.
+    pub async fn step(&mut self) -> Result<JsValue, JsError> {
+        let run = self
+            .run
+            .as_mut()
+            .ok_or_else(|| Error::State("no training run: call start() first".into()))?;
+        let report = run.step().await?;
+        if run.is_finished() {
+            self.trained = Some(Predictor::new(run.model().clone(), &self.device.device));
+            self.trained_classes = run.classes().to_vec();
+        }
+        match report {
+            Some(r) => to_js(&r),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// Runs batches until the current epoch ends; returns its report.
+    pub async fn train_epoch(&mut self) -> Result<JsValue, JsError> {
+        loop {
+            let r = self.step().await?;
+            if !r.is_null() {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// Whether the current run has ended (last epoch, early stop or divergence).
+    pub fn finished(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| r.is_finished())
+    }
+
+    /// The epoch reports of the current run so far (`[]` before any).
+    pub fn history(&self) -> Result<JsValue, JsError> {
+        to_js(&self.run.as_ref().map(|r| r.history()).unwrap_or_default())
+    }
+
+    /// Whether a run is under way that `step()` can continue (after a stop or a `resume`).
+    pub fn caching(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Caching {
+            done: usize,
+            total: usize,
+        }
+        let progress = self.run.as_ref().and_then(|r| r.caching_progress());
+        to_js(&progress.map(|(done, total)| Caching { done, total }))
+    }
+
+    pub fn can_continue(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| !r.is_finished())
+    }
+
+    /// Full evaluation of the current run's model on its validation set.
+    pub async fn evaluate(&mut self) -> Result<JsValue, JsError> {
+        let run = self
+            .run
+            .as_mut()
+            .ok_or_else(|| Error::State("nothing to evaluate yet: train first".into()))?;
+        to_js(&run.evaluate().await?)
+    }
+
+    /// Top-k classes with probabilities for each row of `values`.
+    pub async fn predict(&self, values: &[f32], top_k: i32) -> Result<JsValue, JsError> {
+        to_js(&self.predictions(values, top_k).await?)
+    }
+
+    /// Top-k classes with probabilities for one RGBA image (image backbones).
+    pub async fn predict_image(
+        &self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        top_k: i32,
+    ) -> Result<JsValue, JsError> {
+        let (_, row) = self.image_rows(rgba, width, height)?;
+        to_js(&self.predictions(&row, top_k).await?[0])
+    }
+
+    /// Class names in label order (of the examples, or of an imported model when there are none).
+    pub fn classes(&self) -> Vec<String> {
+        if self.data.num_classes() == 0 {
+            self.trained_classes.clone()
+        } else {
+            self.data.classes().to_vec()
+        }
+    }
+}
