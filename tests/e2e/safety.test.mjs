@@ -102,7 +102,9 @@ test('a class name, a file name and a CSV label and column that look like HTML r
   const { context, page, dialogs, violations } = await watchedPage();
   const unreadable = { name: `${XSS}.png`, mimeType: 'image/png', buffer: Buffer.from('not a png') };
   // The unreadable file goes to the last class: adding files to a class replaces the error line.
-  await openImageProject(page, [['bag', fashion('bag', 0, 6)], [XSS, [...fashion('tshirt', 0, 6), unreadable]]], [6, 6]);
+  // Playwright takes either paths or buffers in one call: the class with the odd file gets buffers.
+  const asBuffer = (path) => ({ name: path.split('/').pop(), mimeType: 'image/png', buffer: readFileSync(path) });
+  await openImageProject(page, [['bag', fashion('bag', 0, 6)], [XSS, [...fashion('tshirt', 0, 6).map(asBuffer), unreadable]]], [6, 6]);
   assert.ok((await page.textContent('#data-error')).includes(`Skipped ${XSS}.png`), 'the skipped file is named');
   await trainQuick(page, 4);
   await page.waitForSelector('#evaluation:not([hidden])');
