@@ -167,8 +167,8 @@ fn records(input: &str, delimiter: char) -> Vec<(usize, Result<Vec<String>, Stri
                     continue;
                 }
                 // Only the last record can hold an unclosed quote: it swallows the rest.
-                let at_end = usize::try_from(reader.position().byte())
-                    .is_ok_and(|end| end >= input.len());
+                let at_end =
+                    usize::try_from(reader.position().byte()).is_ok_and(|end| end >= input.len());
                 if at_end && ends_inside_quotes(input.get(start..).unwrap_or(""), delimiter) {
                     out.push((
                         line,

@@ -8,7 +8,7 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::param_file::{load_params, read_tensors, write_tensors};
+use super::param_file::{load_params, read_description, read_tensors, write_tensors};
 use super::{Classifier, Head};
 use crate::backbone::{Backbone, BackboneSpec};
 use crate::config::TrainConfig;
@@ -33,6 +33,27 @@ pub struct ModelInfo {
     pub classes: Vec<String>,
     pub preprocess: Option<Preprocess>,
     pub config: TrainConfig,
+}
+
+impl ModelInfo {
+    /// The description of a model of `backbone` trained from the `pretrained` weight bytes (if
+    /// any) with `config`, naming `classes` in label order.
+    pub fn new(
+        backbone: BackboneSpec,
+        pretrained: Option<&[u8]>,
+        classes: Vec<String>,
+        config: TrainConfig,
+    ) -> Self {
+        Self {
+            format: FORMAT,
+            kindling_version: env!("CARGO_PKG_VERSION").to_string(),
+            preprocess: backbone.preprocess(),
+            backbone,
+            backbone_hash: pretrained.map(weights_hash),
+            classes,
+            config,
+        }
+    }
 }
 
 /// A stable fingerprint of weight bytes, to tell backbones apart.
@@ -77,6 +98,20 @@ fn check_classes(classes: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The description of a model file (its backbone, classes, settings), without its weights.
+pub fn describe(bytes: &[u8]) -> Result<ModelInfo> {
+    let json = read_description(bytes, META_KEY, "model file")?;
+    let info: ModelInfo = serde_json::from_str(&json)
+        .map_err(|e| Error::Data(format!("this model file's description is unreadable ({e})")))?;
+    if info.format != FORMAT {
+        return Err(Error::Data(format!(
+            "this model file has format {} but this kindling reads format {FORMAT}",
+            info.format
+        )));
+    }
+    Ok(info)
+}
+
 /// Reads a model file. `expected` is the backbone the caller works with and `pretrained` its
 /// weights: a file made from another architecture or other pretrained weights is refused with
 /// what differs. The pretrained weights supply what training never changes (BatchNorm running
@@ -87,15 +122,8 @@ pub fn import(
     pretrained: Option<&[u8]>,
     device: &Device,
 ) -> Result<(Classifier, ModelInfo)> {
-    let (json, tensors) = read_tensors(bytes, META_KEY, "model file")?;
-    let info: ModelInfo = serde_json::from_str(&json)
-        .map_err(|e| Error::Data(format!("this model file's description is unreadable ({e})")))?;
-    if info.format != FORMAT {
-        return Err(Error::Data(format!(
-            "this model file has format {} but this kindling reads format {FORMAT}",
-            info.format
-        )));
-    }
+    let info = describe(bytes)?;
+    let (_, tensors) = read_tensors(bytes, META_KEY, "model file")?;
     if let Some(spec) = expected {
         if *spec != info.backbone {
             return Err(Error::Data(format!(

@@ -53,6 +53,19 @@ pub async fn write_tensors(
     .map_err(|e| Error::State(format!("internal: writing the file failed: {e}")))
 }
 
+/// The description under `meta_key` alone (the header is read, the tensors are not).
+pub fn read_description(bytes: &[u8], meta_key: &str, what: &str) -> Result<String> {
+    let not_ours = |why: String| Error::Data(format!("this is not a kindling {what} ({why})"));
+    let (_, header) =
+        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| not_ours(e.to_string()))?;
+    header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(meta_key))
+        .cloned()
+        .ok_or_else(|| not_ours(format!("no {what} metadata")))
+}
+
 /// The metadata under `meta_key` and every tensor (f32) of a file written by [`write_tensors`];
 /// `what` names the kind of file in errors.
 pub fn read_tensors(
@@ -61,14 +74,7 @@ pub fn read_tensors(
     what: &str,
 ) -> Result<(String, HashMap<String, Vec<f32>>)> {
     let not_ours = |why: String| Error::Data(format!("this is not a kindling {what} ({why})"));
-    let (_, header) =
-        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| not_ours(e.to_string()))?;
-    let meta_json = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(meta_key))
-        .cloned()
-        .ok_or_else(|| not_ours(format!("no {what} metadata")))?;
+    let meta_json = read_description(bytes, meta_key, what)?;
     let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| not_ours(e.to_string()))?;
     let mut tensors = HashMap::new();
     for (name, view) in file.tensors() {

@@ -6,6 +6,7 @@ pub mod cross_validation;
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;
+pub mod recipe;
 pub mod report;
 pub mod run;
 pub mod schedule;

@@ -19,15 +19,12 @@ impl ProjectState {
         } else {
             self.trained_classes.clone()
         };
-        let info = ModelInfo {
-            format: file::FORMAT,
-            kindling_version: env!("CARGO_PKG_VERSION").to_string(),
-            backbone: self.spec.clone(),
-            backbone_hash: self.weights.as_deref().map(file::weights_hash),
+        let info = ModelInfo::new(
+            self.spec.clone(),
+            self.weights.as_deref(),
             classes,
-            preprocess: self.preprocess.clone(),
-            config: self.config.clone(),
-        };
+            self.config.clone(),
+        );
         Ok(file::export(model, &info).await?)
     }
 

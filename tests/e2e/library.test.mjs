@@ -72,7 +72,18 @@ async function inPage(body) {
     }
     const options = { backbone: { kind: 'features', dim: 8 }, device: 'cpu',
       config: { epochs: 6, learning_rate: 0.05, batch_size: 8, early_stopping: null, seed: 3 } };
-    return (${body.toString()})(KindlingClient, { values, labels, classes: ['left', 'right'], options });
+    const data = { values, labels, classes: ['left', 'right'], options };
+    // An uninterrupted run's prediction for \`probe\`, for the recovery tests to compare with.
+    data.uninterrupted = async (probe) => {
+      const straight = new KindlingClient();
+      await straight.create(options);
+      await straight.addExamples(values, labels, data.classes);
+      for await (const _ of straight.train()) { /* all epochs */ }
+      const prediction = (await straight.predict(probe, 2))[0];
+      straight.terminate();
+      return prediction;
+    };
+    return (${body.toString()})(KindlingClient, data);
   })()`);
   return { page, result };
 }
@@ -80,13 +91,7 @@ async function inPage(body) {
 test('a worker killed mid-training is restarted and the run continues from its checkpoint', async () => {
   const { page, result } = await inPage(async (KindlingClient, data) => {
     const probe = data.values.slice(0, 8);
-    // An uninterrupted run, for comparison.
-    const straight = new KindlingClient();
-    await straight.create(data.options);
-    await straight.addExamples(data.values, data.labels, data.classes);
-    for await (const _ of straight.train()) { /* all epochs */ }
-    const expected = (await straight.predict(probe, 2))[0];
-    straight.terminate();
+    const expected = await data.uninterrupted(probe);
 
     const recovered = [];
     const client = new KindlingClient({ onRecover: (info) => recovered.push(info.epoch) });
@@ -130,13 +135,7 @@ test('a worker killed mid-training is restarted and the run continues from its c
 test('a trap in the wasm ends the worker; the client restarts it and the run continues from its checkpoint', async () => {
   const { page, result } = await inPage(async (KindlingClient, data) => {
     const probe = data.values.slice(0, 8);
-    // An uninterrupted run, for comparison.
-    const straight = new KindlingClient();
-    await straight.create(data.options);
-    await straight.addExamples(data.values, data.labels, data.classes);
-    for await (const _ of straight.train()) { /* all epochs */ }
-    const expected = (await straight.predict(probe, 2))[0];
-    straight.terminate();
+    const expected = await data.uninterrupted(probe);
 
     const recovered = [];
     const client = new KindlingClient({ onRecover: (info) => recovered.push(info.epoch) });

@@ -215,6 +215,16 @@ impl TrainingRun {
     pub fn classes(&self) -> &[String] {
         self.data.classes()
     }
+    /// The weights kept if the run ended now: the best epoch's where early stopping watches
+    /// (the end of a run restores them), else the current ones. A run stopped mid-epoch is
+    /// judged by these, not by its half-trained weights.
+    pub fn kept_model(&self) -> &Classifier {
+        match (&self.best.best, &self.config.early_stopping, &self.phase) {
+            (_, _, Phase::Finished(_)) | (None, _, _) | (_, None, _) => &self.model,
+            (Some(best), Some(_), _) => &best.model,
+        }
+    }
+
     /// The epoch whose weights are kept when training ends (early stopping restores it).
     pub fn best_epoch(&self) -> Option<usize> {
         self.best.epoch()

@@ -1,0 +1,317 @@
+//! `kindling train`: a recipe and/or a TrainConfig JSON (the page's settings), data from a folder
+//! or a text file, progress bars and a per-epoch table, a checkpoint after every epoch, Ctrl-C
+//! that stops after the current step and keeps the model, k-fold cross-validation.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Args;
+use kindling::backbone::Backbone;
+use kindling::config::TrainConfig;
+use kindling::data::Augmenter;
+use kindling::data::image::{Augment, ImageAugmenter};
+use kindling::model::file::{ModelInfo, export};
+use kindling::train::cross_validation::cross_validate;
+use kindling::train::recipe::Recipe;
+use kindling::train::{EpochReport, TrainingRun};
+use kindling::{Error, Result};
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::data::{TextColumns, load};
+use crate::progress;
+use crate::setup::{self, BackboneName, WeightArgs, read};
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// An image folder (one sub-folder per class) or a labelled CSV/TSV/JSONL file.
+    #[arg(long)]
+    data: PathBuf,
+    /// The pretrained backbone (its weights with --weights).
+    #[arg(long, value_enum)]
+    backbone: BackboneName,
+    #[command(flatten)]
+    weights: WeightArgs,
+    /// Tokens per text (text backbones).
+    #[arg(long, default_value_t = 128)]
+    max_len: usize,
+    /// The recipe to start from: quick, balanced or thorough (as on the page).
+    #[arg(long, default_value = "quick")]
+    recipe: String,
+    /// A TrainConfig as JSON (the page's Advanced settings, same names, defaults and checks);
+    /// the fields it gives replace the recipe's.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The model file to write (the page imports it).
+    #[arg(long, default_value = "model.safetensors")]
+    out: PathBuf,
+    /// Also write the history, the evaluation and why training stopped as JSON.
+    #[arg(long)]
+    metrics: Option<PathBuf>,
+    /// The checkpoint written after every epoch [default: the model file's name + .checkpoint].
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Go on with the run saved in this checkpoint (same data and settings).
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// k-fold cross-validation (k from 2 to 20) instead of one run: each fold's and the mean ±
+    /// std accuracy and macro-F1; no model is written.
+    #[arg(long)]
+    k_fold: Option<usize>,
+    #[command(flatten)]
+    columns: TextColumns,
+}
+
+/// The recipe's config with the fields of the JSON file (if any) laid over it.
+fn config(args: &TrainArgs) -> Result<(TrainConfig, Augment)> {
+    let recipe: Recipe = args.recipe.parse()?;
+    let (config, augment) = recipe.apply(TrainConfig::default());
+    let Some(path) = &args.config else {
+        return Ok((config, augment));
+    };
+    let text = String::from_utf8(read(path, "settings file")?)
+        .map_err(|_| Error::config("config", format!("{} is not UTF-8 text", path.display())))?;
+    let given: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::config("config", format!("{} is not JSON: {e}", path.display())))?;
+    let serde_json::Value::Object(fields) = given else {
+        return Err(Error::config(
+            "config",
+            "the file must hold a JSON object of settings",
+        ));
+    };
+    let mut merged = serde_json::to_value(&config)
+        .map_err(|e| Error::State(format!("internal: settings: {e}")))?;
+    for (name, value) in fields {
+        merged[name] = value;
+    }
+    let config = TrainConfig::from_json(&merged.to_string())?;
+    Ok((config, augment))
+}
+
+#[derive(Serialize)]
+struct Metrics<'a> {
+    history: &'a [EpochReport],
+    stopped: Option<String>,
+    interrupted: bool,
+    evaluation: Option<kindling::train::Evaluation>,
+    cross_validation: Option<kindling::train::cross_validation::CrossValidation>,
+    examples: usize,
+    classes: &'a [String],
+}
+
+fn write_file(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
+    // Written beside and renamed, so an interrupted write never leaves half a file.
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| Error::Data(format!("cannot write the {what} {}: {e}", path.display())))
+}
+
+fn write_metrics(path: Option<&Path>, metrics: &Metrics) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let json = serde_json::to_vec_pretty(metrics)
+        .map_err(|e| Error::State(format!("internal: metrics: {e}")))?;
+    write_file(path, &json, "metrics")
+}
+
+fn print_epoch(r: &EpochReport) {
+    println!(
+        "{:>5} {:>10.4} {:>9.1}% {:>10.4} {:>9.1}% {:>8.3} {:>9.0} {:>7.1}s",
+        r.epoch + 1,
+        r.train_loss,
+        100.0 * r.train_accuracy,
+        r.val_loss,
+        100.0 * r.val_accuracy,
+        r.val_macro_f1,
+        r.examples_per_second,
+        r.epoch_seconds
+    );
+}
+
+pub fn run(args: TrainArgs) -> Result<Outcome> {
+    let (config, augment) = config(&args)?;
+    let spec = setup::spec(args.backbone, &args.weights.weights, args.max_len)?;
+    let (weights, tokenizer) = setup::weights(&spec, &args.weights)?;
+    let device = setup::device(args.weights.device)?;
+    let ad = device.clone().autodiff();
+    let preprocess = spec.preprocess();
+    // Crops are drawn from a copy 1.5× the evaluation resize (as in the browser).
+    let keep = match (&preprocess, augment.any()) {
+        (Some(p), true) => Some(p.resize * 3 / 2),
+        _ => None,
+    };
+    let examples = load(&args.data, &spec, tokenizer.as_ref(), &args.columns, keep)?;
+    let data = examples.data;
+    eprintln!(
+        "{} examples of {} classes: {}",
+        data.len(),
+        data.num_classes(),
+        data.classes().join(", ")
+    );
+    let backbone = || Backbone::load(&spec, &weights, &ad);
+    if let Some(k) = args.k_fold {
+        if !(2..=20).contains(&k) {
+            return Err(Error::config(
+                "k-fold",
+                format!("must be between 2 and 20, got {k}"),
+            ));
+        }
+        let cv = pollster::block_on(cross_validate(&config, k, &data, &backbone, &ad))?;
+        for f in &cv.folds {
+            println!(
+                "fold {}: accuracy {:.1}%, macro-F1 {:.3}",
+                f.fold + 1,
+                100.0 * f.accuracy,
+                f.macro_f1
+            );
+        }
+        println!(
+            "mean: accuracy {:.1}% ± {:.1}, macro-F1 {:.3} ± {:.3}",
+            100.0 * cv.accuracy_mean,
+            100.0 * cv.accuracy_std,
+            cv.macro_f1_mean,
+            cv.macro_f1_std
+        );
+        let metrics = Metrics {
+            history: &[],
+            stopped: None,
+            interrupted: false,
+            evaluation: None,
+            cross_validation: Some(cv),
+            examples: data.len(),
+            classes: data.classes(),
+        };
+        write_metrics(args.metrics.as_deref(), &metrics)?;
+        return Ok(Outcome::Done);
+    }
+    let augmenter: Option<Box<dyn Augmenter>> = match (preprocess, augment.any()) {
+        (Some(preprocess), true) => Some(Box::new(ImageAugmenter {
+            images: Arc::new(examples.images),
+            preprocess,
+            augment,
+        })),
+        _ => None,
+    };
+    let mut run = match &args.resume {
+        Some(path) => TrainingRun::from_checkpoint(
+            &read(path, "checkpoint")?,
+            backbone()?,
+            data.clone(),
+            augmenter,
+            &ad,
+        )?,
+        None => {
+            let mut run = TrainingRun::new(config, backbone()?, data.clone(), None, &ad)?;
+            run.set_augmenter(augmenter);
+            run
+        }
+    };
+    let checkpoint_path = args.checkpoint.clone().unwrap_or_else(|| {
+        let mut name = args.out.clone().into_os_string();
+        name.push(".checkpoint");
+        PathBuf::from(name)
+    });
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| Error::State(format!("cannot catch Ctrl-C: {e}")))?;
+
+    let batches = run.split().train.len().div_ceil(run.config().batch_size);
+    let epochs = run.config().epochs;
+    let mut bar = None;
+    let mut header_printed = false;
+    while !run.is_finished() && !interrupted.load(Ordering::SeqCst) {
+        if let Some((done, total)) = run.caching_progress() {
+            let caching = bar.get_or_insert_with(|| progress::bar(total, "caching", "examples"));
+            caching.set_position(done as u64);
+        } else if bar.is_none() {
+            let epoch = run.history().len();
+            let b = progress::bar(batches, &format!("epoch {}/{epochs}", epoch + 1), "batches");
+            bar = Some(b);
+        }
+        let report = pollster::block_on(run.step())?;
+        if run.caching_progress().is_none() {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        }
+        if let Some(report) = report {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+            if !header_printed {
+                println!(
+                    "{:>5} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>8}",
+                    "epoch",
+                    "train loss",
+                    "train acc",
+                    "val loss",
+                    "val acc",
+                    "macro-F1",
+                    "ex/s",
+                    "time"
+                );
+                header_printed = true;
+            }
+            print_epoch(&report);
+            let bytes = pollster::block_on(run.checkpoint())?;
+            write_file(&checkpoint_path, &bytes, "checkpoint")?;
+        } else if run.caching_progress().is_none()
+            && bar.as_ref().is_some_and(|b| b.prefix() == "caching")
+        {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+        }
+    }
+    if let Some(b) = bar.take() {
+        b.finish_and_clear();
+    }
+    let stopped_early = interrupted.load(Ordering::SeqCst) && !run.is_finished();
+    let info = ModelInfo::new(
+        spec.clone(),
+        Some(&weights),
+        run.classes().to_vec(),
+        run.config().clone(),
+    );
+    let model = pollster::block_on(export(run.kept_model(), &info))?;
+    write_file(&args.out, &model, "model file")?;
+    let evaluation = if run.is_finished() {
+        Some(pollster::block_on(run.evaluate())?)
+    } else {
+        None
+    };
+    if let Some(e) = &evaluation {
+        println!(
+            "kept model: validation accuracy {:.1}%, macro-F1 {:.3}",
+            100.0 * e.report.accuracy,
+            e.report.macro_f1
+        );
+    }
+    let stop = run.stop_reason().and_then(|r| r.message());
+    if let Some(message) = &stop {
+        println!("{message}");
+    }
+    let metrics = Metrics {
+        history: run.history(),
+        stopped: stop,
+        interrupted: stopped_early,
+        evaluation,
+        cross_validation: None,
+        examples: data.len(),
+        classes: run.classes(),
+    };
+    write_metrics(args.metrics.as_deref(), &metrics)?;
+    println!("model: {}", args.out.display());
+    if stopped_early {
+        println!(
+            "stopped (Ctrl-C) after {} epoch(s); the last epoch's checkpoint is {}: `--resume {}` goes on",
+            run.history().len(),
+            checkpoint_path.display(),
+            checkpoint_path.display()
+        );
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,269 @@
+//! The command line end to end, as a person runs it: `kindling train` on an image folder (the
+//! Fashion-MNIST PNGs of the fixtures, one sub-folder per class) and on the tweet CSV, then
+//! `eval` and `predict` with the model file it wrote; and its exit codes for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kindling(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `kindling <command> --<name> <path>… <extra>…`, paths given as `(name, path)`.
+fn run(command: &str, paths: &[(&str, &Path)], extra: &[&str]) -> Output {
+    let mut args = vec![command.to_string()];
+    for (name, path) in paths {
+        args.push(format!("--{name}"));
+        args.push(path.display().to_string());
+    }
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    kindling(&refs)
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn cache(path: &str) -> PathBuf {
+    PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+        .join(".cache/kindling")
+        .join(path)
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kindling-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The fixture PNGs as an image folder: bag/, trouser/, tshirt/ (9 each) and a corrupt file.
+fn image_folder(root: &Path) -> PathBuf {
+    let data = root.join("images");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fashion");
+    for class in ["bag", "trouser", "tshirt"] {
+        std::fs::create_dir_all(data.join(class)).unwrap();
+        for i in 0..9 {
+            let name = format!("{class}-{i}.png");
+            std::fs::copy(fixtures.join(&name), data.join(class).join(&name)).unwrap();
+        }
+    }
+    std::fs::copy(fixtures.join("corrupt.png"), data.join("bag/corrupt.png")).unwrap();
+    data
+}
+
+#[test]
+fn trains_evaluates_and_predicts_an_image_folder() {
+    let root = scratch("images");
+    let data = image_folder(&root);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let config = root.join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"epochs": 6, "learning_rate": 0.01, "seed": 3}"#,
+    )
+    .unwrap();
+    let model = root.join("model.safetensors");
+    let metrics = root.join("metrics.json");
+    let images = [("data", data.as_path()), ("weights", weights.as_path())];
+    let out = run(
+        "train",
+        &[
+            &images[..],
+            &[("config", &config), ("out", &model), ("metrics", &metrics)],
+        ]
+        .concat(),
+        &["--backbone", "mobilenet-v2", "--recipe", "quick"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("corrupt.png"),
+        "the unreadable file is named: {}",
+        text(&out)
+    );
+    assert!(
+        stderr.contains("27 examples of 3 classes"),
+        "{}",
+        text(&out)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    assert_eq!(report["history"].as_array().unwrap().len(), 6, "{report}");
+    let accuracy = report["evaluation"]["report"]["accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.8, "{report}");
+    let checkpoint = root.join("model.safetensors.checkpoint");
+    assert!(checkpoint.exists());
+
+    // The model file is the page's: it evaluates and predicts here.
+    let out = run("eval", &[&images[..], &[("model", &model)]].concat(), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let accuracy: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("accuracy "))
+        .and_then(|l| l.split('%').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(accuracy >= 90.0, "{stdout}");
+
+    let predictions = root.join("predictions.csv");
+    let trousers = data.join("trouser");
+    let paths = [
+        ("model", model.as_path()),
+        ("input", &trousers),
+        ("weights", &weights),
+        ("out", &predictions),
+    ];
+    let out = run("predict", &paths, &["--top-k", "2"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let csv = std::fs::read_to_string(&predictions).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "input,class_1,probability_1,class_2,probability_2"
+    );
+    assert_eq!(lines.len(), 10, "{csv}");
+    let right = lines[1..]
+        .iter()
+        .filter(|l| l.split(',').nth(1) == Some("trouser"))
+        .count();
+    assert!(right >= 8, "{csv}");
+
+    // Resuming the finished run's checkpoint trains no more and still writes the model.
+    let again = root.join("again.safetensors");
+    let out = run(
+        "train",
+        &[
+            &images[..],
+            &[
+                ("config", &config),
+                ("out", &again),
+                ("resume", &checkpoint),
+            ],
+        ]
+        .concat(),
+        &["--backbone", "mobilenet-v2"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(again.exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn trains_on_a_text_file_and_predicts_texts() {
+    let root = scratch("text");
+    let bytes =
+        std::fs::read(cache("data/tweets.csv")).expect("the tweet corpus (./build.sh setup)");
+    let tweets = String::from_utf8_lossy(&bytes);
+    // The first 40 tweets of each sentiment (those without quotes or commas in the text).
+    let mut lines = tweets.lines();
+    let header = lines.next().unwrap();
+    let columns: Vec<&str> = header.split(',').collect();
+    let sentiment = columns.iter().position(|c| *c == "sentiment").unwrap();
+    let mut counts = std::collections::HashMap::new();
+    let mut csv = format!("{header}\n");
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.len() != columns.len() || line.contains('"') {
+            continue;
+        }
+        let n = counts.entry(fields[sentiment].to_string()).or_insert(0);
+        if *n < 40 {
+            *n += 1;
+            csv.push_str(line);
+            csv.push('\n');
+        }
+    }
+    let data = root.join("tweets.csv");
+    std::fs::write(&data, csv).unwrap();
+    let weights = cache("weights/minilm/model.safetensors");
+    let model = root.join("model.safetensors");
+    let out = run(
+        "train",
+        &[("data", &data), ("weights", &weights), ("out", &model)],
+        &[
+            "--backbone",
+            "minilm",
+            "--max-len",
+            "48",
+            "--label-column",
+            "sentiment",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("120 examples of 3 classes"),
+        "{}",
+        text(&out)
+    );
+    let texts = root.join("texts.txt");
+    std::fs::write(
+        &texts,
+        "I love this, what a great day\nthis is terrible, I hate it\n",
+    )
+    .unwrap();
+    let out = run(
+        "predict",
+        &[("model", &model), ("input", &texts), ("weights", &weights)],
+        &["--top-k", "1"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    assert!(
+        rows[1].starts_with("\"I love this, what a great day\","),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn bad_input_exits_with_a_reason_and_a_meaningful_code() {
+    let root = scratch("errors");
+    let data = image_folder(&root);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let config = root.join("config.json");
+    std::fs::write(&config, r#"{"epoch": 3}"#).unwrap();
+    let base = [("data", data.as_path()), ("weights", weights.as_path())];
+    let train = |paths: &[(&str, &Path)], extra: &[&str]| {
+        run(
+            "train",
+            paths,
+            &[&["--backbone", "mobilenet-v2"], extra].concat(),
+        )
+    };
+    // An unknown setting: named, with the accepted ones; exit code 3 (unusable input).
+    let out = train(&[&base[..], &[("config", &config)]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("epochs"),
+        "{}",
+        text(&out)
+    );
+    // A recipe that does not exist.
+    let out = train(&base, &["--recipe", "fast"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("quick, balanced, thorough"));
+    // Weights of another architecture.
+    let other = cache("weights/efficientnet_lite0.safetensors");
+    let out = train(&[("data", &data), ("weights", &other)], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // A missing argument is a usage error (2).
+    let out = run("train", &[("data", &data)], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(kindling(&["train", "--help"]).status.success());
+    let _ = std::fs::remove_dir_all(&root);
+}
