@@ -18,7 +18,7 @@ use kindling::train::{EpochReport, TrainingRun};
 use kindling::{Error, Result};
 use serde::Serialize;
 
-use crate::Outcome;
+use crate::cli::Outcome;
 use crate::data::{TextColumns, load};
 use crate::progress;
 use crate::setup::{self, BackboneName, WeightArgs, read};
