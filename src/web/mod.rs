@@ -29,9 +29,24 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&format!("internal: could not convert a result for JS: {e}")))
 }
 
+/// Reads a plain JS object (settings, options) into `T`, refusing names `T` does not have.
+///
+/// serde-wasm-bindgen looks up only the fields a struct names, so `deny_unknown_fields` never
+/// sees a misspelt one (`{epoch: 3}` was silently ignored). The object is therefore also read
+/// through serde_json, whose reader reports an unknown name with the accepted ones; its other
+/// complaints are left to serde-wasm-bindgen, which reads numbers JSON cannot hold (`Infinity`,
+/// refused later by validation with the field's name).
 fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| JsError::new(&format!("setting `{what}`: {e}")))
+    let refuse = |e: &dyn std::fmt::Display| JsError::new(&format!("setting `{what}`: {e}"));
+    if let Ok(json) = serde_wasm_bindgen::from_value::<serde_json::Value>(value.clone()) {
+        if let Err(e) = serde_json::from_value::<T>(json) {
+            let text = e.to_string();
+            if text.starts_with("unknown field") || text.starts_with("unknown variant") {
+                return Err(refuse(&text));
+            }
+        }
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| refuse(&e))
 }
 
 #[wasm_bindgen(start)]
