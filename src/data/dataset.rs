@@ -6,10 +6,20 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
 
+/// The most bytes of example rows one data set keeps. In a browser tab everything shares at most
+/// 4 GB of wasm memory, one `Vec` holds at most 2 GB, and a run may copy the rows once more
+/// (its activation cache, when the first block trains): past 1 GiB of rows (≈ 1,780 MobileNetV2
+/// images) a project is refused more, with what it holds intact, instead of trapping later.
+/// Natively the machine's memory is the limit.
+#[cfg(target_arch = "wasm32")]
+pub const MAX_BYTES: usize = 1 << 30;
+#[cfg(not(target_arch = "wasm32"))]
+pub const MAX_BYTES: usize = usize::MAX;
+
 /// Labelled examples with named classes. Rows are stored contiguously (`dim` values each) and
 /// shared between clones (a training run and the set it came from hold one copy of the pixels;
 /// adding to one of them copies first).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     classes: Vec<String>,
     dim: usize,
@@ -17,14 +27,25 @@ pub struct Dataset {
     labels: Vec<usize>,
     /// Of every example's label and values, in order: tells checkpoints of other data apart.
     fingerprint: Fingerprint,
+    /// The most bytes of rows kept (`MAX_BYTES` unless a caller sets less).
+    max_bytes: usize,
 }
 
 impl Dataset {
     /// An empty set whose examples will have `dim` values each.
     pub fn new(dim: usize) -> Self {
+        Self::with_budget(dim, MAX_BYTES)
+    }
+
+    /// An empty set that keeps at most `max_bytes` of rows.
+    pub fn with_budget(dim: usize, max_bytes: usize) -> Self {
         Self {
+            classes: Vec::new(),
             dim,
-            ..Self::default()
+            values: Arc::default(),
+            labels: Vec::new(),
+            fingerprint: Fingerprint::default(),
+            max_bytes,
         }
     }
 
@@ -50,24 +71,41 @@ impl Dataset {
         self.fingerprint.hex()
     }
 
-    /// Makes room for `more` values, or says that memory is full. In a browser tab the examples
-    /// share at most 4 GB of wasm memory with everything else (and a `Vec` at most 2 GB), so this
-    /// is where a project that grows too large is stopped, with what it holds intact.
+    /// Makes room for `more` values, or says that memory is full: before the budget is passed,
+    /// or when the allocator has no more (the data set is left as it was either way).
     fn reserve(&mut self, more: usize) -> Result<()> {
-        let values = Arc::make_mut(&mut self.values);
-        let full = |values: &Vec<f32>| {
-            let mb = values.len().saturating_mul(4) / 1_000_000;
+        let (held, dim, max_bytes) = (self.values.len(), self.dim.max(1), self.max_bytes);
+        let full = || {
             Error::Data(format!(
-                "memory is full: the {} examples held take {mb} MB and no more fit; \
-                 remove examples or train on fewer (the native CLI has no such limit)",
-                values.len() / self.dim.max(1)
+                "memory is full: the {} examples held take {} MB and this project keeps at most {} MB of examples; \
+                 remove examples, or train this data set with the command line (kindling train), which has no such limit",
+                held / dim,
+                held.saturating_mul(4) / 1_000_000,
+                max_bytes / 1_000_000
             ))
         };
-        if values.try_reserve(more).is_ok() {
+        let after = held.checked_add(more).and_then(|n| n.checked_mul(4));
+        if after.is_none_or(|bytes| bytes > max_bytes) {
+            return Err(full());
+        }
+        let values = Arc::make_mut(&mut self.values);
+        if values.capacity() - values.len() >= more {
             return Ok(());
         }
-        // Growth by doubling may ask for far more than needed: try the exact amount.
-        values.try_reserve_exact(more).map_err(|_| full(values))
+        // Grow by doubling while that stays within the budget, then by a quarter, so neither
+        // many small additions (each a copy) nor one doubling past the budget (twice the memory
+        // for a moment) happen near the end; the exact amount if even that does not fit.
+        let budget = max_bytes / 4;
+        let room = budget.saturating_sub(held);
+        let growth = if held.saturating_mul(2) <= budget {
+            held
+        } else {
+            (held / 4).min(room)
+        };
+        if values.try_reserve_exact(more.max(growth)).is_ok() {
+            return Ok(());
+        }
+        values.try_reserve_exact(more).map_err(|_| full())
     }
 
     /// Adds one example of class `class` (created if new).
@@ -84,8 +122,8 @@ impl Dataset {
                 "an example of class '{class}' has a non-finite value at position {i}"
             )));
         }
-        let label = self.class_index(class)?;
         self.reserve(values.len())?;
+        let label = self.class_index(class)?;
         Arc::make_mut(&mut self.values).extend_from_slice(values);
         self.labels.push(label);
         self.fingerprint.update(class.trim().as_bytes());
@@ -121,11 +159,25 @@ impl Dataset {
                 classes.len().saturating_sub(1)
             )));
         }
-        let mut staged = self.clone();
+        // All or nothing, without copying what is held: room for the whole batch first, then
+        // the rows; a row refused on the way (a non-finite value, a blank class) undoes the batch.
+        self.reserve(values.len())?;
+        let before = (
+            self.values.len(),
+            self.labels.len(),
+            self.classes.len(),
+            self.fingerprint,
+        );
         for (row, &l) in labels.iter().enumerate() {
-            staged.add(&values[row * self.dim..(row + 1) * self.dim], &classes[l])?;
+            if let Err(e) = self.add(&values[row * self.dim..(row + 1) * self.dim], &classes[l]) {
+                let (values_len, labels_len, classes_len, fingerprint) = before;
+                Arc::make_mut(&mut self.values).truncate(values_len);
+                self.labels.truncate(labels_len);
+                self.classes.truncate(classes_len);
+                self.fingerprint = fingerprint;
+                return Err(e);
+            }
         }
-        *self = staged;
         Ok(())
     }
 
@@ -198,6 +250,45 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn past_its_budget_a_set_refuses_more_and_keeps_what_it_holds() {
+        // Room for 10 rows of 4 values.
+        let mut d = Dataset::with_budget(4, 10 * 4 * 4);
+        for i in 0..10 {
+            d.add(&[i as f32; 4], if i % 2 == 0 { "a" } else { "b" })
+                .unwrap();
+        }
+        let before = d.clone();
+        let err = d.add(&[1.0; 4], "c").unwrap_err();
+        assert!(
+            err.to_string().contains("memory is full: the 10 examples"),
+            "{err}"
+        );
+        assert_eq!(d, before, "nothing added, not even the class");
+        let mut small = Dataset::with_budget(4, 10 * 4 * 4);
+        small
+            .add_batch(&[0.0; 36], &[0; 9], &["a".to_string()])
+            .unwrap();
+        let before = small.clone();
+        assert!(
+            small
+                .add_batch(&[0.0; 8], &[0, 1], &["a".into(), "b".into()])
+                .is_err()
+        );
+        assert_eq!(small, before);
+        // A batch refused half-way (a non-finite value in its second row) is undone whole.
+        let mut d = Dataset::new(2);
+        d.add(&[1.0, 2.0], "a").unwrap();
+        let before = d.clone();
+        let bad = d.add_batch(
+            &[1.0, 1.0, f32::NAN, 0.0],
+            &[1, 2],
+            &["a".into(), "b".into(), "c".into()],
+        );
+        assert!(bad.is_err());
+        assert_eq!(d, before);
+    }
 
     #[test]
     fn bad_rows_are_rejected_and_nothing_is_lost() {

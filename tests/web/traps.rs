@@ -181,6 +181,41 @@ async fn sizes_beyond_memory_are_refused_with_the_field_named() {
     still_trains_and_predicts(&t, &values).await;
 }
 
+/// Before 0.2 the 2,049th image trapped: the rows outgrew what one wasm32 `Vec` may hold. Now a
+/// project past its 1 GiB of rows refuses more before allocating, keeps what it has, and trains.
+#[wasm_bindgen_test]
+async fn a_project_past_its_memory_refuses_more_examples_and_still_trains() {
+    let options = js(serde_json::json!({
+        "backbone": {"kind": "toy_mlp", "widths": [65536, 2]},
+        "device": "cpu",
+        "config": {"epochs": 1, "early_stopping": null, "batch_size": 256},
+    }));
+    let t = Project::create(options, None).await.unwrap();
+    // 512 rows of 65,536 values = 128 MiB a batch: the 9th batch would pass 1 GiB.
+    let rows = 512;
+    let classes = vec!["low".to_string(), "high".to_string()];
+    let labels: Vec<u32> = (0..rows as u32).map(|i| i % 2).collect();
+    let mut values = vec![0.0f32; rows * 65536];
+    for (r, row) in values.chunks_mut(65536).enumerate() {
+        row[0] = labels[r] as f32;
+    }
+    for batch in 0..8 {
+        let held = t.add_examples(&values, &labels, classes.clone());
+        assert_eq!(held.ok(), Some((batch + 1) * rows), "batch {batch}");
+    }
+    let err = message(
+        t.add_examples(&values, &labels, classes.clone())
+            .err()
+            .unwrap(),
+    );
+    assert!(err.contains("memory is full: the 4096 examples"), "{err}");
+    let counts = from(t.class_counts().unwrap());
+    assert_eq!(counts[0]["count"], 2048, "{counts}");
+    t.start().unwrap();
+    t.train_epoch().await.unwrap();
+    assert!(t.finished().unwrap());
+}
+
 #[wasm_bindgen_test]
 async fn images_whose_size_overflows_or_bombs_are_refused() {
     let options = js(serde_json::json!({
@@ -234,6 +269,11 @@ async fn damaged_model_files_and_checkpoints_are_refused() {
     let config = serde_json::json!({"epochs": 10, "learning_rate": 0.05, "batch_size": 4, "early_stopping": null});
     let (t, values) = features_project(config.clone()).await;
     t.start().unwrap();
+    // Before the first epoch the examples' activations are cached a chunk per step.
+    assert_eq!(
+        from(t.caching().unwrap()),
+        serde_json::json!({"done": 0, "total": 24})
+    );
     // step() one batch at a time until the first epoch ends.
     while t.step().await.unwrap().is_null() {}
     let checkpoint = t.checkpoint().await.unwrap();
