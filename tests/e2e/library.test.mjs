@@ -83,6 +83,23 @@ async function inPage(body) {
       straight.terminate();
       return prediction;
     };
+    // A client with the examples, recording the epochs its restarts restore.
+    data.recordingClient = async () => {
+      const recovered = [];
+      const client = new KindlingClient({ onRecover: (info) => recovered.push(info.epoch) });
+      await client.create(options);
+      await client.addExamples(values, labels, data.classes);
+      return { client, recovered };
+    };
+    // Waits for the restarted worker, trains on to the end, predicts \`probe\`.
+    data.continueAfterCrash = async (client, probe) => {
+      const info = await client.recovery;
+      const epochs = [];
+      for await (const report of client.train({ continue: true })) epochs.push(report.epoch);
+      const got = (await client.predict(probe, 2))[0];
+      client.terminate();
+      return { info, epochs, got };
+    };
     return (${body.toString()})(KindlingClient, data);
   })()`);
   return { page, result };
@@ -93,10 +110,7 @@ test('a worker killed mid-training is restarted and the run continues from its c
     const probe = data.values.slice(0, 8);
     const expected = await data.uninterrupted(probe);
 
-    const recovered = [];
-    const client = new KindlingClient({ onRecover: (info) => recovered.push(info.epoch) });
-    await client.create(data.options);
-    await client.addExamples(data.values, data.labels, data.classes);
+    const { client, recovered } = await data.recordingClient();
     let failure = '';
     let killedAt = null;
     try {
@@ -113,11 +127,7 @@ test('a worker killed mid-training is restarted and the run continues from its c
     } catch (e) {
       failure = e.message;
     }
-    const info = await client.recovery;
-    const epochs = [];
-    for await (const report of client.train({ continue: true })) epochs.push(report.epoch);
-    const got = (await client.predict(probe, 2))[0];
-    client.terminate();
+    const { info, epochs, got } = await data.continueAfterCrash(client, probe);
     return { failure, killedAt, epochs, info: { epoch: info.epoch, finished: info.finished }, recovered, expected, got };
   });
   const k = result.killedAt;
@@ -137,11 +147,8 @@ test('a trap in the wasm ends the worker; the client restarts it and the run con
     const probe = data.values.slice(0, 8);
     const expected = await data.uninterrupted(probe);
 
-    const recovered = [];
-    const client = new KindlingClient({ onRecover: (info) => recovered.push(info.epoch) });
+    const { client, recovered } = await data.recordingClient();
     const first = client.worker;
-    await client.create(data.options);
-    await client.addExamples(data.values, data.labels, data.classes);
     let failure = '';
     let trapped = null;
     try {
@@ -156,11 +163,7 @@ test('a trap in the wasm ends the worker; the client restarts it and the run con
     } catch (e) {
       failure = e.message;
     }
-    const info = await client.recovery;
-    const epochs = [];
-    for await (const report of client.train({ continue: true })) epochs.push(report.epoch);
-    const got = (await client.predict(probe, 2))[0];
-    client.terminate();
+    const { info, epochs, got } = await data.continueAfterCrash(client, probe);
     return { failure, trapped: await trapped, restarted: client.worker !== first, epochs,
       info: { epoch: info.epoch, finished: info.finished }, recovered, expected, got };
   });
