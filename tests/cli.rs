@@ -92,6 +92,17 @@ fn trains_evaluates_and_predicts_an_image_folder() {
         "the unreadable file is named: {}",
         text(&out)
     );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("baselines (no training): nearest centroid"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stdout.contains("points over the nearest-centroid baseline"),
+        "{}",
+        text(&out)
+    );
     assert!(
         stderr.contains("27 examples of 3 classes"),
         "{}",
@@ -100,6 +111,11 @@ fn trains_evaluates_and_predicts_an_image_folder() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
     assert_eq!(report["history"].as_array().unwrap().len(), 6, "{report}");
+    let centroid = report["baselines"]["nearest_centroid"].as_f64().unwrap();
+    assert!(
+        (0.0..=1.0).contains(&centroid) && report["baselines"]["k"] == 5,
+        "{report}"
+    );
     let accuracy = report["evaluation"]["report"]["accuracy"].as_f64().unwrap();
     assert!(accuracy >= 0.8, "{report}");
     let checkpoint = root.join("model.safetensors.checkpoint");

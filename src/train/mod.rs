@@ -1,6 +1,7 @@
 //! The training engine: one run ([`TrainingRun`]: batches, epochs, early stopping, checkpoints),
 //! its loss, optimiser, schedules, metrics and reports, and k-fold cross-validation over runs.
 
+pub mod baseline;
 pub mod checkpoint;
 pub mod cross_validation;
 pub mod loss;

@@ -12,6 +12,7 @@ use kindling::config::TrainConfig;
 use kindling::data::Augmenter;
 use kindling::data::image::{Augment, ImageAugmenter};
 use kindling::model::file::{ModelInfo, export};
+use kindling::train::baseline::Baselines;
 use kindling::train::cross_validation::cross_validate;
 use kindling::train::recipe::Recipe;
 use kindling::train::{EpochReport, TrainingRun};
@@ -92,6 +93,8 @@ fn config(args: &TrainArgs) -> Result<(TrainConfig, Augment)> {
 #[derive(Serialize)]
 struct Metrics<'a> {
     history: &'a [EpochReport],
+    /// Nearest centroid and k-NN on the frozen features (runs whose backbone stays frozen).
+    baselines: Option<Baselines>,
     stopped: Option<String>,
     interrupted: bool,
     evaluation: Option<kindling::train::Evaluation>,
@@ -175,6 +178,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         );
         let metrics = Metrics {
             history: &[],
+            baselines: None,
             stopped: None,
             interrupted: false,
             evaluation: None,
@@ -221,6 +225,8 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     let epochs = run.config().epochs;
     let mut bar = None;
     let mut header_printed = false;
+    let mut baselines = None;
+    let mut baselines_checked = false;
     while !run.is_finished() && !interrupted.load(Ordering::SeqCst) {
         if let Some((done, total)) = run.caching_progress() {
             let caching = bar.get_or_insert_with(|| progress::bar(total, "caching", "examples"));
@@ -229,6 +235,23 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             let epoch = run.history().len();
             let b = progress::bar(batches, &format!("epoch {}/{epochs}", epoch + 1), "batches");
             bar = Some(b);
+        }
+        if !baselines_checked && run.caching_progress().is_none() {
+            // The features are cached: the baselines cost one pass over them.
+            baselines_checked = true;
+            baselines = pollster::block_on(run.baselines())?;
+            if let Some(b) = &baselines {
+                let line = format!(
+                    "baselines (no training): nearest centroid {:.1}%, {}-NN {:.1}%",
+                    100.0 * b.nearest_centroid,
+                    b.k,
+                    100.0 * b.knn
+                );
+                match &bar {
+                    Some(bar) => bar.suspend(|| println!("{line}")),
+                    None => println!("{line}"),
+                }
+            }
         }
         let report = pollster::block_on(run.step())?;
         if run.caching_progress().is_none() {
@@ -283,8 +306,14 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         None
     };
     if let Some(e) = &evaluation {
+        let gain = baselines.as_ref().map_or(String::new(), |b| {
+            format!(
+                " ({:+.1} points over the nearest-centroid baseline)",
+                100.0 * (e.report.accuracy - b.nearest_centroid)
+            )
+        });
         println!(
-            "kept model: validation accuracy {:.1}%, macro-F1 {:.3}",
+            "kept model: validation accuracy {:.1}%{gain}, macro-F1 {:.3}",
             100.0 * e.report.accuracy,
             e.report.macro_f1
         );
@@ -295,6 +324,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     }
     let metrics = Metrics {
         history: run.history(),
+        baselines,
         stopped: stop,
         interrupted: stopped_early,
         evaluation,

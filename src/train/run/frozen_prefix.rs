@@ -2,8 +2,10 @@
 //! frozen, and its forward pass for augmented batches — on the host-memory plan where the
 //! device is the CPU (`backbone::cpu_convnet`), through burn elsewhere.
 
-use super::TrainingRun;
+use super::{TrainingRun, read_error};
 use crate::backbone::{Activations, CpuConvPlan};
+use crate::error::Result;
+use crate::train::baseline::{Baselines, baselines};
 
 /// Examples per forward pass when evaluating, and when a cache must be completed at once.
 pub(super) const EVAL_CHUNK: usize = 256;
@@ -76,6 +78,30 @@ impl TrainingRun {
             Some(c) if c.frozen_blocks == frozen => Some((c.done, self.data.len())),
             _ => Some((0, self.data.len())),
         }
+    }
+
+    /// The no-training baselines (nearest centroid, k-NN) on the frozen backbone's features,
+    /// scored on the validation split — when the whole backbone is frozen, so that the cache
+    /// holds those features (`None` otherwise). Completes the cache first; one read-back.
+    pub async fn baselines(&mut self) -> Result<Option<Baselines>> {
+        if self.model.frozen_prefix(self.trainable) < self.model.backbone.num_blocks() {
+            return Ok(None);
+        }
+        let features = self.cached_activations().into_features().inner();
+        let dim = features.dims()[1];
+        let values = features
+            .into_data_async()
+            .await
+            .map_err(read_error)?
+            .try_into_vec_as::<f32>()
+            .map_err(read_error)?;
+        Ok(Some(baselines(
+            &values,
+            dim,
+            self.data.labels(),
+            self.data.num_classes(),
+            &self.split,
+        )))
     }
 
     /// Activations of every example after the frozen prefix, completing the cache first.

@@ -1,0 +1,127 @@
+//! Baselines that need no training, scored on the validation split: a nearest-centroid and a
+//! k-nearest-neighbour classifier on the frozen backbone's features. Fine-tuning is judged by how
+//! many points it adds to them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Split;
+
+/// Validation accuracy of the two baselines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Baselines {
+    pub nearest_centroid: f64,
+    pub knn: f64,
+    /// The neighbours `knn` voted with.
+    pub k: usize,
+}
+
+/// Neighbours in the k-NN vote.
+pub const KNN_K: usize = 5;
+
+fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum()
+}
+
+/// Both baselines for `features` (`dim` values per example, all examples) with `labels`
+/// (class indices below `classes`), trained on `split.train`, scored on `split.validation`.
+pub fn baselines(
+    features: &[f32],
+    dim: usize,
+    labels: &[usize],
+    classes: usize,
+    split: &Split,
+) -> Baselines {
+    let row = |i: usize| &features[i * dim..(i + 1) * dim];
+    // Class means of the training examples (a class without any scores no example).
+    let mut sums = vec![vec![0.0f64; dim]; classes];
+    let mut counts = vec![0usize; classes];
+    for &i in &split.train {
+        counts[labels[i]] += 1;
+        for (s, &v) in sums[labels[i]].iter_mut().zip(row(i)) {
+            *s += f64::from(v);
+        }
+    }
+    let centroids: Vec<Option<Vec<f32>>> = sums
+        .into_iter()
+        .zip(&counts)
+        .map(|(s, &n)| (n > 0).then(|| s.iter().map(|v| (v / n as f64) as f32).collect()))
+        .collect();
+    let nearest_centroid = |i: usize| {
+        centroids
+            .iter()
+            .enumerate()
+            .filter_map(|(c, m)| m.as_ref().map(|m| (c, squared_distance(row(i), m))))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(c, _)| c)
+    };
+    let k = KNN_K.min(split.train.len()).max(1);
+    let knn = |i: usize| {
+        let mut near: Vec<(f64, usize)> = split
+            .train
+            .iter()
+            .map(|&j| (squared_distance(row(i), row(j)), labels[j]))
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut votes = vec![0usize; classes];
+        for &(_, c) in near.iter().take(k) {
+            votes[c] += 1;
+        }
+        // The most votes; a tie goes to the class of the nearest tied neighbour.
+        let best = votes.iter().copied().max().unwrap_or(0);
+        near.iter()
+            .take(k)
+            .map(|&(_, c)| c)
+            .find(|&c| votes[c] == best)
+    };
+    let accuracy = |predict: &dyn Fn(usize) -> Option<usize>| {
+        let right = split
+            .validation
+            .iter()
+            .filter(|&&i| predict(i) == Some(labels[i]))
+            .count();
+        right as f64 / split.validation.len().max(1) as f64
+    };
+    Baselines {
+        nearest_centroid: accuracy(&nearest_centroid),
+        knn: accuracy(&knn),
+        k,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_baselines_match_hand_computed_values() {
+        // 1-D features. Class 0 at 0, 1, 2 (mean 1); class 1 at 10, 11 (mean 10.5) and an
+        // outlier at 3 (mean (10 + 11 + 3) / 3 = 8).
+        let features = [0.0, 1.0, 2.0, 10.0, 11.0, 3.0, 4.0, 5.5, 9.0, 2.5];
+        let labels = [0, 0, 0, 1, 1, 1, 0, 1, 1, 1];
+        let split = Split {
+            train: vec![0, 1, 2, 3, 4, 5],
+            validation: vec![6, 7, 8, 9],
+        };
+        let b = baselines(&features, 1, &labels, 2, &split);
+        // Nearest centroid (1 vs 8): 4 → 0 (right), 5.5 → 1 (right: 4.5 vs 2.5), 9 → 1 (right),
+        // 2.5 → 0 (wrong).
+        assert_eq!(b.nearest_centroid, 0.75);
+        // 5-NN of 4: 3, 2, 1, 0 and 10 → votes 0:3, 1:2 → 0 (right). Of 5.5: 3, 2, 1, 10, 0 →
+        // 0:3 → 0 (wrong). Of 9: 10, 11, 3, 2, 1 → 1:3 → 1 (right). Of 2.5: 2, 3, 1, 0, 10 →
+        // 0:3 → 0 (wrong).
+        assert_eq!((b.knn, b.k), (0.5, 5));
+    }
+
+    #[test]
+    fn ties_go_to_the_nearest_and_tiny_sets_work() {
+        // Two training examples: k shrinks to 2; the tie goes to the nearer neighbour.
+        let features = [0.0, 1.0, 0.4];
+        let labels = [0, 1, 0];
+        let split = Split {
+            train: vec![0, 1],
+            validation: vec![2],
+        };
+        let b = baselines(&features, 1, &labels, 3, &split);
+        assert_eq!((b.nearest_centroid, b.knn, b.k), (1.0, 1.0, 2));
+    }
+}
