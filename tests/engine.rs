@@ -628,7 +628,7 @@ fn an_exported_model_imports_and_predicts_the_same() {
     let device = device();
     let (model, back) = import(&bytes, Some(&spec), None, &device).unwrap();
     assert_eq!(back, info);
-    let rows = separable(20, 17).gather(&[0, 1, 2, 3, 4, 5]);
+    let rows = separable(20, 17).gather(&[0, 1, 2, 3, 4, 5]).unwrap();
     let a = pollster::block_on(t.predict(&rows, 3)).unwrap();
     let b = pollster::block_on(kindling::model::predict(&model, &rows, 3, &device)).unwrap();
     for (x, y) in a.iter().zip(&b) {

@@ -13,4 +13,34 @@ pub trait Augmenter {
     /// The settings, as text that differs whenever the augmentation does: a checkpoint records
     /// it, so a run is restored only with the augmentation it was trained with.
     fn settings(&self) -> String;
+
+    /// Whether training batches come already augmented from where the examples are kept (a
+    /// browser decodes and augments its images outside wasm memory; see
+    /// [`AugmentedElsewhere`]): the run then asks for each batch's rows instead of calling
+    /// `augment`.
+    fn augments_elsewhere(&self) -> bool {
+        false
+    }
+}
+
+/// Augmentation done by whoever keeps the examples: a run with it asks for every training
+/// batch's rows, augmented (`TrainingRun::input_request`), and records `settings` in its
+/// checkpoints like any augmenter's.
+pub struct AugmentedElsewhere {
+    pub settings: String,
+}
+
+impl Augmenter for AugmentedElsewhere {
+    /// Never called (`augments_elsewhere` is true): the rows come with the batch.
+    fn augment(&self, _index: usize, _rng: &mut Rng) -> Vec<f32> {
+        Vec::new()
+    }
+
+    fn settings(&self) -> String {
+        self.settings.clone()
+    }
+
+    fn augments_elsewhere(&self) -> bool {
+        true
+    }
 }

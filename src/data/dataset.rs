@@ -1,5 +1,7 @@
 //! A labelled set of examples as the engine consumes them: one flat row of numbers per example
-//! (backbone inputs such as feature vectors or pixels), and a class index per example.
+//! (backbone inputs such as feature vectors or pixels), and a class index per example. A set may
+//! keep its rows elsewhere (`Dataset::rows_elsewhere`): a browser's images stay encoded outside
+//! wasm memory and a run asks for the rows it needs (`TrainingRun::input_request`).
 
 use std::sync::Arc;
 
@@ -29,6 +31,9 @@ pub struct Dataset {
     fingerprint: Fingerprint,
     /// The most bytes of rows kept (`MAX_BYTES` unless a caller sets less).
     max_bytes: usize,
+    /// Whether `values` holds the rows; if not, only labels are kept and whoever built the set
+    /// supplies rows when a run asks for them.
+    rows_held: bool,
 }
 
 impl Dataset {
@@ -46,7 +51,38 @@ impl Dataset {
             labels: Vec::new(),
             fingerprint: Fingerprint::default(),
             max_bytes,
+            rows_held: true,
         }
+    }
+
+    /// An empty set of examples of `dim` values each whose rows are kept elsewhere: it holds
+    /// labels (added with [`Dataset::add_elsewhere`]), and a training run asks for rows as it
+    /// needs them, a batch at a time, so the set's size does not grow with `dim`.
+    pub fn rows_elsewhere(dim: usize) -> Self {
+        Self {
+            rows_held: false,
+            ..Self::with_budget(dim, 0)
+        }
+    }
+
+    /// Whether the rows are held here (else a run must be given them: see `rows_elsewhere`).
+    pub fn rows_held(&self) -> bool {
+        self.rows_held
+    }
+
+    /// Adds one example of class `class` whose row is kept elsewhere; `identity` is what tells
+    /// it apart (its file's bytes, say), for the set's fingerprint.
+    pub fn add_elsewhere(&mut self, identity: &[u8], class: &str) -> Result<()> {
+        if self.rows_held {
+            return Err(Error::State(
+                "this data set holds its rows: add examples with their values".into(),
+            ));
+        }
+        let label = self.class_index(class)?;
+        self.labels.push(label);
+        self.fingerprint.update(class.trim().as_bytes());
+        self.fingerprint.update(identity);
+        Ok(())
     }
 
     /// Declares a class (even before it has examples); returns its index.
@@ -108,8 +144,18 @@ impl Dataset {
         values.try_reserve_exact(more).map_err(|_| full())
     }
 
+    fn check_rows_held(&self) -> Result<()> {
+        if self.rows_held {
+            return Ok(());
+        }
+        Err(Error::State(
+            "this data set keeps its rows elsewhere: add examples with add_elsewhere".into(),
+        ))
+    }
+
     /// Adds one example of class `class` (created if new).
     pub fn add(&mut self, values: &[f32], class: &str) -> Result<()> {
+        self.check_rows_held()?;
         if values.len() != self.dim {
             return Err(Error::Data(format!(
                 "an example of class '{class}' has {} values but this data set expects {} per example",
@@ -140,6 +186,7 @@ impl Dataset {
         labels: &[usize],
         classes: &[String],
     ) -> Result<()> {
+        self.check_rows_held()?;
         if self.dim == 0 || labels.len().checked_mul(self.dim) != Some(values.len()) {
             return Err(Error::Data(format!(
                 "{} values do not make {} examples of {} values each",
@@ -199,17 +246,28 @@ impl Dataset {
     pub fn labels(&self) -> &[usize] {
         &self.labels
     }
+    /// Row `i`; empty when `i` is past the end or the rows are kept elsewhere.
     pub fn row(&self, i: usize) -> &[f32] {
-        &self.values[i * self.dim..(i + 1) * self.dim]
+        let start = i.saturating_mul(self.dim);
+        self.values
+            .get(start..start.saturating_add(self.dim))
+            .unwrap_or(&[])
     }
 
     /// Rows `indices` gathered into one contiguous buffer.
-    pub fn gather(&self, indices: &[usize]) -> Vec<f32> {
-        let mut out = Vec::with_capacity(indices.len() * self.dim);
+    pub fn gather(&self, indices: &[usize]) -> Result<Vec<f32>> {
+        self.check_rows_held()?;
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(Error::Data(format!(
+                "example {bad} was asked for, but there are only {}",
+                self.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(indices.len().saturating_mul(self.dim));
         for &i in indices {
             out.extend_from_slice(self.row(i));
         }
-        out
+        Ok(out)
     }
 
     /// Examples per class, in class order.

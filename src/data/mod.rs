@@ -10,7 +10,7 @@ pub mod text_augment;
 pub mod text_table;
 pub mod tokenizer;
 
-pub use augment::Augmenter;
+pub use augment::{AugmentedElsewhere, Augmenter};
 pub use dataset::Dataset;
 pub use split::{Split, k_fold, stratified_split};
 pub use tokenizer::{Tokenizer, encoder_rows};

@@ -13,4 +13,4 @@ pub mod run;
 pub mod schedule;
 
 pub use report::{EpochReport, Evaluation};
-pub use run::TrainingRun;
+pub use run::{InputRequest, TrainingRun};

@@ -134,7 +134,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
             })
             })
             .collect::<Result<_>>()?;
-    let rows = data.gather(&(0..data.len()).collect::<Vec<_>>());
+    let rows = data.gather(&(0..data.len()).collect::<Vec<_>>())?;
     let predicted: Vec<usize> = predictions(&loaded, &rows, data.dim(), 1)?
         .iter()
         .map(|p| p.classes.first().copied().unwrap_or(0))

@@ -23,7 +23,7 @@ impl TrainingRun {
         &mut self,
         train_sums: Option<(Tensor<1>, Tensor<1, Int>)>,
     ) -> Result<ValidationPass> {
-        let acts = self.cached_activations();
+        let acts = self.cached_activations()?;
         let frozen = self.model.frozen_prefix(self.trainable);
         let model = self.model.valid();
         let k = self.data.num_classes();

@@ -42,31 +42,43 @@ impl TrainingRun {
         }))
     }
 
-    /// Computes the next `chunk` examples of the cache; returns false when it was complete.
-    fn extend_cache(&mut self, chunk: usize) -> bool {
+    /// The examples of the cache's next chunk of `chunk`, or `None` when it is complete.
+    pub(super) fn next_cache_chunk(&mut self, chunk: usize) -> Option<Vec<usize>> {
         let n = self.data.len();
-        let (frozen, done) = {
-            let cache = self.cache_for_prefix();
-            if cache.all.is_some() {
-                return false;
-            }
-            (cache.frozen_blocks, cache.done)
+        let cache = self.cache_for_prefix();
+        if cache.all.is_some() {
+            return None;
+        }
+        let end = cache.done.saturating_add(chunk).min(n);
+        Some((cache.done..end).collect())
+    }
+
+    /// Computes the next `chunk` examples of the cache (from the data set's rows, or from the
+    /// rows supplied for them); returns false when it was complete.
+    fn extend_cache(&mut self, chunk: usize) -> Result<bool> {
+        let Some(indices) = self.next_cache_chunk(chunk) else {
+            return Ok(false);
         };
-        let end = done.saturating_add(chunk).min(n);
-        let indices: Vec<usize> = (done..end).collect();
-        let part = self.frozen_forward(self.data.gather(&indices), indices.len(), frozen);
+        let rows = if self.data.rows_held() {
+            self.data.gather(&indices)?
+        } else {
+            self.take_supplied(&indices)?
+        };
+        let frozen = self.model.frozen_prefix(self.trainable);
+        let part = self.frozen_forward(rows, indices.len(), frozen);
+        let n = self.data.len();
         let cache = self.cache_for_prefix();
         cache.parts.push(part);
-        cache.done = end;
-        if end >= n {
+        cache.done = cache.done.saturating_add(indices.len());
+        if cache.done >= n {
             cache.all = Some(Activations::cat(std::mem::take(&mut cache.parts)));
         }
-        true
+        Ok(true)
     }
 
     /// One chunk of the cache, while it is incomplete: `step()` calls this before an epoch so
     /// that filling the cache is paced like training. Returns whether it did any work.
-    pub(super) fn prepare_step(&mut self) -> bool {
+    pub(super) fn prepare_step(&mut self) -> Result<bool> {
         self.extend_cache(CACHE_CHUNK)
     }
 
@@ -87,7 +99,7 @@ impl TrainingRun {
         if self.model.frozen_prefix(self.trainable) < self.model.backbone.num_blocks() {
             return Ok(None);
         }
-        let features = self.cached_activations().into_features().inner();
+        let features = self.cached_activations()?.into_features().inner();
         let dim = features.dims()[1];
         let values = features
             .into_data_async()
@@ -104,13 +116,20 @@ impl TrainingRun {
         )))
     }
 
-    /// Activations of every example after the frozen prefix, completing the cache first.
-    pub(super) fn cached_activations(&mut self) -> Activations {
+    /// Activations of every example after the frozen prefix, completing the cache first (where
+    /// the rows are kept elsewhere, the steps before have completed it, chunk by chunk, from the
+    /// supplied rows; until then this says what to supply).
+    pub(super) fn cached_activations(&mut self) -> Result<Activations> {
         loop {
             if let Some(all) = &self.cache_for_prefix().all {
-                return all.clone();
+                return Ok(all.clone());
             }
-            self.extend_cache(EVAL_CHUNK);
+            let chunk = if self.data.rows_held() {
+                EVAL_CHUNK
+            } else {
+                CACHE_CHUNK
+            };
+            self.extend_cache(chunk)?;
         }
     }
 

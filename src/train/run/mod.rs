@@ -11,10 +11,13 @@ mod epoch_end;
 mod evaluation;
 mod frozen_prefix;
 mod state;
+mod supplied_inputs;
 
 use frozen_prefix::{ActivationCache, CpuPlanCache};
 pub use state::StopReason;
 use state::{BestTracker, EpochInProgress, Phase};
+pub use supplied_inputs::InputRequest;
+use supplied_inputs::SuppliedRows;
 
 use std::collections::HashMap;
 
@@ -54,6 +57,8 @@ pub struct TrainingRun {
     // Caches of the frozen prefix.
     cache: Option<ActivationCache>,
     cpu_plan: Option<CpuPlanCache>,
+    /// Rows handed over for the next step, when the data set keeps its rows elsewhere.
+    supplied: Option<SuppliedRows>,
     // Progress.
     phase: Phase,
     /// The next epoch to start (= epochs completed).
@@ -175,6 +180,7 @@ impl TrainingRun {
             trainable,
             cache: None,
             cpu_plan: None,
+            supplied: None,
             phase: Phase::BetweenEpochs,
             epoch: 0,
             elapsed: 0.0,
@@ -280,6 +286,13 @@ impl TrainingRun {
     /// chunk of that cache (see [`TrainingRun::caching_progress`]). Returns the epoch's report
     /// when this call ended an epoch.
     pub async fn step(&mut self) -> Result<Option<EpochReport>> {
+        if let Some(request) = self.input_request() {
+            return Err(Error::State(format!(
+                "the next step needs the inputs of {} examples starting at example {}: supply them first",
+                request.indices.len(),
+                request.indices.first().copied().unwrap_or(0)
+            )));
+        }
         let mut epoch = match std::mem::replace(&mut self.phase, Phase::BetweenEpochs) {
             Phase::Finished(reason) => {
                 self.phase = Phase::Finished(reason);
@@ -289,7 +302,7 @@ impl TrainingRun {
             }
             Phase::BetweenEpochs => {
                 self.apply_unfreezing();
-                if self.prepare_step() {
+                if self.prepare_step()? {
                     return Ok(None);
                 }
                 self.start_epoch()
@@ -297,7 +310,14 @@ impl TrainingRun {
             Phase::InEpoch(epoch) => epoch,
         };
         let batch = epoch.next_batch();
-        let (loss, correct) = self.forward_backward(&batch);
+        let (loss, correct) = match self.forward_backward(&batch) {
+            Ok(sums) => sums,
+            Err(e) => {
+                // Nothing of the batch ran: it stays next.
+                self.phase = Phase::InEpoch(epoch.rewound());
+                return Err(e);
+            }
+        };
         epoch.totals.add(loss, correct, batch.len());
         if self.optimizer.pending_batches() >= self.config.accumulation_steps || epoch.is_done() {
             self.apply_gradients();
@@ -311,11 +331,15 @@ impl TrainingRun {
 
     /// Forward and backward pass of one batch; the gradients wait in the optimiser. Returns the
     /// batch's summed loss and number of correct predictions, still on the device.
-    fn forward_backward(&mut self, batch: &[usize]) -> (Tensor<1>, Tensor<1, Int>) {
+    fn forward_backward(&mut self, batch: &[usize]) -> Result<(Tensor<1>, Tensor<1, Int>)> {
         let n = batch.len();
         let idx = index_tensor(batch, &self.device);
         let frozen = self.model.frozen_prefix(self.trainable);
         let x = match &self.augmenter {
+            Some(aug) if aug.augments_elsewhere() => {
+                let rows = self.take_supplied(batch)?;
+                self.frozen_forward(rows, n, frozen)
+            }
             Some(aug) => {
                 let rows: Vec<f32> = batch
                     .iter()
@@ -323,7 +347,7 @@ impl TrainingRun {
                     .collect();
                 self.frozen_forward(rows, n, frozen)
             }
-            None => self.cached_activations().select(idx.clone()),
+            None => self.cached_activations()?.select(idx.clone()),
         };
         let y = self.labels.clone().select(0, idx);
         let masks = self
@@ -340,7 +364,7 @@ impl TrainingRun {
         let loss = reduce(per_example, weights);
         self.optimizer.accumulate(&self.model, &loss.backward());
         let correct = logits.detach().argmax(1).reshape([n]).equal(y).int().sum();
-        (loss.detach() * n as f64, correct)
+        Ok((loss.detach() * n as f64, correct))
     }
 
     /// One optimiser step with the accumulated gradients, each parameter group at its rate.

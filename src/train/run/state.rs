@@ -104,10 +104,22 @@ impl EpochInProgress {
 
     /// The examples of the next batch (the last one may be smaller).
     pub fn next_batch(&mut self) -> Vec<usize> {
-        let start = self.next * self.batch_size;
-        let end = start.saturating_add(self.batch_size).min(self.order.len());
+        let batch = self.peek_batch().to_vec();
         self.next += 1;
-        self.order.get(start..end).unwrap_or_default().to_vec()
+        batch
+    }
+
+    /// The examples of the next batch, without moving past it.
+    pub fn peek_batch(&self) -> &[usize] {
+        let start = self.next.saturating_mul(self.batch_size);
+        let end = start.saturating_add(self.batch_size).min(self.order.len());
+        self.order.get(start..end).unwrap_or_default()
+    }
+
+    /// The epoch with its last batch not yet run (after `next_batch` whose batch failed).
+    pub fn rewound(mut self) -> Self {
+        self.next = self.next.saturating_sub(1);
+        self
     }
 
     /// Whether every batch of the epoch has run.
