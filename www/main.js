@@ -125,6 +125,7 @@ ui.onTrain(async () => {
       state.history.push(report);
       ui.addEpoch(report, state.history);
       ui.setProgress((report.epoch + 1) / report.epochs);
+      ui.setMemory(report.memory);
       const eta = report.eta_seconds > 0 ? `, about ${Math.ceil(report.eta_seconds)} s left` : '';
       ui.setStatus(`Epoch ${report.epoch + 1} of ${report.epochs}: ${Math.round(report.examples_per_second)} examples/s${eta}`);
     }

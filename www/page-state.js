@@ -33,9 +33,10 @@ export async function createTrainer({ augment = {}, config = {}, textAugment = n
   state.client?.terminate();
   state.client = new KindlingClient({
     // Before the first epoch the backbone's features are cached a chunk per step: show how far.
-    onCaching: ({ done, total }) => {
+    onCaching: ({ done, total, memory }) => {
       ui.setProgress(done / total);
       ui.setStatus(`Computing backbone features: ${done} of ${total} examples…`);
+      ui.setMemory(memory);
     },
   });
   const text = state.task === 'text';

@@ -207,6 +207,14 @@ export const ui = {
   },
   setProgress(fraction) { $('progress').value = fraction; },
   setStatus(text) { $('status').textContent = text; },
+  /** kindling's memory in use, as the worker measures it: `{ wasmBytes, jsHeapBytes }`. */
+  setMemory(memory) {
+    if (!memory) return;
+    const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
+    const heap = memory.jsHeapBytes != null ? ` + ${mb(memory.jsHeapBytes)} JS heap` : '';
+    $('memory').textContent = `Memory in use: ${mb(memory.wasmBytes)} (kindling's wasm memory${heap})`;
+    $('memory').dataset.wasmBytes = String(memory.wasmBytes);
+  },
   trainError(message) { showMessage('train-error', message); },
   clearMetrics() {
     $('metrics').querySelector('tbody').replaceChildren();

@@ -14,16 +14,22 @@
 import init, { Project, textColumns } from './pkg/kindling.js';
 
 let trainer = null;
+// The images of an image project, by example index, as compact encoded Blobs (a File from the
+// disk stays a reference to it): kindling keeps none of their pixels; a run asks for the ones its
+// next step needs (supplyRequested).
+let sources = [];
 let broken = false; // set by a trap: no further call reaches the wasm
 let paused = null; // a { promise, unpause } pair while paused
 let trainsArrived = 0; // train requests received so far
 let stoppedThrough = 0; // stop() applies to every train request received before it
 const ready = init();
+// The wasm instance's memory: its size is what the page shows as kindling's memory in use.
+const wasmMemory = ready.then((exports) => exports.memory);
 
 // Answered between the steps of a run (they only read the project); see the top of the file.
 // '__testTrap' is among them so that a test can crash a run mid-training.
 const READ_ONLY = new Set(['predict', 'predictText', 'predictTexts', 'predictImageFile', 'classes', 'classCounts',
-  'textColumns', '__testTrap']);
+  'textColumns', 'memory', '__testTrap']);
 
 // Images are shrunk before they enter wasm memory: the backbones resize to 256 px and crop 224, and
 // augmentation works from up to 384 px, so a 512-px short side keeps more than they use (the
@@ -45,6 +51,7 @@ const handlers = {
     }
     trainer?.free();
     trainer = null;
+    sources = [];
     trainer = await Project.create({ ...options, adapter_info: await adapterInfo() }, bytes);
     return trainer.device;
   },
@@ -54,8 +61,10 @@ const handlers = {
     const skipped = [];
     for (const [index, file] of files.entries()) {
       try {
-        const { data, width, height } = await decode(file);
+        const source = await encoded(file);
+        const { data, width, height } = await decode(source);
         t.addImage(data, width, height, className);
+        sources.push(source);
       } catch (e) {
         if (e instanceof WebAssembly.RuntimeError) throw e; // a trap, not a bad file: the worker must go
         skipped.push({ index, name: file.name ?? `image ${index + 1}`, reason: e?.message ?? String(e) });
@@ -73,7 +82,12 @@ const handlers = {
   async textColumns({ file, format }) { return textColumns(await file.slice(0, 1 << 20).text(), format); },
   predictText({ text, topK }) { return need().predictText(text, topK); },
   predictTexts({ texts, topK }) { return need().predictTexts(texts, topK); },
-  evaluate() { return need().evaluate(); },
+  async evaluate() {
+    const t = need();
+    await supplyRequested(t); // a restored run refills its cache first
+    return t.evaluate();
+  },
+  async memory() { return memoryInUse(); },
   async exportModel() { return need().exportModel(); },
   importModel({ bytes }) { return need().importModel(bytes); },
   classes() { return need().classes; },
@@ -88,12 +102,13 @@ const handlers = {
     const stopped = () => request.train <= stoppedThrough;
     if (!(keepGoing && t.canContinue)) t.start();
     while (!t.finished && !stopped()) {
+      await supplyRequested(t);
       const report = await t.step();
       // While the frozen part's features are cached (one chunk per step), say how far.
       const caching = report ? null : t.caching;
-      if (caching) self.postMessage({ type: 'caching', value: caching });
+      if (caching) self.postMessage({ type: 'caching', value: { ...caching, memory: await memoryInUse() } });
       if (report) {
-        progress(report);
+        progress({ ...report, memory: await memoryInUse() });
         // A checkpoint after every epoch lets the client restore the run if this worker dies.
         if (checkpoints) {
           const bytes = await t.checkpoint();
@@ -162,6 +177,54 @@ async function decode(file) {
   } finally {
     bitmap.close();
   }
+}
+
+// What an image source is kept as: a Blob (a File stays a reference to the disk); pixels given
+// as ImageData, an ImageBitmap or a canvas are encoded as PNG (lossless, so they decode to the
+// same pixels each time a run asks for them).
+async function encoded(source) {
+  if (source instanceof Blob) return source;
+  let canvas;
+  if (typeof ImageData !== 'undefined' && source instanceof ImageData) {
+    canvas = new OffscreenCanvas(source.width, source.height);
+    canvas.getContext('2d').putImageData(source, 0, 0);
+  } else {
+    const { width, height } = source;
+    if (!(width > 0 && height > 0)) throw new Error('not an image: give files, blobs, ImageData or an ImageBitmap');
+    if (width * height > MAX_SIDE * MAX_SIDE) {
+      throw new Error(`the image is ${width}×${height} pixels; images up to ${MAX_SIDE}×${MAX_SIDE} are accepted: shrink it first`);
+    }
+    canvas = new OffscreenCanvas(width, height);
+    canvas.getContext('2d').drawImage(source, 0, 0);
+  }
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+// Hands the run the images it asks for, decoded a chunk or a batch at a time (in parallel: the
+// browser decodes off this thread), until its next step can run.
+async function supplyRequested(t) {
+  for (let request = t.inputRequest(); request; request = t.inputRequest()) {
+    const images = await Promise.all(request.indices.map(async (i) => {
+      try {
+        return await decode(sources[i]);
+      } catch (e) {
+        const name = sources[i]?.name ?? `image ${i + 1}`;
+        throw new Error(`${name} can no longer be read (${e.message}); remove it from its class or add it again`);
+      }
+    }));
+    const bytes = new Uint8Array(images.reduce((n, image) => n + image.data.length, 0));
+    let offset = 0;
+    for (const { data } of images) { bytes.set(data, offset); offset += data.length; }
+    t.supplyImages(Uint32Array.from(request.indices), bytes,
+      Uint32Array.from(images, (image) => image.width), Uint32Array.from(images, (image) => image.height));
+  }
+}
+
+// kindling's memory in use: the wasm instance's (it grows, never shrinks) and, where the browser
+// tells, this worker's JS heap.
+async function memoryInUse() {
+  const memory = await wasmMemory;
+  return { wasmBytes: memory.buffer.byteLength, jsHeapBytes: performance.memory?.usedJSHeapSize ?? null };
 }
 
 // wgpu cannot name the adapter in a browser; GPUAdapter.info can (e.g. "google swiftshader").

@@ -157,7 +157,14 @@ impl super::augment::Augmenter for ImageAugmenter {
     }
 
     fn settings(&self) -> String {
-        format!("image {:?}", self.augment)
+        self.augment.settings()
+    }
+}
+
+impl Augment {
+    /// The settings as a checkpoint records them (the same wherever the images are augmented).
+    pub fn settings(&self) -> String {
+        format!("image {self:?}")
     }
 }
 

@@ -69,6 +69,7 @@ impl ProjectState {
             &device,
         )?;
         self.run = Some(run);
+        self.restart_augmentation();
         self.trained = None;
         // A checkpoint taken after the last epoch holds a finished model: usable at once.
         if let Some(run) = self.run.as_ref().filter(|r| r.is_finished()) {

@@ -17,6 +17,7 @@ use state::ProjectState;
 
 mod bench;
 mod files;
+mod images;
 mod state;
 mod text;
 
@@ -116,7 +117,8 @@ impl Project {
     }
 
     /// Adds one image (RGBA bytes, as `ImageData.data` gives) of class `class`; on error nothing
-    /// is added. Returns the number of examples held.
+    /// is added. The pixels are not kept: the caller keeps the image and hands the same pixels
+    /// over when a run asks (`inputRequest`, `supplyImages`). Returns the number of examples held.
     #[wasm_bindgen(js_name = addImage)]
     pub fn add_image(
         &self,
@@ -126,6 +128,28 @@ impl Project {
         class: String,
     ) -> Result<usize, JsError> {
         self.state_mut()?.add_image(rgba, width, height, class)
+    }
+
+    /// What the current run needs before its next step: `{indices, augmented}` — the examples
+    /// whose images to hand over with `supplyImages` (for a training batch when `augmented`) —
+    /// or `null` when `step()` can run.
+    #[wasm_bindgen(js_name = inputRequest)]
+    pub fn input_request(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.input_request()
+    }
+
+    /// The images `inputRequest()` names, in its order: their RGBA bytes one after another, and
+    /// each one's width and height (the pixels `addImage` was given). On error nothing changes.
+    #[wasm_bindgen(js_name = supplyImages)]
+    pub fn supply_images(
+        &self,
+        indices: &[u32],
+        rgba: &[u8],
+        widths: &[u32],
+        heights: &[u32],
+    ) -> Result<(), JsError> {
+        self.state_mut()?
+            .supply_images(indices, rgba, widths, heights)
     }
 
     /// Declares a class before it has examples (so an empty class is reported, not forgotten).

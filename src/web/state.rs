@@ -10,15 +10,18 @@ use crate::backbone::{Backbone, BackboneSpec};
 use crate::config::TrainConfig;
 use crate::config::validate::MAX_TOP_K;
 use crate::data::Tokenizer;
-use crate::data::image::{Augment, ImageAugmenter, Preprocess, Rgba};
+use crate::data::image::{Augment, Preprocess};
 use crate::data::text_augment::{TextAugment, TextAugmenter};
-use crate::data::{Augmenter, Dataset};
+use crate::data::{AugmentedElsewhere, Augmenter, Dataset};
 use crate::device::{self, ComputeDevice, DevicePreference};
 use crate::error::Error;
 use crate::model::Classifier;
 use crate::model::{Prediction, Predictor, predict};
 use crate::rng::Rng;
 use crate::train;
+
+/// Mixed into the config's seed for the images' augmentation draws.
+const AUGMENT_SEED: u64 = 0xA06_3E47;
 
 /// How many more rows an embedding table may have than its vocab.txt has tokens.
 const MAX_EMBEDDING_PADDING: usize = 128;
@@ -49,9 +52,10 @@ pub(super) struct ProjectState {
     pub(super) preprocess: Option<Preprocess>,
     pub(super) config: TrainConfig,
     pub(super) augment: Augment,
+    /// The examples; an image project keeps only their labels (see `images.rs`).
     pub(super) data: Dataset,
-    /// The images, shrunk, kept only while augmentation needs them (shared with the run).
-    pub(super) images: std::sync::Arc<Vec<Rgba>>,
+    /// Draws the augmentations of the images supplied for training batches (seeded per run).
+    pub(super) augment_rng: Rng,
     pub(super) run: Option<train::TrainingRun>,
     /// The finished (or imported) model, prepared for predictions.
     pub(super) trained: Option<Predictor>,
@@ -132,13 +136,18 @@ impl ProjectState {
         Ok(())
     }
 
+    /// Starts the augmentation draws afresh for a new or restored run (a restored run's draws
+    /// therefore differ from those the interrupted run would have made).
+    pub(super) fn restart_augmentation(&mut self) {
+        self.augment_rng = Rng::new(self.config.seed ^ AUGMENT_SEED);
+    }
+
     /// The project's training augmentation for a run (images or texts), if any is on.
     pub(super) fn augmenter(&self) -> Option<Box<dyn Augmenter>> {
-        if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
-            return Some(Box::new(ImageAugmenter {
-                images: self.images.clone(),
-                preprocess: pre.clone(),
-                augment: self.augment.clone(),
+        if self.augment.any() && self.preprocess.is_some() {
+            // The images are augmented as they are supplied, batch by batch (`supply_images`).
+            return Some(Box::new(AugmentedElsewhere {
+                settings: self.augment.settings(),
             }));
         }
         match (&self.text_augment, &self.spec) {
@@ -149,23 +158,6 @@ impl ProjectState {
             })),
             _ => None,
         }
-    }
-
-    pub(super) fn image_rows(
-        &self,
-        rgba: &[u8],
-        width: usize,
-        height: usize,
-    ) -> Result<(Rgba, Vec<f32>), Error> {
-        let pre = self.preprocess.as_ref().ok_or_else(|| {
-            Error::State(format!(
-                "{} takes feature vectors, not images; choose an image backbone",
-                self.spec.name()
-            ))
-        })?;
-        let img = Rgba::new(width, height, rgba.to_vec())?;
-        let row = pre.eval(&img);
-        Ok((img, row))
     }
 }
 
@@ -227,15 +219,21 @@ impl ProjectState {
                 .into());
             }
         }
+        // Images stay outside wasm memory (see images.rs); texts and feature vectors are small
+        // enough to hold.
+        let data = match preprocess {
+            Some(_) => Dataset::rows_elsewhere(probe.input_dim()),
+            None => Dataset::new(probe.input_dim()),
+        };
         Ok(ProjectState {
             device,
-            data: Dataset::new(probe.input_dim()),
+            data,
+            augment_rng: Rng::new(options.config.seed ^ AUGMENT_SEED),
             spec,
             weights,
             preprocess,
             config: options.config,
             augment: options.augment,
-            images: Default::default(),
             run: None,
             trained: None,
             trained_classes: Vec::new(),
@@ -269,24 +267,6 @@ impl ProjectState {
         self.check_token_ids(values)?;
         let labels: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
         self.data.add_batch(values, &labels, &classes)?;
-        Ok(self.data.len())
-    }
-
-    /// Adds one image (RGBA bytes, as `ImageData.data` gives) of class `class`; on error nothing
-    /// is added. Returns the number of examples held.
-    pub fn add_image(
-        &mut self,
-        rgba: &[u8],
-        width: usize,
-        height: usize,
-        class: String,
-    ) -> Result<usize, JsError> {
-        let (img, row) = self.image_rows(rgba, width, height)?;
-        self.data.add(&row, &class)?;
-        if let (true, Some(pre)) = (self.augment.any(), &self.preprocess) {
-            // Crops are drawn from a copy 1.5× the evaluation resize, not the full photo.
-            std::sync::Arc::make_mut(&mut self.images).push(img.shrunk(pre.resize * 3 / 2));
-        }
         Ok(self.data.len())
     }
 
@@ -327,6 +307,7 @@ impl ProjectState {
         )?;
         run.set_augmenter(self.augmenter());
         self.run = Some(run);
+        self.restart_augmentation();
         self.trained = None;
         Ok(())
     }
@@ -405,7 +386,7 @@ impl ProjectState {
         height: usize,
         top_k: i32,
     ) -> Result<JsValue, JsError> {
-        let (_, row) = self.image_rows(rgba, width, height)?;
+        let row = self.image_row(rgba, width, height)?;
         to_js(&self.predictions(&row, top_k).await?[0])
     }
 

@@ -32,6 +32,39 @@ fn separable(per_class: usize) -> Dataset {
     d
 }
 
+/// Runs `step()` until an epoch ends, handing over the images the run asks for — as the worker
+/// does — from `images`: the pixels given to `addImage` (RGBA, width, height), by example index.
+async fn image_epoch(
+    t: &kindling::web::Project,
+    images: &[(Vec<u8>, usize, usize)],
+) -> wasm_bindgen::JsValue {
+    loop {
+        let request = t.input_request().unwrap();
+        if !request.is_null() {
+            let request: serde_json::Value = serde_wasm_bindgen::from_value(request).unwrap();
+            let indices: Vec<u32> = request["indices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_u64().unwrap() as u32)
+                .collect();
+            let (mut rgba, mut widths, mut heights) = (Vec::new(), Vec::new(), Vec::new());
+            for &i in &indices {
+                let (pixels, w, h) = &images[i as usize];
+                rgba.extend_from_slice(pixels);
+                widths.push(*w as u32);
+                heights.push(*h as u32);
+            }
+            t.supply_images(&indices, &rgba, &widths, &heights).unwrap();
+            continue;
+        }
+        let report = t.step().await.unwrap();
+        if !report.is_null() {
+            return report;
+        }
+    }
+}
+
 async fn train_on_webgpu(
     spec: BackboneSpec,
     strategy: Strategy,
@@ -397,10 +430,12 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
         message(err).contains("RGBA"),
         "the message names the pixel format"
     );
+    let mut images = Vec::new();
     for i in 0..4 {
         for class in ["bag", "trouser"] {
             let (rgba, w, h) = fashion(&format!("{class}-{i}"));
             t.add_image(&rgba, w, h, class.into()).unwrap();
+            images.push((rgba, w, h));
         }
     }
     assert_eq!(
@@ -416,12 +451,21 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     assert!(message(err).contains("no training run"));
 
     t.start().unwrap();
-    t.train_epoch().await.unwrap();
+    // The pixels were not kept: the run asks for them, and a step without them is refused.
+    let err = message(t.train_epoch().await.err().unwrap());
+    assert!(err.contains("supply them first"), "{err}");
+    let err = message(
+        t.supply_images(&[0, 1], &[0; 8], &[1, 1], &[1, 1])
+            .err()
+            .unwrap(),
+    );
+    assert!(err.contains("asked for"), "{err}");
+    image_epoch(&t, &images).await;
     assert!(t.can_continue().unwrap() && !t.finished().unwrap());
     assert_eq!(from(t.history().unwrap()).as_array().unwrap().len(), 1);
     let checkpoint = t.checkpoint().await.unwrap();
     while !t.finished().unwrap() {
-        t.train_epoch().await.unwrap();
+        image_epoch(&t, &images).await;
     }
     assert!(!t.can_continue().unwrap());
     let (rgba, w, h) = fashion("bag-4");
@@ -444,7 +488,7 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     resumed.restore_checkpoint(&checkpoint).unwrap();
     assert!(resumed.can_continue().unwrap());
     while !resumed.finished().unwrap() {
-        resumed.train_epoch().await.unwrap();
+        image_epoch(&resumed, &images).await;
     }
     assert_eq!(
         from(resumed.history().unwrap()).as_array().unwrap().len(),

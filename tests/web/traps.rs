@@ -249,16 +249,38 @@ async fn images_whose_size_overflows_or_bombs_are_refused() {
     let err = message(t.add_class("   ".into()).err().unwrap());
     assert!(err.contains("empty"), "{err}");
     // The project still takes images and trains.
+    let mut images = Vec::new();
     for i in 0..4u8 {
         for (class, shade) in [("dark", 10u8), ("light", 240)] {
             let rgba: Vec<u8> = (0..16 * 16)
                 .flat_map(|p| [shade.wrapping_add(i), shade, (p % 7) as u8, 255])
                 .collect();
             t.add_image(&rgba, 16, 16, class.into()).unwrap();
+            images.push((rgba, 16, 16));
         }
     }
     t.start().unwrap();
-    t.train_epoch().await.unwrap();
+    // Supplied images whose sizes do not add up are refused, and the run still asks for them.
+    let request = from(t.input_request().unwrap());
+    let indices: Vec<u32> = serde_json::from_value(request["indices"].clone()).unwrap();
+    let n = indices.len();
+    for (bytes, w, h) in [
+        (n * 1024 - 4, 16u32, 16u32),
+        (n * 1024, 16, 17),
+        (4, 65536, 65536),
+    ] {
+        let err = message(
+            t.supply_images(&indices, &vec![0; bytes], &vec![w; n], &vec![h; n])
+                .err()
+                .unwrap(),
+        );
+        assert!(
+            err.contains("bytes") || err.contains("pixels"),
+            "{w}×{h}: {err}"
+        );
+    }
+    assert_eq!(from(t.input_request().unwrap()), request);
+    crate::image_epoch(&t, &images).await;
     assert!(t.finished().unwrap());
     let p = from(t.predict_image(&[240; 64], 4, 4, 2).await.unwrap());
     assert_eq!(p["classes"].as_array().unwrap().len(), 2);
