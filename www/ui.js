@@ -212,7 +212,8 @@ export const ui = {
     if (!memory) return;
     const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
     const heap = memory.jsHeapBytes != null ? ` + ${mb(memory.jsHeapBytes)} JS heap` : '';
-    $('memory').textContent = `Memory in use: ${mb(memory.wasmBytes)} (kindling's wasm memory${heap})`;
+    const peak = memory.estimatedPeakBytes != null ? `; this run's estimated peak: ${mb(memory.estimatedPeakBytes)}` : '';
+    $('memory').textContent = `Memory in use: ${mb(memory.wasmBytes)} (kindling's wasm memory${heap})${peak}`;
     $('memory').dataset.wasmBytes = String(memory.wasmBytes);
   },
   trainError(message) { showMessage('train-error', message); },

@@ -221,10 +221,15 @@ async function supplyRequested(t) {
 }
 
 // kindling's memory in use: the wasm instance's (it grows, never shrinks) and, where the browser
-// tells, this worker's JS heap.
+// tells, this worker's JS heap; with the current run's estimated peak.
 async function memoryInUse() {
   const memory = await wasmMemory;
-  return { wasmBytes: memory.buffer.byteLength, jsHeapBytes: performance.memory?.usedJSHeapSize ?? null };
+  const estimate = trainer && !broken ? trainer.memoryEstimate : null;
+  return {
+    wasmBytes: memory.buffer.byteLength,
+    jsHeapBytes: performance.memory?.usedJSHeapSize ?? null,
+    estimatedPeakBytes: estimate?.total_bytes ?? null,
+  };
 }
 
 // wgpu cannot name the adapter in a browser; GPUAdapter.info can (e.g. "google swiftshader").

@@ -21,6 +21,21 @@ impl Activations {
         }
     }
 
+    /// Values held per example (a sequence's mask included).
+    pub fn values_per_example(&self) -> usize {
+        match self {
+            Self::Flat(t) => t.dims()[1],
+            Self::Spatial(t) => {
+                let [_, c, h, w] = t.dims();
+                c * h * w
+            }
+            Self::Sequence { hidden, .. } => {
+                let [_, s, w] = hidden.dims();
+                s * (w + 1)
+            }
+        }
+    }
+
     /// Rows `indices` (a device tensor of example indices).
     pub fn select(&self, indices: Tensor<1, Int>) -> Self {
         match self {

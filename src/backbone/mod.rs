@@ -14,6 +14,7 @@ pub mod efficientnet_lite0;
 pub mod mobilenet_v2;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pth;
+mod sizes;
 pub mod toy_mlp;
 pub mod weights;
 

@@ -13,4 +13,4 @@ pub mod run;
 pub mod schedule;
 
 pub use report::{EpochReport, Evaluation};
-pub use run::{InputRequest, TrainingRun};
+pub use run::{InputRequest, MemoryEstimate, TAB_BUDGET_BYTES, TrainingRun};

@@ -68,6 +68,7 @@ impl ProjectState {
             self.augmenter(),
             &device,
         )?;
+        self.estimate = Some(run.memory_estimate());
         self.run = Some(run);
         self.restart_augmentation();
         self.trained = None;

@@ -201,6 +201,15 @@ impl Project {
         self.state()?.caching()
     }
 
+    /// The current run's estimated peak memory in bytes, by what takes it: `{examples,
+    /// frozen_blocks, trainable_blocks, cache_bytes, example_bytes, weights_bytes,
+    /// optimizer_bytes, batch_bytes, total_bytes}`, or `null` before a run. `start()` refuses a
+    /// run whose estimate exceeds what a tab can hold.
+    #[wasm_bindgen(getter, js_name = memoryEstimate)]
+    pub fn memory_estimate(&self) -> Result<JsValue, JsError> {
+        self.state()?.memory_estimate()
+    }
+
     /// Whether a run is under way that `step()` can continue (after a stop or
     /// `restoreCheckpoint`).
     #[wasm_bindgen(getter, js_name = canContinue)]

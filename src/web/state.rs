@@ -57,6 +57,8 @@ pub(super) struct ProjectState {
     /// Draws the augmentations of the images supplied for training batches (seeded per run).
     pub(super) augment_rng: Rng,
     pub(super) run: Option<train::TrainingRun>,
+    /// The estimated peak memory of `run`, made when it started.
+    pub(super) estimate: Option<train::MemoryEstimate>,
     /// The finished (or imported) model, prepared for predictions.
     pub(super) trained: Option<Predictor>,
     /// Class names of `trained` (an imported model may name classes before any example exists).
@@ -235,6 +237,7 @@ impl ProjectState {
             config: options.config,
             augment: options.augment,
             run: None,
+            estimate: None,
             trained: None,
             trained_classes: Vec::new(),
             tokenizer,
@@ -306,6 +309,13 @@ impl ProjectState {
             &device,
         )?;
         run.set_augmenter(self.augmenter());
+        // Refused up front, with what to change, rather than trapping when memory runs out; the
+        // examples and any trained model stay as they were.
+        let estimate = run.memory_estimate();
+        if let Some(budget) = train::TAB_BUDGET_BYTES {
+            estimate.check_fits(budget)?;
+        }
+        self.estimate = Some(estimate);
         self.run = Some(run);
         self.restart_augmentation();
         self.trained = None;
@@ -358,6 +368,11 @@ impl ProjectState {
         }
         let progress = self.run.as_ref().and_then(|r| r.caching_progress());
         to_js(&progress.map(|(done, total)| Caching { done, total }))
+    }
+
+    /// The current run's estimated peak memory, by what takes it (`null` before a run).
+    pub fn memory_estimate(&self) -> Result<JsValue, JsError> {
+        to_js(&self.estimate)
     }
 
     pub fn can_continue(&self) -> bool {

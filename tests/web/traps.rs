@@ -259,7 +259,26 @@ async fn images_whose_size_overflows_or_bombs_are_refused() {
             images.push((rgba, 16, 16));
         }
     }
+    // A run a tab cannot hold (every block fine-tuned, batches of 4096) is refused up front,
+    // naming what to change; the examples stay, and a smaller run trains.
+    t.set_config(js(
+        serde_json::json!({"strategy": {"kind": "full"}, "batch_size": 4096}),
+    ))
+    .unwrap();
+    let err = message(t.start().err().unwrap());
+    assert!(
+        err.contains("browser tab") && err.contains("batch_size"),
+        "{err}"
+    );
+    assert_eq!(from(t.class_counts().unwrap())[0]["count"], 4);
+    assert!(from(t.memory_estimate().unwrap()).is_null());
+    t.set_config(js(
+        serde_json::json!({"epochs": 1, "early_stopping": null, "validation_fraction": 0.5}),
+    ))
+    .unwrap();
     t.start().unwrap();
+    let estimate = from(t.memory_estimate().unwrap());
+    assert!(estimate["total_bytes"].as_u64().unwrap() > 0, "{estimate}");
     // Supplied images whose sizes do not add up are refused, and the run still asks for them.
     let request = from(t.input_request().unwrap());
     let indices: Vec<u32> = serde_json::from_value(request["indices"].clone()).unwrap();

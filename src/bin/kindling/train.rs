@@ -221,6 +221,12 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| Error::State(format!("cannot catch Ctrl-C: {e}")))?;
 
+    let estimate = run.memory_estimate();
+    println!(
+        "estimated peak memory: {} MB ({} MB of it the cache of the frozen part's activations)",
+        estimate.total_bytes.div_ceil(1_000_000),
+        estimate.cache_bytes.div_ceil(1_000_000)
+    );
     let batches = run.split().train.len().div_ceil(run.config().batch_size);
     let epochs = run.config().epochs;
     let mut bar = None;

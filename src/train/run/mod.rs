@@ -10,10 +10,12 @@ mod checkpointing;
 mod epoch_end;
 mod evaluation;
 mod frozen_prefix;
+mod memory;
 mod state;
 mod supplied_inputs;
 
 use frozen_prefix::{ActivationCache, CpuPlanCache};
+pub use memory::{MemoryEstimate, TAB_BUDGET_BYTES};
 pub use state::StopReason;
 use state::{BestTracker, EpochInProgress, Phase};
 pub use supplied_inputs::InputRequest;

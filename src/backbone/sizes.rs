@@ -1,0 +1,27 @@
+//! How large a backbone's activations are, measured rather than tabulated: one example of the
+//! largest input (a text of `max_len` tokens) goes through every block, so the figures hold for
+//! every architecture the registry builds. The memory estimate of a run (`train::memory`) uses them.
+
+use burn::tensor::Device;
+
+use super::Backbone;
+
+impl Backbone {
+    /// Values per example of the activations before block 0 (index 0) and after each block
+    /// (index `i + 1` after block `i`), for the largest input.
+    pub fn activation_sizes(&self, device: &Device) -> Vec<usize> {
+        let dim = self.input_dim();
+        let row = match self {
+            // Token ids 0 under a full mask: the longest text a row can hold.
+            Self::Bert(_) => [vec![0.0; dim / 2], vec![1.0; dim - dim / 2]].concat(),
+            _ => vec![0.0; dim],
+        };
+        let mut x = self.input(row, 1, device);
+        let mut sizes = vec![x.values_per_example()];
+        for block in 0..self.num_blocks() {
+            x = self.forward_blocks(x, block..block + 1, false).detach();
+            sizes.push(x.values_per_example());
+        }
+        sizes
+    }
+}
