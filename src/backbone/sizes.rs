@@ -8,7 +8,8 @@ use super::Backbone;
 
 impl Backbone {
     /// Values per example of the activations before block 0 (index 0) and after each block
-    /// (index `i + 1` after block `i`), for the largest input.
+    /// (index `i + 1` after block `i`; after the last, the pooled features), for the largest
+    /// input.
     pub fn activation_sizes(&self, device: &Device) -> Vec<usize> {
         let dim = self.input_dim();
         let row = match self {
@@ -21,6 +22,10 @@ impl Backbone {
         for block in 0..self.num_blocks() {
             x = self.forward_blocks(x, block..block + 1, false).detach();
             sizes.push(x.values_per_example());
+        }
+        // After the last block a run keeps the pooled features (see `TrainingRun::frozen_forward`).
+        if let Some(last) = sizes.last_mut().filter(|_| self.num_blocks() > 0) {
+            *last = self.feature_dim();
         }
         sizes
     }

@@ -133,7 +133,10 @@ impl TrainingRun {
         }
     }
 
-    /// Blocks `0..frozen` on `n` input rows, in inference mode and recording no gradients.
+    /// Blocks `0..frozen` on `n` input rows, in inference mode and recording no gradients. When
+    /// every block is frozen the output is pooled here, once: the head sees nothing else, and
+    /// 1,280 pooled values per image (384 per text) are what a cache of tens of thousands of
+    /// examples can hold, where MobileNetV2's last 7×7×1280 map (or a text's 128×384) is not.
     pub(super) fn frozen_forward(
         &mut self,
         rows: Vec<f32>,
@@ -152,13 +155,19 @@ impl TrainingRun {
                 plan: self.model.backbone.cpu_plan(frozen, &self.device),
             });
         }
-        if let Some(plan) = self.cpu_plan.as_ref().and_then(|c| c.plan.as_ref()) {
-            return plan.forward(&rows, n, &self.device);
+        let out = match self.cpu_plan.as_ref().and_then(|c| c.plan.as_ref()) {
+            Some(plan) => plan.forward(&rows, n, &self.device),
+            None => {
+                let x = self.model.backbone.input(rows, n, &self.device);
+                self.model
+                    .backbone
+                    .forward_blocks(x, 0..frozen, false)
+                    .detach()
+            }
+        };
+        if frozen == self.model.backbone.num_blocks() {
+            return Activations::Flat(out.into_features());
         }
-        let x = self.model.backbone.input(rows, n, &self.device);
-        self.model
-            .backbone
-            .forward_blocks(x, 0..frozen, false)
-            .detach()
+        out
     }
 }
