@@ -345,3 +345,50 @@ fn random_mobilenet_has_the_torchvision_shapes() {
         .into_features();
     assert_eq!(f.dims(), [2, 1280]);
 }
+
+/// The memory estimates behind the README's Limits, for MobileNetV2 and image projects whose
+/// pixels stay outside (as in a tab): 20,000 images with Quick stay under 1.5 GB, 5,000 with
+/// Balanced fit a tab, and every block fine-tuned at batch 16 does not.
+#[test]
+fn mobilenet_v2_memory_estimates_for_the_recipes() {
+    use kindling::config::HeadConfig;
+    let device = common::device();
+    let examples = |n: usize| {
+        let mut d = Dataset::rows_elsewhere(3 * 224 * 224);
+        for i in 0..n {
+            d.add_elsewhere(&i.to_le_bytes(), &format!("c{}", i % 10))
+                .unwrap();
+        }
+        d
+    };
+    let estimate = |strategy: Strategy, hidden: Vec<usize>, n: usize| {
+        let config = TrainConfig {
+            strategy,
+            head: HeadConfig {
+                hidden,
+                ..HeadConfig::default()
+            },
+            ..TrainConfig::default()
+        };
+        let run = TrainingRun::new(config, mobilenet(&device), examples(n), None, &device).unwrap();
+        let e = run.memory_estimate();
+        println!(
+            "{n} images, {} trainable blocks: {} MB (cache {} MB, batch {} MB, weights+optimiser {} MB)",
+            e.trainable_blocks,
+            e.total_bytes / 1_000_000,
+            e.cache_bytes / 1_000_000,
+            e.batch_bytes / 1_000_000,
+            (e.weights_bytes + e.optimizer_bytes) / 1_000_000
+        );
+        e
+    };
+    let tab = 3u64 << 30;
+    let quick = estimate(Strategy::FeatureExtraction, vec![], 20_000);
+    assert!(quick.total_bytes < 1_500_000_000, "{quick:?}");
+    assert_eq!(quick.cache_bytes, 4 * 2 * 20_000 * 1280, "pooled features");
+    let balanced = estimate(Strategy::Partial { trainable_blocks: 2 }, vec![128], 5_000);
+    assert!(balanced.check_fits(tab).is_ok(), "{balanced:?}");
+    let full = estimate(Strategy::Full, vec![], 1_000);
+    let err = full.check_fits(tab).unwrap_err().to_string();
+    assert!(err.contains("batch_size"), "{err}");
+}
