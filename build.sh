@@ -46,8 +46,9 @@ usage: ./build.sh <command>
           Chromium (WebGPU on), and the end-to-end page tests (Playwright)
   fuzz    the property tests of every reader user input reaches (tests/fuzz.rs) with many
           more cases than `test` runs (PROPTEST_CASES=20000 by default)
-  bench   setup + build, then the native benchmark of the core, and kindling beside TF.js 4
-          (webgpu, webgl, wasm, cpu) in headless Chromium: one table, ratios per job
+  bench   setup + build, then the native benchmark of the core, kindling beside TF.js 4
+          (webgpu, webgl, wasm, cpu) in headless Chromium (one table, ratios per job), and the
+          scale job (1,000–20,000 Fashion-MNIST images through the worker client; ~25 min)
   help    this text
 TXT
 }
@@ -264,15 +265,17 @@ cmd_bench() {
   cmd_setup
   cmd_build
   setup_bench_npm
-  say "bench 1/2: native core (burn flex CPU)"
+  say "bench 1/3: native core (burn flex CPU)"
   # The dev profile builds dependencies at opt-level 3 (Cargo.toml), so this reuses the test build.
   KINDLING_NATIVE_JSON="$CACHE/bench-native.json" cargo bench --bench native --profile dev
-  say "bench 2/2: kindling beside TF.js in headless Chromium"
+  say "bench 2/3: kindling beside TF.js in headless Chromium"
   # kindling's WebGPU unit is skipped unless asked for (BENCH_DEVICES=webgpu,cpu): on a software
   # adapter (SwiftShader, as on CI) it takes hours and `auto` would choose the CPU anyway.
   BENCH_DEVICES="${BENCH_DEVICES:-cpu}" CHROMIUM="$CHROMIUM" KINDLING_NATIVE_JSON="$CACHE/bench-native.json" \
     BENCH_JSON="$CACHE/bench-browser.json" node benches/browser/run.mjs
   echo "(full results: $CACHE/bench-browser.json)"
+  say "bench 3/3: scale — Fashion-MNIST data sets of 1,000 to 20,000 images through the worker client"
+  CHROMIUM="$CHROMIUM" SCALE_JSON="$CACHE/bench-scale.json" node benches/browser/scale.mjs
 }
 
 case "${1:-help}" in

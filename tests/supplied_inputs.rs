@@ -203,3 +203,75 @@ fn augmented_batches_are_asked_for_each_step_and_checkpoints_restore() {
     .unwrap();
     assert!(err.to_string().contains("jitter 5%"), "{err}");
 }
+
+#[test]
+fn a_cache_file_lets_a_new_run_skip_every_row_and_train_the_same() {
+    let held = separable(20, 34);
+    let config = TrainConfig {
+        strategy: Strategy::Partial {
+            trainable_blocks: 1,
+        },
+        ..gradual()
+    };
+    let mut first = trainer(config.clone(), elsewhere(&held));
+    assert_eq!(
+        pollster::block_on(first.export_cache("toy")).unwrap(),
+        None,
+        "nothing to export before the cache is complete"
+    );
+    let (history, supplied) = fit_supplying(&mut first, &held, |rows| rows);
+    assert_eq!(supplied, held.len());
+    let file = pollster::block_on(first.export_cache("toy"))
+        .unwrap()
+        .unwrap();
+
+    let mut second = trainer(config.clone(), elsewhere(&held));
+    second.import_cache(&file, "toy").unwrap();
+    assert_eq!(
+        second.input_request(),
+        None,
+        "every row's activations came from the file"
+    );
+    let (again, supplied) = fit_supplying(&mut second, &held, |rows| rows);
+    assert_eq!(supplied, 0);
+    assert_eq!(metrics(&again), metrics(&history));
+    assert_eq!(params(&second), params(&first));
+
+    // Another backbone, other examples, another frozen prefix, a damaged file: refused with
+    // the reason, and the run still asks for its rows.
+    let mut other = trainer(config.clone(), elsewhere(&held));
+    let err = other.import_cache(&file, "other weights").unwrap_err();
+    assert!(
+        err.to_string().contains("other pretrained weights"),
+        "{err}"
+    );
+    let mut fewer = trainer(config.clone(), elsewhere(&separable(19, 34)));
+    let err = fewer.import_cache(&file, "toy").unwrap_err();
+    assert!(err.to_string().contains("other examples"), "{err}");
+    let mut frozen = trainer(gradual(), elsewhere(&held));
+    let err = frozen.import_cache(&file, "toy").unwrap_err();
+    assert!(err.to_string().contains("frozen blocks"), "{err}");
+    let mut damaged = file.clone();
+    let last = damaged.len() - 1;
+    damaged.truncate(last);
+    assert!(other.import_cache(&damaged, "toy").is_err());
+    // A file whose description is right but whose examples have another shape than the frozen
+    // blocks make (16 values, not 32) is refused before any layer sees it.
+    let meta = serde_json::json!({
+        "format": 1, "backbone": "toy", "frozen_blocks": 2, "examples": held.len(),
+        "examples_fingerprint": held.fingerprint(), "shape": [held.len(), 16],
+    });
+    let values = burn::tensor::Tensor::<1>::from_data(
+        burn::tensor::TensorData::new(vec![0.5f32; held.len() * 16], [held.len() * 16]),
+        &device(),
+    );
+    let crafted = pollster::block_on(kindling::model::param_file::write_tensors(
+        "kindling.cache",
+        meta.to_string(),
+        vec![("values".into(), values)],
+    ))
+    .unwrap();
+    let err = other.import_cache(&crafted, "toy").unwrap_err();
+    assert!(err.to_string().contains("damaged"), "{err}");
+    assert!(other.input_request().is_some());
+}

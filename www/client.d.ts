@@ -59,6 +59,37 @@ export interface EpochReport {
   examples_per_second: number; step_ms: number; epoch_seconds: number; elapsed_seconds: number; eta_seconds: number;
   /** Why training ended early and what was kept, on the last epoch of such a run. */
   stopped: string | null;
+  /** kindling's memory in use at the end of the epoch (added by the worker). */
+  memory?: MemoryInUse;
+}
+
+/** What became of a run's feature cache (see `train({ cache })` and `onCache`). */
+export type CacheEvent =
+  | { kind: 'computed'; bytes: Uint8Array }
+  | { kind: 'reused' }
+  | { kind: 'refused'; reason: string };
+
+/** kindling's memory in use, as the worker measures it (bytes). */
+export interface MemoryInUse {
+  /** The wasm instance's memory (it grows and never shrinks). */
+  wasmBytes: number;
+  /** The worker's JS heap, where the browser tells (Chromium), else null. */
+  jsHeapBytes: number | null;
+  /** The current run's estimated peak (see MemoryEstimate), else null. */
+  estimatedPeakBytes: number | null;
+}
+
+/** A run's estimated peak memory by what takes it (bytes); `start` refuses a run past what a tab holds. */
+export interface MemoryEstimate {
+  examples: number;
+  frozen_blocks: number;
+  trainable_blocks: number;
+  cache_bytes: number;
+  example_bytes: number;
+  weights_bytes: number;
+  optimizer_bytes: number;
+  batch_bytes: number;
+  total_bytes: number;
 }
 
 export interface ClassMetrics { precision: number; recall: number; f1: number; support: number }
@@ -87,6 +118,8 @@ export interface Restored {
   finished: boolean;
   /** Epoch reports of the resumed run so far. */
   history: EpochReport[];
+  /** Why a saved checkpoint that no longer fits the examples was skipped (the saved model is imported instead), else null. */
+  checkpointRefused?: string | null;
 }
 
 /** A request that built the trainer, as the journal keeps it (replayed by recovery and `restore()`). */
@@ -121,7 +154,9 @@ export interface ClientOptions {
   /** Called when saving failed (e.g. the storage quota is full); work in memory is kept. */
   onStorageError?: (error: Error) => void;
   /** While a run caches what its frozen backbone blocks compute (a chunk of examples per step). */
-  onCaching?: (progress: { done: number; total: number }) => void;
+  onCaching?: (progress: { done: number; total: number; memory: MemoryInUse }) => void;
+  /** A run's feature cache: computed (its file, for `train({ cache })` later), reused, or refused. */
+  onCache?: (event: CacheEvent) => void;
 }
 
 /**
@@ -146,7 +181,8 @@ export class KindlingClient {
   storageError: Error | null;
   onRecover: ((info: Restored) => void) | null;
   onStorageError: ((error: Error) => void) | null;
-  onCaching: ((progress: { done: number; total: number }) => void) | null;
+  onCaching: ((progress: { done: number; total: number; memory: MemoryInUse }) => void) | null;
+  onCache: ((event: CacheEvent) => void) | null;
 
   create(options: CreateOptions): Promise<DeviceInfo>;
   setConfig(config: TrainConfig): Promise<void>;
@@ -165,7 +201,7 @@ export class KindlingClient {
   /** Column names of a CSV/TSV (header) or JSONL (first object's keys) file, read from its first 1 MB; needs no trainer. */
   textColumns(file: Blob, format: 'csv' | 'tsv' | 'jsonl'): Promise<string[]>;
   /** `continue`: go on with an unfinished run; `checkpoints: false`: no per-epoch checkpoint. */
-  train(options?: { signal?: AbortSignal; continue?: boolean; checkpoints?: boolean }): AsyncGenerator<EpochReport, void, void>;
+  train(options?: { signal?: AbortSignal; continue?: boolean; checkpoints?: boolean; cache?: Uint8Array | Blob | null }): AsyncGenerator<EpochReport, void, void>;
   /** Holds training after the current step; read-only requests are still answered. */
   pause(): void;
   /** Continues after `pause()`. */
@@ -182,6 +218,10 @@ export class KindlingClient {
   predictTexts(texts: string[], topK?: number): Promise<Prediction[]>;
   classes(): Promise<string[]>;
   classCounts(): Promise<{ name: string; count: number }[]>;
+  /** kindling's memory in use now (answered between training steps). */
+  memory(): Promise<MemoryInUse>;
+  /** The current run's estimated peak memory, or null before a run. */
+  memoryEstimate(): Promise<MemoryEstimate | null>;
   exportModel(): Promise<Uint8Array>;
   importModel(bytes: Uint8Array): Promise<ModelInfo>;
   /**

@@ -29,7 +29,7 @@ export class KindlingClient {
   #closed = null; // why this client takes no more requests (disposed, or the worker kept failing)
 
   /**
-   * `options = { workerUrl?, project?, onRecover?, onStorageError?, onCaching? }` (a URL alone is taken as
+   * `options = { workerUrl?, project?, onRecover?, onStorageError?, onCaching?, onCache? }` (a URL alone is taken as
    * `workerUrl`). With `project`, the requests that build the trainer and its checkpoints are
    * saved in IndexedDB under that name as they happen (store.js).
    */
@@ -40,6 +40,7 @@ export class KindlingClient {
     this.onRecover = options.onRecover ?? null;
     this.onStorageError = options.onStorageError ?? null;
     this.onCaching = options.onCaching ?? null;
+    this.onCache = options.onCache ?? null;
     /** The last saving failure (an Error saying why and what to do), or null. */
     this.storageError = null;
     /** Resolves once the last worker restart has restored the project (see `onRecover`). */
@@ -64,6 +65,7 @@ export class KindlingClient {
     if (type === 'fatal') { this.#crashed(worker, message); return; }
     if (type === 'checkpoint') { this.#keepCheckpoint(value); return; }
     if (type === 'caching') { this.onCaching?.(value); return; }
+    if (type === 'cache') { this.onCache?.(value); return; }
     const request = this.#pending.get(id);
     if (!request) return;
     if (type === 'progress') { request.onProgress?.(value); return; }
@@ -202,21 +204,33 @@ export class KindlingClient {
    * there is none, imports its saved model. A journal that begins with `create` rebuilds the
    * trainer; one that does not (the page's text sources) goes on the trainer this client already
    * has. Resolves to null when nothing is saved, else to `{ examples, epoch, finished, history,
-   * entries, model }` (`entries` are the saved requests, e.g. to redraw a page; `model` is the
-   * imported model's description, or null). What is replayed is not saved again.
+   * entries, model, checkpointRefused }` (`entries` are the saved requests, e.g. to redraw a page;
+   * `model` is the imported model's description, or null; `checkpointRefused` says why a saved
+   * checkpoint that no longer fits was skipped, else null). What is replayed is not saved again.
    */
   async restore(project = this.#project) {
     if (project == null) throw new Error('restore() needs a project: new KindlingClient({ project: "my-project" }), or restore("my-project")');
     const saved = typeof project === 'string' ? await store.loadProject(project) : project;
     const journal = saved?.journal ?? [];
-    const checkpoint = saved?.checkpoint ?? null;
-    const model = checkpoint ? null : saved?.model ?? null;
+    let checkpoint = saved?.checkpoint ?? null;
+    let model = checkpoint ? null : saved?.model ?? null;
     if (!journal.length && !checkpoint && !model) return null;
     await this.#ready;
     let info;
     let modelInfo = null;
+    let checkpointRefused = null;
     try {
-      info = await this.#rebuild(journal, checkpoint);
+      try {
+        info = await this.#rebuild(journal, checkpoint);
+      } catch (e) {
+        // A checkpoint the examples no longer match (one taken before image fingerprints were
+        // made of pixels, say) is skipped with its reason; the saved model stands in for it.
+        if (!checkpoint || !/checkpoint/.test(e.message)) throw e;
+        checkpointRefused = e.message;
+        checkpoint = null;
+        model = saved?.model ?? null;
+        info = await this.#rebuild(journal, null);
+      }
       if (model) modelInfo = await this.#send('importModel', { bytes: model });
     } catch (e) {
       throw new Error(`the saved project "${saved.meta?.name ?? saved.id ?? project}" could not be restored: ${e.message}`);
@@ -225,7 +239,7 @@ export class KindlingClient {
     journal.forEach((entry) => this.#remember(entry));
     if (model) this.#remember({ type: 'importModel', payload: { bytes: model } });
     this.#checkpoint = checkpoint;
-    return { ...info, entries: journal, model: modelInfo };
+    return { ...info, entries: journal, model: modelInfo, checkpointRefused };
   }
 
   /** Deletes the saved project (the trainer in the worker is kept). */
@@ -297,6 +311,12 @@ export class KindlingClient {
   /** Examples per class: `[{ name, count }]`. */
   classCounts() { return this.request('classCounts'); }
 
+  /** kindling's memory in use: `{ wasmBytes, jsHeapBytes, estimatedPeakBytes }` (bytes). */
+  memory() { return this.request('memory'); }
+
+  /** The current run's estimated peak memory by what takes it (bytes), or null before a run. */
+  memoryEstimate() { return this.request('memoryEstimate'); }
+
   /** Adds examples (rows of `values`, labels indexing `classes`); resolves to the example count. */
   addExamples(values, labels, classes) { return this.request('addExamples', { values, labels, classes }); }
 
@@ -304,13 +324,20 @@ export class KindlingClient {
    * Trains; yields one report per epoch. Aborting `signal` stops after the current step.
    * `continue: true` goes on with an unfinished run (after `stop()`, a crash or `restore()`)
    * instead of starting a new one. `checkpoints: false` skips the per-epoch checkpoint.
+   * `cache`: a feature-cache file (bytes or a Blob) an earlier run handed to `onCache` — a new
+   * or restored run on the same
+   * examples, backbone and frozen part takes it instead of decoding and computing every example
+   * (`onCache({ kind: 'reused' })`, or `{ kind: 'refused', reason }` and it computes as usual).
+   * With `onCache` set, a run that computed its cache hands it over once complete:
+   * `onCache({ kind: 'computed', bytes })`.
    */
-  async *train({ signal, continue: keepGoing = false, checkpoints = true } = {}) {
+  async *train({ signal, continue: keepGoing = false, checkpoints = true, cache = null } = {}) {
     const queue = [];
     let wake = null;
     let finished = false;
     let failure = null;
-    const done = this.request('train', { continue: keepGoing, checkpoints }, (report) => { queue.push(report); wake?.(); })
+    const payload = { continue: keepGoing, checkpoints, cache, exportCache: Boolean(this.onCache) };
+    const done = this.request('train', payload, (report) => { queue.push(report); wake?.(); })
       .then(() => { finished = true; wake?.(); }, (e) => { failure = e; wake?.(); });
     const onAbort = () => this.stop();
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,10 +1,41 @@
 // Image projects: classes added, renamed and deleted, files added (checked here, decoded again in
-// the worker for training), and the imbalance warning.
+// the worker for training), their thumbnails, and the imbalance warning.
 import { state } from './page-state.js';
 import { ui } from './ui.js';
 import * as saving from './saving.js';
 
 let cameraFor = () => {};
+
+// Thumbnails are made once per image, small (80 px on the short side: the 40-px cells at 2× pixel
+// density), so that a class of thousands of photos shows only kilobytes of JPEG, never the
+// photos themselves decoded at full size.
+const THUMB_SIDE = 80;
+
+/** A small JPEG of `bitmap` as an object URL. */
+async function thumbnailUrl(bitmap) {
+  const scale = Math.min(1, THUMB_SIDE / Math.min(bitmap.width, bitmap.height));
+  const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)));
+  canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  return URL.createObjectURL(await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 }));
+}
+
+/** Replaces a reopened class's thumbnails (the files themselves, at first) by small ones. */
+async function shrinkThumbnails(entry) {
+  for (const [i, file] of entry.files.entries()) {
+    if (!state.classes.includes(entry)) return; // deleted meanwhile (its URLs are revoked)
+    try {
+      const bitmap = await createImageBitmap(file);
+      const url = await thumbnailUrl(bitmap).finally(() => bitmap.close());
+      if (!state.classes.includes(entry)) { URL.revokeObjectURL(url); return; }
+      URL.revokeObjectURL(entry.urls[i]);
+      entry.urls[i] = url;
+    } catch {
+      // Unreadable now: the file's own URL stays (the browser shows it as broken).
+    }
+    if (i % 200 === 199) ui.setClassImages(entry.card, entry.urls);
+  }
+  ui.setClassImages(entry.card, entry.urls);
+}
 
 /** Who opens the camera for a class (camera-panel.js registers itself). */
 export function onClassCamera(handler) { cameraFor = handler; }
@@ -31,6 +62,7 @@ export function addClass(saved = null) {
     entry.urls = saved.files.map((f) => URL.createObjectURL(f));
     entry.saved = saved.files.length;
     ui.setClassImages(entry.card, entry.urls);
+    shrinkThumbnails(entry);
   } else {
     saving.saveSoon();
   }
@@ -70,10 +102,12 @@ export async function addFiles(entry, files) {
   const skipped = [];
   for (const file of files) {
     try {
-      // Decoding here only checks the file; the worker decodes it again for training.
-      (await createImageBitmap(file)).close();
+      // Decoding here checks the file and makes its thumbnail; the worker decodes it again for
+      // training.
+      const bitmap = await createImageBitmap(file);
+      const url = await thumbnailUrl(bitmap).finally(() => bitmap.close());
       entry.files.push(file);
-      entry.urls.push(URL.createObjectURL(file));
+      entry.urls.push(url);
       saving.saveImage(entry, file);
     } catch {
       skipped.push(file.name);

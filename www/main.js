@@ -44,6 +44,7 @@ ui.onOpen(async () => {
     ui.setCanImport(true);
     if (!state.projectId) {
       state.projectId = saving.newProjectId();
+      state.cache = null;
       if (state.weights instanceof Uint8Array) saving.saveWeights(state.weights);
     }
     if (state.task === 'images' && state.classes.length === 0) { addClass(); addClass(); }
@@ -69,23 +70,29 @@ ui.onStop(() => { state.stopped = true; state.client?.stop(); });
 // The thumbnail of each example the last Train gave the trainer, in its order (the drill-downs'
 // examples carry that index): class by class, each class's files as they were then, less those the
 // worker skipped, known by position (two classes may hold files of the same name). A class deleted
-// since keeps its places, without thumbnails.
+// since keeps its places, without thumbnails. Each place is a [class's urls, position] pair, looked
+// up when shown: a reopened project's thumbnails are replaced by small ones as they are made.
 function exampleUrls(trained) {
   return trained.flatMap(({ id, count, skipped }) => {
     const urls = state.classes.find((c) => c.id === id)?.urls ?? [];
     const gone = new Set(skipped);
-    return Array.from({ length: count }, (_, i) => urls[i]).filter((_, i) => !gone.has(i));
+    return Array.from({ length: count }, (_, i) => [urls, i]).filter((_, i) => !gone.has(i));
   });
+}
+
+function exampleUrl(index) {
+  const [urls, i] = state.exampleUrls[index] ?? [[], 0];
+  return urls[i];
 }
 
 function showEvaluation() {
   const evaluation = state.evaluation;
   if (!evaluation) return;
   ui.setCanDownloadMetrics(true);
-  ui.showHardest(evaluation.hardest.slice(0, 5).map((x) => ({ ...x, url: state.exampleUrls[x.index] })), state.trainedClasses);
+  ui.showHardest(evaluation.hardest.slice(0, 5).map((x) => ({ ...x, url: exampleUrl(x.index) })), state.trainedClasses);
   ui.showEvaluation(evaluation, state.trainedClasses, (a, p) => {
     const hits = evaluation.hardest.filter((x) => x.label === a && x.predicted === p);
-    const urls = hits.map((x) => state.exampleUrls[x.index]).filter(Boolean);
+    const urls = hits.map((x) => exampleUrl(x.index)).filter(Boolean);
     ui.showCellExamples(`${hits.length} ${state.trainedClasses[a]} example(s) predicted as ${state.trainedClasses[p]}`, urls);
   });
 }
@@ -120,7 +127,10 @@ ui.onTrain(async () => {
     ui.setStatus('Computing backbone features and training…');
     let last = null;
     state.history = [];
-    for await (const report of state.client.train({ checkpoints: false })) {
+    // The last run's feature cache (a Blob, read in the worker): taken when the images, backbone
+    // and frozen part are the same.
+    state.cacheReused = false;
+    for await (const report of state.client.train({ checkpoints: false, cache: state.cache })) {
       last = report;
       state.history.push(report);
       ui.addEpoch(report, state.history);
@@ -130,7 +140,10 @@ ui.onTrain(async () => {
       ui.setStatus(`Epoch ${report.epoch + 1} of ${report.epochs}: ${Math.round(report.examples_per_second)} examples/s${eta}`);
     }
     if (state.stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); the model trained so far is kept.`);
-    else ui.setStatus(last?.stopped ?? `Done: validation accuracy ${(100 * last.val_accuracy).toFixed(1)}%`);
+    else {
+      const reused = state.cacheReused ? ' (backbone features reused from the last run)' : '';
+      ui.setStatus(last?.stopped ?? `Done: validation accuracy ${(100 * last.val_accuracy).toFixed(1)}%${reused}`);
+    }
     ui.setProgress(1);
     state.trainedClasses = await state.client.classes();
     ui.setCanPredict(true);
@@ -240,7 +253,7 @@ async function openSaved(meta) {
     closeWebcam();
     state.projectId = null; // nothing is re-saved while the project is rebuilt
     clearClasses();
-    Object.assign(state, { textSources: [], history: [], evaluation: null, trainedClasses: [], exampleUrls: [], trainedExamples: [] });
+    Object.assign(state, { textSources: [], history: [], evaluation: null, trainedClasses: [], exampleUrls: [], trainedExamples: [], cache: saved.cache ?? null });
     ui.clearMetrics();
     ui.setBackbone(saved.meta.backbone);
     setTask(saved.meta.backbone);

@@ -16,10 +16,12 @@ export const state = {
   nextClass: 1,
   textSources: [], // text projects: { kind: 'file', file, options, n } or { kind: 'lines', className, lines, n }
   nextText: 0,
-  exampleUrls: [], // thumbnail of each example, in the order the trainer holds them
+  exampleUrls: [], // where each example's thumbnail is ([class's urls, position]), in the trainer's order
   trainedExamples: [], // the last Train's image examples, per class in trainer order: { id, count, skipped: [positions] }
   trainedClasses: [],
   history: [], // epoch reports of the last run
+  cache: null, // a Blob: the last run's feature cache file (kindling refuses it for other examples)
+  cacheReused: false, // whether the current run took `cache`
   evaluation: null,
   paused: false,
   stopped: false,
@@ -27,6 +29,10 @@ export const state = {
 };
 
 export function errorText(e) { return e?.message ?? String(e); }
+
+let saveCache = () => {};
+/** Where a computed feature cache goes to be saved (saving.js sets it; it depends on this module). */
+export function onCacheComputed(save) { saveCache = save; }
 
 /** Replaces the worker's trainer with a fresh one for the current task, backbone and settings. */
 export async function createTrainer({ augment = {}, config = {}, textAugment = null } = {}) {
@@ -37,6 +43,17 @@ export async function createTrainer({ augment = {}, config = {}, textAugment = n
       ui.setProgress(done / total);
       ui.setStatus(`Computing backbone features: ${done} of ${total} examples…`);
       ui.setMemory(memory);
+    },
+    // A run that computed the frozen part's features hands them over: kept with the project, the
+    // next Train on the same images (even after a reload) skips computing them.
+    onCache: (event) => {
+      if (event.kind === 'computed') {
+        state.cache = new Blob([event.bytes]);
+        saveCache(state.cache);
+      } else if (event.kind === 'reused') {
+        state.cacheReused = true;
+        ui.setStatus('Reusing the backbone features computed by the last run…');
+      }
     },
   });
   const text = state.task === 'text';

@@ -2,11 +2,11 @@
 // defines: the description (debounced) after every change; each image once, when added (per class
 // id); each text source as the request it makes of the trainer (the record's journal, which
 // restore() replays when the project is opened); the person's own weights; the model after
-// training or import. A failure (a full quota, say) is shown under "Keep it"; nothing in the page
+// training or import; the last run's feature cache. A failure (a full quota, say) is shown under "Keep it"; nothing in the page
 // is lost.
 import * as store from './store.js';
 import { optionValues } from './options.js';
-import { state, errorText } from './page-state.js';
+import { state, errorText, onCacheComputed } from './page-state.js';
 import { ui } from './ui.js';
 
 let timer = null;
@@ -77,3 +77,6 @@ export function saveTextSource(source) { run((p) => store.saveEntry(p, source.n,
 export function saveWeights(bytes) { run((p) => store.saveWeights(p, bytes)); }
 
 export function saveModel(bytes) { run((p) => store.saveModel(p, bytes)); saveSoon(); }
+
+// The last run's feature cache (a Blob), so that the next Train — after a reload too — reuses it.
+onCacheComputed((blob) => run((p) => store.saveCache(p, blob)));

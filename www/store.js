@@ -11,6 +11,7 @@
 //   [id, 'checkpoint']             the latest checkpoint: { bytes, epoch, finished, history }
 //   [id, 'model']                  a trained model file; restore() imports it when there is no checkpoint
 //   [id, 'weights']                the person's own pretrained weights (bytes)
+//   [id, 'cache']                  the last run's feature cache file (a Blob; see client.train's cache)
 //   [id, 'image', group, n]        an image File/Blob the app keeps (the page: per class id)
 //
 // Values are anything structured-cloneable (File and Blob included), so uploaded files are kept as
@@ -110,6 +111,9 @@ export function saveCheckpoint(id, checkpoint) { return transact('readwrite', (s
 
 export function saveModel(id, bytes) { return transact('readwrite', (s) => s.put(bytes, [id, 'model'])); }
 
+/** The last run's feature cache file (a Blob: the browser keeps it on disk). */
+export function saveCache(id, blob) { return transact('readwrite', (s) => s.put(blob, [id, 'cache'])); }
+
 export function saveWeights(id, bytes) { return transact('readwrite', (s) => s.put(bytes, [id, 'weights'])); }
 
 export function saveImage(id, group, n, file) { return transact('readwrite', (s) => s.put(file, [id, 'image', group, n])); }
@@ -160,7 +164,7 @@ export async function listProjects() {
 }
 
 /**
- * One project: `{ id, meta, journal, checkpoint, model, weights, images: Map<group, Blob[]> }`
+ * One project: `{ id, meta, journal, checkpoint, model, weights, cache, images: Map<group, Blob[]> }`
  * (absent parts are null or empty), or null when nothing is saved under `id`.
  */
 export async function loadProject(id) {
@@ -177,7 +181,7 @@ export async function loadProject(id) {
     return null;
   });
   if (!records.length) return null;
-  const project = { id, meta: null, journal: [], checkpoint: null, model: null, weights: null, images: new Map() };
+  const project = { id, meta: null, journal: [], checkpoint: null, model: null, weights: null, cache: null, images: new Map() };
   for (const [[, part, group], value] of records) { // in key order: journal and images by number
     if (part === 'journal') project.journal.push(value);
     else if (part === 'image') {

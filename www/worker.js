@@ -29,14 +29,15 @@ const wasmMemory = ready.then((exports) => exports.memory);
 // Answered between the steps of a run (they only read the project); see the top of the file.
 // '__testTrap' is among them so that a test can crash a run mid-training.
 const READ_ONLY = new Set(['predict', 'predictText', 'predictTexts', 'predictImageFile', 'classes', 'classCounts',
-  'textColumns', 'memory', '__testTrap']);
+  'textColumns', 'memory', 'memoryEstimate', '__testTrap']);
 
-// Images are shrunk before they enter wasm memory: the backbones resize to 256 px and crop 224, and
-// augmentation works from up to 384 px, so a 512-px short side keeps more than they use (the
-// predictions of a shrunk photo differ from the full one's only by resampling). Beyond
-// MAX_SIDE × MAX_SIDE pixels an image is refused before it is drawn (kindling refuses it too).
-const MAX_SHORT_SIDE = 512;
-const MAX_LONG_SIDE = 4096;
+// Images are shrunk as they are decoded: the backbones resize to 256 px and crop 224, and
+// augmentation's random crops work from up to 384 px, so a 384-px short side keeps what they use
+// (the predictions of a shrunk photo differ from the full one's only by resampling); the long
+// side stops at 1536 px (4:1), so 32 decoded images stay under 76 MB. Beyond MAX_SIDE × MAX_SIDE
+// pixels an image is refused before it is drawn (kindling refuses it too).
+const MAX_SHORT_SIDE = 384;
+const MAX_LONG_SIDE = 1536;
 const MAX_SIDE = 8192;
 
 const handlers = {
@@ -84,10 +85,11 @@ const handlers = {
   predictTexts({ texts, topK }) { return need().predictTexts(texts, topK); },
   async evaluate() {
     const t = need();
-    await supplyRequested(t); // a restored run refills its cache first
+    await supplyRequested(t, { cacheOnly: true }); // a restored run refills its cache first
     return t.evaluate();
   },
   async memory() { return memoryInUse(); },
+  memoryEstimate() { return need().memoryEstimate; },
   async exportModel() { return need().exportModel(); },
   importModel({ bytes }) { return need().importModel(bytes); },
   classes() { return need().classes; },
@@ -97,16 +99,37 @@ const handlers = {
   },
   setConfig({ config }) { need().setConfig(config); },
   restoreCheckpoint({ bytes }) { need().restoreCheckpoint(bytes); },
-  async train({ continue: keepGoing = false, checkpoints = true } = {}, progress, request) {
+  async train({ continue: keepGoing = false, checkpoints = true, cache = null, exportCache = false } = {}, progress, request) {
     const t = need();
     const stopped = () => request.train <= stoppedThrough;
-    if (!(keepGoing && t.canContinue)) t.start();
+    // A new run may reuse a cache file of the frozen part (from an earlier run on the same
+    // examples); one that computes its own hands it over once it is complete.
+    let cacheToSend = false;
+    if (!(keepGoing && t.canContinue)) {
+      t.start();
+      cacheToSend = exportCache;
+    }
+    if (cache && t.caching) { // a new run, or a restored one whose cache is still empty
+      try {
+        t.importCache(cache instanceof Blob ? new Uint8Array(await cache.arrayBuffer()) : cache);
+        cacheToSend = false;
+        self.postMessage({ type: 'cache', value: { kind: 'reused' } });
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError) throw e;
+        self.postMessage({ type: 'cache', value: { kind: 'refused', reason: e?.message ?? String(e) } });
+      }
+    }
     while (!t.finished && !stopped()) {
       await supplyRequested(t);
       const report = await t.step();
       // While the frozen part's features are cached (one chunk per step), say how far.
       const caching = report ? null : t.caching;
       if (caching) self.postMessage({ type: 'caching', value: { ...caching, memory: await memoryInUse() } });
+      if (report && cacheToSend) {
+        cacheToSend = false;
+        const bytes = await t.exportCache();
+        if (bytes) self.postMessage({ type: 'cache', value: { kind: 'computed', bytes } }, [bytes.buffer]);
+      }
       if (report) {
         progress({ ...report, memory: await memoryInUse() });
         // A checkpoint after every epoch lets the client restore the run if this worker dies.
@@ -201,9 +224,10 @@ async function encoded(source) {
 }
 
 // Hands the run the images it asks for, decoded a chunk or a batch at a time (in parallel: the
-// browser decodes off this thread), until its next step can run.
-async function supplyRequested(t) {
-  for (let request = t.inputRequest(); request; request = t.inputRequest()) {
+// browser decodes off this thread), until its next step can run; with `cacheOnly`, only those
+// that fill the frozen part's cache (evaluating needs no training batch).
+async function supplyRequested(t, { cacheOnly = false } = {}) {
+  for (let request = t.inputRequest(); request && !(cacheOnly && request.augmented); request = t.inputRequest()) {
     const images = await Promise.all(request.indices.map(async (i) => {
       try {
         return await decode(sources[i]);

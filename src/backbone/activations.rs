@@ -21,6 +21,40 @@ impl Activations {
         }
     }
 
+    /// Flat (`example_shape` `[d]`) or spatial (`[c, h, w]`) activations of `batch` examples
+    /// from host values, example after example (burn's CPU device takes the buffer as it is).
+    pub fn from_host(
+        values: Vec<f32>,
+        batch: usize,
+        example_shape: &[usize],
+        device: &burn::tensor::Device,
+    ) -> Self {
+        use burn::tensor::TensorData;
+        match *example_shape {
+            [c, h, w] => Self::Spatial(Tensor::from_data(
+                TensorData::new(values, [batch, c, h, w]),
+                device,
+            )),
+            _ => {
+                let d = example_shape.iter().product();
+                Self::Flat(Tensor::from_data(
+                    TensorData::new(values, [batch, d]),
+                    device,
+                ))
+            }
+        }
+    }
+
+    /// One example's shape: `[d]` flat, `[c, h, w]` spatial, `[len, width]` a sequence (whose
+    /// mask adds `len` values).
+    pub fn example_shape(&self) -> Vec<usize> {
+        match self {
+            Self::Flat(t) => vec![t.dims()[1]],
+            Self::Spatial(t) => t.dims()[1..].to_vec(),
+            Self::Sequence { hidden, .. } => hidden.dims()[1..].to_vec(),
+        }
+    }
+
     /// Values held per example (a sequence's mask included).
     pub fn values_per_example(&self) -> usize {
         match self {

@@ -1,5 +1,5 @@
-//! The wasm API's files: the model file (export/import) and run checkpoints (checkpoint, then
-//! restoreCheckpoint).
+//! The wasm API's files: the model file (export/import), run checkpoints (checkpoint, then
+//! restoreCheckpoint) and the frozen part's feature cache (exportCache, importCache).
 
 use wasm_bindgen::prelude::*;
 
@@ -7,7 +7,7 @@ use super::state::ProjectState;
 use super::to_js;
 use crate::error::Error;
 use crate::model::Predictor;
-use crate::model::file::{self, ModelInfo};
+use crate::model::file::{self, ModelInfo, weights_hash};
 use crate::train;
 
 impl ProjectState {
@@ -77,6 +77,41 @@ impl ProjectState {
             self.trained = Some(Predictor::new(run.model().clone(), &device));
             self.trained_classes = run.classes().to_vec();
         }
+        Ok(())
+    }
+
+    /// What a feature cache is tied to besides the examples: the backbone and its weights.
+    fn cache_identity(&self) -> String {
+        let weights = self
+            .weights
+            .as_deref()
+            .map_or_else(|| format!("seed {}", self.config.seed), weights_hash);
+        format!(
+            "{} {weights}",
+            serde_json::to_string(&self.spec).unwrap_or_default()
+        )
+    }
+
+    /// The current run's cache of its frozen part's activations as a file (`null` while it is
+    /// incomplete), for `importCache` in a later run on the same examples.
+    pub async fn export_cache(&self) -> Result<Option<Vec<u8>>, JsError> {
+        let run = self
+            .run
+            .as_ref()
+            .ok_or_else(|| Error::State("no training run: call start() first".into()))?;
+        Ok(run.export_cache(&self.cache_identity()).await?)
+    }
+
+    /// Gives the current run (just started) a cache file from `exportCache`: refused, with the
+    /// reason and nothing changed, when it was computed from other examples, another backbone
+    /// or weights, or another frozen part.
+    pub fn import_cache(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let identity = self.cache_identity();
+        let run = self
+            .run
+            .as_mut()
+            .ok_or_else(|| Error::State("no training run: call start() first".into()))?;
+        run.import_cache(bytes, &identity)?;
         Ok(())
     }
 }

@@ -88,7 +88,9 @@ impl ProjectState {
             .run
             .as_mut()
             .ok_or_else(|| Error::State("no training run: call start() first".into()))?;
-        let augmented = run.input_request().is_some_and(|r| r.augmented);
+        let augmented = run.input_need().is_some_and(|r| r.augmented);
+        // Drawn from a copy, kept only once the run has taken the rows: on error nothing changes.
+        let mut rng = self.augment_rng.clone();
         let mut rows = Vec::with_capacity(indices.len().saturating_mul(pre.len()));
         let mut offset = 0usize;
         for (&w, &h) in widths.iter().zip(heights) {
@@ -103,7 +105,7 @@ impl ProjectState {
             })?;
             let img = Rgba::new(w, h, pixels.to_vec())?;
             rows.extend(match augmented {
-                true => pre.train(&img, &self.augment, &mut self.augment_rng),
+                true => pre.train(&img, &self.augment, &mut rng),
                 false => pre.eval(&img),
             });
             offset = end;
@@ -117,6 +119,7 @@ impl ProjectState {
         }
         let indices: Vec<usize> = indices.iter().map(|&i| i as usize).collect();
         run.supply_inputs(&indices, rows)?;
+        self.augment_rng = rng;
         Ok(())
     }
 }

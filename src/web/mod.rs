@@ -175,7 +175,9 @@ impl Project {
         self.state_mut()?.step().await
     }
 
-    /// Runs batches until the current epoch ends; returns its report.
+    /// Runs batches until the current epoch ends; returns its report. An image project's run
+    /// asks for images between steps (`inputRequest`): drive it with `step()` instead; here it
+    /// stops with an error naming what to supply.
     #[wasm_bindgen(js_name = trainEpoch)]
     pub async fn train_epoch(&self) -> Result<JsValue, JsError> {
         self.state_mut()?.train_epoch().await
@@ -199,6 +201,21 @@ impl Project {
     #[wasm_bindgen(getter)]
     pub fn caching(&self) -> Result<JsValue, JsError> {
         self.state()?.caching()
+    }
+
+    /// The current run's cache of its frozen part's activations as a file (`null` while it is
+    /// incomplete): keep it with the project and hand it to `importCache` in a later run on the
+    /// same examples to skip decoding and running every example through the frozen blocks.
+    #[wasm_bindgen(js_name = exportCache)]
+    pub async fn export_cache(&self) -> Result<Option<Vec<u8>>, JsError> {
+        self.state()?.export_cache().await
+    }
+
+    /// Gives the run just started a file from `exportCache`; refused with the reason (other
+    /// examples, backbone, weights or frozen part) and nothing changed.
+    #[wasm_bindgen(js_name = importCache)]
+    pub fn import_cache(&self, bytes: &[u8]) -> Result<(), JsError> {
+        self.state_mut()?.import_cache(bytes)
     }
 
     /// The current run's estimated peak memory in bytes, by what takes it: `{examples,

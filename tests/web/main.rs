@@ -487,6 +487,11 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     }
     resumed.restore_checkpoint(&checkpoint).unwrap();
     assert!(resumed.can_continue().unwrap());
+    // The first project's feature cache spares the restored run every image.
+    let cache = t.export_cache().await.unwrap().unwrap();
+    assert!(!from(resumed.input_request().unwrap()).is_null());
+    resumed.import_cache(&cache).unwrap();
+    assert!(from(resumed.input_request().unwrap()).is_null());
     while !resumed.finished().unwrap() {
         image_epoch(&resumed, &images).await;
     }
@@ -523,6 +528,8 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     other.train_epoch().await.unwrap();
     let p = from(other.predict(&values[..DIM], 1).await.unwrap());
     assert_eq!(p.as_array().unwrap().len(), 1);
+    let err = message(other.import_cache(&cache).err().unwrap());
+    assert!(err.contains("other pretrained weights"), "{err}");
     let foreign = other.export_model().await.unwrap();
     let err = t.import_model(&foreign).err().unwrap();
     assert!(

@@ -10,7 +10,7 @@
 
 mod kernels;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
 use super::Activations;
 use super::convnet::{ConvBn, ConvNet};
@@ -230,18 +230,18 @@ impl CpuConvPlan {
     /// and returns the activations on `device`: pooled features when the plan ends at the last
     /// block, else the last block's output.
     pub fn forward(&self, rows: &[f32], batch: usize, device: &Device) -> Activations {
+        let (values, shape) = self.forward_host(rows, batch);
+        Activations::from_host(values, batch, &shape, device)
+    }
+
+    /// The same activations in host memory: their values (example after example) and one
+    /// example's shape (`[c]` pooled, else `[c, h, w]`), for a caller that collects them.
+    pub fn forward_host(&self, rows: &[f32], batch: usize) -> (Vec<f32>, Vec<usize>) {
         // (At least 1: `chunks_exact(0)` would panic on an empty batch.)
         let per_image = (rows.len() / batch.max(1)).max(1);
         let (values, [c, h, w]) = self.run_images(rows, per_image, batch);
-        if self.pooled {
-            Activations::Flat(Tensor::from_data(
-                TensorData::new(values, [batch, c]),
-                device,
-            ))
-        } else {
-            let data = TensorData::new(values, [batch, c, h, w]);
-            Activations::Spatial(Tensor::from_data(data, device))
-        }
+        let shape = if self.pooled { vec![c] } else { vec![c, h, w] };
+        (values, shape)
     }
 
     /// One thread: a tab's wasm has one.

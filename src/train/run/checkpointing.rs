@@ -20,11 +20,17 @@ impl TrainingRun {
     /// weights, which resuming loads anyway): a head-only checkpoint of MobileNetV2 is a few
     /// hundred kilobytes instead of tens of megabytes, so it can be taken after every epoch.
     pub async fn checkpoint(&self) -> Result<Vec<u8>> {
-        if matches!(self.phase, Phase::InEpoch(_)) {
-            return Err(Error::State(
-                "checkpoints are taken between epochs; finish the current epoch first".into(),
-            ));
-        }
+        // An epoch whose order is drawn but none of whose batches ran (a run asking for its
+        // first augmented batch) is still between epochs: it is recorded as before the draw.
+        let rng = match &self.phase {
+            Phase::InEpoch(epoch) if epoch.batches() == 0 => epoch.rng_at_start.clone(),
+            Phase::InEpoch(_) => {
+                return Err(Error::State(
+                    "checkpoints are taken between epochs; finish the current epoch first".into(),
+                ));
+            }
+            _ => self.rng.clone(),
+        };
         // The trainable set only grows during a run (gradual unfreezing adds blocks), so what
         // trains now is everything that has ever trained.
         let num_blocks = self.model.backbone.num_blocks();
@@ -54,7 +60,7 @@ impl TrainingRun {
             config: self.config.clone(),
             train: self.split.train.clone(),
             validation: self.split.validation.clone(),
-            rng: self.rng.clone(),
+            rng,
             trainable: self.trainable,
             epoch: self.epoch,
             optimizer_steps: self.optimizer_steps,

@@ -4,7 +4,7 @@
 
 use super::{TrainingRun, read_error};
 use crate::backbone::{Activations, CpuConvPlan};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::train::baseline::{Baselines, baselines};
 
 /// Examples per forward pass when evaluating, and when a cache must be completed at once.
@@ -15,12 +15,41 @@ pub(super) const EVAL_CHUNK: usize = 256;
 pub(super) const CACHE_CHUNK: usize = 32;
 
 /// Backbone activations of every example after the frozen prefix, computed while that prefix
-/// stays frozen (nothing random runs before it), filled chunk by chunk.
+/// stays frozen (nothing random runs before it), filled chunk by chunk: into one host buffer
+/// where the host-memory plan computes them (made a tensor without a copy once complete), else
+/// as device tensors joined at the end (the examples held twice for that moment).
 pub(super) struct ActivationCache {
     frozen_blocks: usize,
     parts: Vec<Activations>,
+    host: Option<HostRows>,
     done: usize,
     all: Option<Activations>,
+}
+
+/// The host plan's activations so far, example after example, in a buffer sized once for all.
+struct HostRows {
+    values: Vec<f32>,
+    example_shape: Vec<usize>,
+}
+
+impl ActivationCache {
+    /// Every example's activations after `frozen_blocks` blocks, once the cache is complete.
+    pub(super) fn complete_for(&self, frozen_blocks: usize) -> Option<&Activations> {
+        self.all
+            .as_ref()
+            .filter(|_| self.frozen_blocks == frozen_blocks)
+    }
+
+    /// A cache of `frozen_blocks` holding every example's activations already.
+    pub(super) fn complete(frozen_blocks: usize, all: Activations) -> Self {
+        Self {
+            frozen_blocks,
+            done: all.batch_size(),
+            parts: Vec::new(),
+            host: None,
+            all: Some(all),
+        }
+    }
 }
 
 /// The host-memory plan of the frozen prefix (`None` where none applies), for its length.
@@ -37,6 +66,7 @@ impl TrainingRun {
         self.cache.insert(cache.unwrap_or(ActivationCache {
             frozen_blocks: frozen,
             parts: Vec::new(),
+            host: None,
             done: 0,
             all: None,
         }))
@@ -65,13 +95,56 @@ impl TrainingRun {
             self.take_supplied(&indices)?
         };
         let frozen = self.model.frozen_prefix(self.trainable);
-        let part = self.frozen_forward(rows, indices.len(), frozen);
+        let chunk = indices.len();
         let n = self.data.len();
-        let cache = self.cache_for_prefix();
-        cache.parts.push(part);
-        cache.done = cache.done.saturating_add(indices.len());
-        if cache.done >= n {
-            cache.all = Some(Activations::cat(std::mem::take(&mut cache.parts)));
+        let device = self.device.clone();
+        match self
+            .cpu_plan_for(frozen)
+            .map(|plan| plan.forward_host(&rows, chunk))
+        {
+            Some((values, example_shape)) => {
+                let cache = self.cache_for_prefix();
+                let host = match &mut cache.host {
+                    Some(host) => host,
+                    None => {
+                        let mut buffer = Vec::new();
+                        let per_example: usize = example_shape.iter().product();
+                        n.checked_mul(per_example)
+                            .filter(|&len| buffer.try_reserve_exact(len).is_ok())
+                            .ok_or_else(|| {
+                                Error::Data(format!(
+                                    "memory is full: the cache of {n} examples' activations ({per_example} values each) does not fit; \
+                                     train fewer blocks or use fewer examples"
+                                ))
+                            })?;
+                        cache.host.insert(HostRows {
+                            values: buffer,
+                            example_shape,
+                        })
+                    }
+                };
+                host.values.extend_from_slice(&values);
+                cache.done = cache.done.saturating_add(chunk);
+                if cache.done >= n
+                    && let Some(host) = cache.host.take()
+                {
+                    cache.all = Some(Activations::from_host(
+                        host.values,
+                        n,
+                        &host.example_shape,
+                        &device,
+                    ));
+                }
+            }
+            None => {
+                let part = self.frozen_forward(rows, chunk, frozen);
+                let cache = self.cache_for_prefix();
+                cache.parts.push(part);
+                cache.done = cache.done.saturating_add(chunk);
+                if cache.done >= n {
+                    cache.all = Some(Activations::cat(std::mem::take(&mut cache.parts)));
+                }
+            }
         }
         Ok(true)
     }
@@ -133,6 +206,23 @@ impl TrainingRun {
         }
     }
 
+    /// The host-memory plan of blocks `0..frozen`, where one applies (built when the prefix
+    /// changed length: the frozen blocks' weights cannot change while they stay frozen, so the
+    /// copy the plan holds stays right until then).
+    fn cpu_plan_for(&mut self, frozen: usize) -> Option<&CpuConvPlan> {
+        let stale = self
+            .cpu_plan
+            .as_ref()
+            .is_none_or(|c| c.frozen_blocks != frozen);
+        if stale {
+            self.cpu_plan = Some(CpuPlanCache {
+                frozen_blocks: frozen,
+                plan: self.model.backbone.cpu_plan(frozen, &self.device),
+            });
+        }
+        self.cpu_plan.as_ref().and_then(|c| c.plan.as_ref())
+    }
+
     /// Blocks `0..frozen` on `n` input rows, in inference mode and recording no gradients. When
     /// every block is frozen the output is pooled here, once: the head sees nothing else, and
     /// 1,280 pooled values per image (384 per text) are what a cache of tens of thousands of
@@ -143,20 +233,9 @@ impl TrainingRun {
         n: usize,
         frozen: usize,
     ) -> Activations {
-        let stale = self
-            .cpu_plan
-            .as_ref()
-            .is_none_or(|c| c.frozen_blocks != frozen);
-        if stale {
-            // The frozen blocks' weights cannot change while they stay frozen, so the copy the
-            // plan holds stays right until the prefix changes length.
-            self.cpu_plan = Some(CpuPlanCache {
-                frozen_blocks: frozen,
-                plan: self.model.backbone.cpu_plan(frozen, &self.device),
-            });
-        }
-        let out = match self.cpu_plan.as_ref().and_then(|c| c.plan.as_ref()) {
-            Some(plan) => plan.forward(&rows, n, &self.device),
+        let device = self.device.clone();
+        let out = match self.cpu_plan_for(frozen) {
+            Some(plan) => plan.forward(&rows, n, &device),
             None => {
                 let x = self.model.backbone.input(rows, n, &self.device);
                 self.model

@@ -21,6 +21,9 @@ pub const TAB_BUDGET_BYTES: Option<u64> = None;
 /// input's channels (4 such tensors ≈ 24×). A rule of thumb that errs high for transformer layers.
 const BACKWARD_VALUES_PER_INPUT: u64 = 24;
 
+/// The largest decoded image the browser worker hands over: 384 × 1536 RGBA pixels.
+const SUPPLIED_IMAGE_BYTES: u64 = 384 * 1536 * 4;
+
 /// A run's peak memory, by what takes it (bytes).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MemoryEstimate {
@@ -146,11 +149,16 @@ impl TrainingRun {
             Some(_) => input + 2 * (0..=frozen).map(at).max().unwrap_or(0),
             None => at(frozen),
         };
-        // Rows supplied from outside arrive a cache chunk at a time.
+        // Rows supplied from outside arrive a cache chunk (or an augmented batch) at a time, as
+        // decoded images (up to 384 × 1536 RGBA each, as the worker decodes them) and their rows.
         let supplied = if self.data.rows_held() {
             0
         } else {
-            CACHE_CHUNK as u64 * input
+            let images = match &self.augmenter {
+                Some(_) => batch.max(CACHE_CHUNK as u64),
+                None => CACHE_CHUNK as u64,
+            };
+            images * (input + SUPPLIED_IMAGE_BYTES / 4)
         };
         let float = 4;
         let cache_bytes = float * 2 * examples * at(frozen);

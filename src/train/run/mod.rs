@@ -6,6 +6,7 @@
 //! epoch (`epoch_end`), validation (`evaluation`), the frozen prefix's cache (`frozen_prefix`) and
 //! checkpoints (`checkpointing`).
 
+mod cache_file;
 mod checkpointing;
 mod epoch_end;
 mod evaluation;
@@ -250,6 +251,7 @@ impl TrainingRun {
 
     /// Starts epoch `self.epoch`: draws the batch order.
     fn start_epoch(&mut self) -> EpochInProgress {
+        let rng_at_start = self.rng.clone();
         let order = match self.config.balance {
             Balance::Sampling => {
                 let mut per_class = vec![Vec::new(); self.data.num_classes()];
@@ -270,7 +272,7 @@ impl TrainingRun {
                 order
             }
         };
-        EpochInProgress::new(order, self.config.batch_size)
+        EpochInProgress::new(order, self.config.batch_size, rng_at_start)
     }
 
     fn lr_of(&self, owner: ParamOwner) -> f64 {

@@ -7,6 +7,7 @@ use web_time::Instant;
 
 use crate::config::Monitor;
 use crate::model::Classifier;
+use crate::rng::Rng;
 
 /// Where a run is.
 pub(super) enum Phase {
@@ -89,16 +90,19 @@ pub(super) struct EpochInProgress {
     next: usize,
     pub totals: EpochTotals,
     pub started: Instant,
+    /// The run's generator before this epoch's order was drawn.
+    pub rng_at_start: Rng,
 }
 
 impl EpochInProgress {
-    pub fn new(order: Vec<usize>, batch_size: usize) -> Self {
+    pub fn new(order: Vec<usize>, batch_size: usize, rng_at_start: Rng) -> Self {
         Self {
             order,
             batch_size,
             next: 0,
             totals: EpochTotals::default(),
             started: Instant::now(),
+            rng_at_start,
         }
     }
 

@@ -33,7 +33,7 @@ impl TrainingRun {
     /// rows, the needed rows were supplied, or the step needs none). It may start the next epoch
     /// (drawing its order) so as to name that epoch's first batch.
     pub fn input_request(&mut self) -> Option<InputRequest> {
-        let request = self.next_input_need()?;
+        let request = self.input_need()?;
         let supplied = self
             .supplied
             .as_ref()
@@ -44,7 +44,7 @@ impl TrainingRun {
     /// Hands over the rows of `indices` (one row of the data set's size each), which must be
     /// what [`TrainingRun::input_request`] asks for now.
     pub fn supply_inputs(&mut self, indices: &[usize], rows: Vec<f32>) -> Result<()> {
-        let Some(request) = self.next_input_need() else {
+        let Some(request) = self.input_need() else {
             return Err(Error::State(
                 "this run needs no inputs now; call step()".into(),
             ));
@@ -78,8 +78,8 @@ impl TrainingRun {
         Ok(())
     }
 
-    /// The rows the next step needs from outside, supplied or not.
-    fn next_input_need(&mut self) -> Option<InputRequest> {
+    /// The rows the next step needs from outside, whether or not they were supplied already.
+    pub fn input_need(&mut self) -> Option<InputRequest> {
         let augmented_elsewhere = self
             .augmenter
             .as_ref()
