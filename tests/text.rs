@@ -317,3 +317,53 @@ fn another_bert_size_loads_from_its_config_and_an_incompatible_one_is_explained(
             .unwrap_err();
     assert!(err.to_string().contains("gpt2"));
 }
+
+/// The memory estimate behind "50,000 short texts train with the frozen encoder" (README,
+/// Limits): their token rows are held (1 KB each at 128 tokens) and the cache keeps 384 pooled
+/// values per text, well inside a tab.
+#[test]
+fn fifty_thousand_texts_fit_a_tab_with_the_frozen_encoder() {
+    use kindling::config::{Strategy, TrainConfig};
+    use kindling::train::TrainingRun;
+    let device = burn::tensor::Device::flex().autodiff();
+    let max_len = 128;
+    let mut data = kindling::data::Dataset::new(2 * max_len);
+    let row = |i: usize| {
+        let mut r = vec![0.0f32; 2 * max_len];
+        r[0] = 101.0;
+        r[1] = 1000.0 + (i % 7) as f32;
+        r[max_len] = 1.0;
+        r[max_len + 1] = 1.0;
+        r
+    };
+    for i in 0..50_000 {
+        data.add(&row(i), ["negative", "neutral", "positive"][i % 3])
+            .unwrap();
+    }
+    let spec = kindling::backbone::BackboneSpec::Bert {
+        heads: 12,
+        max_len,
+        normalize: true,
+    };
+    let path = minilm_dir().join("model.safetensors");
+    let net =
+        kindling::backbone::Backbone::load(&spec, &std::fs::read(path).unwrap(), &device).unwrap();
+    let config = TrainConfig {
+        strategy: Strategy::FeatureExtraction,
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
+    let e = TrainingRun::new(config, net, data, None, &device)
+        .unwrap()
+        .memory_estimate();
+    println!("{e:?}");
+    assert_eq!(e.cache_bytes, 4 * 2 * 50_000 * 384, "pooled embeddings");
+    assert_eq!(
+        e.example_bytes,
+        4 * 50_000 * 256,
+        "token ids and masks held"
+    );
+    // 154 MB of cache, 51 MB of rows, 90 MB of weights: 295 MB.
+    assert!(e.total_bytes < 320_000_000, "{e:?}");
+    e.check_fits(3 << 30).unwrap();
+}
