@@ -357,19 +357,7 @@ fn bad_inputs_return_errors_that_name_the_problem() {
 
 #[test]
 fn a_resumed_checkpoint_matches_an_uninterrupted_run() {
-    let config = TrainConfig {
-        strategy: Strategy::Gradual {
-            every_epochs: 1,
-            max_blocks: None,
-        },
-        head: HeadConfig {
-            hidden: vec![16],
-            dropout: 0.1,
-            ..HeadConfig::default()
-        },
-        epochs: 4,
-        ..base()
-    };
+    let config = gradual_config();
     let metrics = |h: &[kindling::train::EpochReport]| {
         h.iter()
             .map(|r| (r.train_loss, r.val_loss, r.trainable_blocks))

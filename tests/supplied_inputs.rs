@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use kindling::config::{HeadConfig, Strategy, TrainConfig};
+use kindling::config::{Strategy, TrainConfig};
 use kindling::data::{AugmentedElsewhere, Dataset};
 use kindling::train::{EpochReport, TrainingRun};
 
@@ -19,27 +19,6 @@ fn elsewhere(held: &Dataset) -> Dataset {
         d.add_elsewhere(&identity, class).unwrap();
     }
     d
-}
-
-/// Gradual unfreezing: the frozen prefix shrinks every epoch, so its cache is refilled (and
-/// its rows asked for again) each time.
-fn gradual() -> TrainConfig {
-    TrainConfig {
-        strategy: Strategy::Gradual {
-            every_epochs: 1,
-            max_blocks: None,
-        },
-        head: HeadConfig {
-            hidden: vec![16],
-            dropout: 0.1,
-            ..HeadConfig::default()
-        },
-        epochs: 4,
-        batch_size: 16,
-        learning_rate: 1e-2,
-        early_stopping: None,
-        ..TrainConfig::default()
-    }
 }
 
 /// Steps `run` to the end, answering its requests with rows from `source` (passed through
@@ -76,13 +55,13 @@ fn metrics(h: &[EpochReport]) -> Vec<(f64, f64, f64, usize)> {
 #[test]
 fn a_run_on_supplied_rows_trains_exactly_as_one_on_held_rows() {
     let held = separable(20, 31);
-    let mut straight = trainer(gradual(), held.clone());
+    let mut straight = trainer(gradual_config(), held.clone());
     let full = fit(&mut straight);
 
     let outside = elsewhere(&held);
     assert!(outside.gather(&[0]).is_err(), "no rows are held");
     assert_eq!(outside.labels(), held.labels());
-    let mut run = trainer(gradual(), outside);
+    let mut run = trainer(gradual_config(), outside);
     let (history, supplied) = fit_supplying(&mut run, &held, |rows| rows);
     assert_eq!(metrics(&history), metrics(&full));
     assert_eq!(params(&run), params(&straight));
@@ -103,7 +82,7 @@ fn a_run_on_supplied_rows_trains_exactly_as_one_on_held_rows() {
 #[test]
 fn a_step_without_its_rows_is_refused_and_nothing_is_lost() {
     let held = separable(10, 32);
-    let mut run = trainer(gradual(), elsewhere(&held));
+    let mut run = trainer(gradual_config(), elsewhere(&held));
     let request = run.input_request().unwrap();
     assert!(!request.augmented);
     let err = pollster::block_on(run.step()).unwrap_err();
@@ -136,7 +115,7 @@ fn augmented_batches_are_asked_for_each_step_and_checkpoints_restore() {
             trainable_blocks: 1,
         },
         epochs: 3,
-        ..gradual()
+        ..gradual_config()
     };
     let jitter = |rows: Vec<f32>| rows.iter().map(|v| v * 1.05).collect::<Vec<f32>>();
     let augmenter = || {
@@ -211,7 +190,7 @@ fn a_cache_file_lets_a_new_run_skip_every_row_and_train_the_same() {
         strategy: Strategy::Partial {
             trainable_blocks: 1,
         },
-        ..gradual()
+        ..gradual_config()
     };
     let mut first = trainer(config.clone(), elsewhere(&held));
     assert_eq!(
@@ -248,7 +227,7 @@ fn a_cache_file_lets_a_new_run_skip_every_row_and_train_the_same() {
     let mut fewer = trainer(config.clone(), elsewhere(&separable(19, 34)));
     let err = fewer.import_cache(&file, "toy").unwrap_err();
     assert!(err.to_string().contains("other examples"), "{err}");
-    let mut frozen = trainer(gradual(), elsewhere(&held));
+    let mut frozen = trainer(gradual_config(), elsewhere(&held));
     let err = frozen.import_cache(&file, "toy").unwrap_err();
     assert!(err.to_string().contains("frozen blocks"), "{err}");
     let mut damaged = file.clone();

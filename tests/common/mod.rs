@@ -3,7 +3,7 @@
 
 use burn::tensor::Device;
 use kindling::backbone::{Backbone, BackboneSpec};
-use kindling::config::TrainConfig;
+use kindling::config::{HeadConfig, Strategy, TrainConfig};
 use kindling::data::Dataset;
 use kindling::rng::Rng;
 use kindling::train::{EpochReport, TrainingRun};
@@ -24,6 +24,28 @@ pub fn separable(per_class: usize, seed: u64) -> Dataset {
         d.add(&row, &format!("class{c}")).unwrap();
     }
     d
+}
+
+/// Gradual unfreezing of a block per epoch over 4 epochs under a 16-unit head with dropout: the
+/// frozen prefix shrinks every epoch (so its cache is refilled each time) and the run draws
+/// random numbers (so restoring it exactly is tested).
+pub fn gradual_config() -> TrainConfig {
+    TrainConfig {
+        strategy: Strategy::Gradual {
+            every_epochs: 1,
+            max_blocks: None,
+        },
+        head: HeadConfig {
+            hidden: vec![16],
+            dropout: 0.1,
+            ..HeadConfig::default()
+        },
+        epochs: 4,
+        batch_size: 16,
+        learning_rate: 1e-2,
+        early_stopping: None,
+        ..TrainConfig::default()
+    }
 }
 
 pub fn device() -> Device {
