@@ -145,15 +145,13 @@ impl TrainingRun {
             return Err(damaged());
         }
         let device = &self.device;
-        let all = match meta.shape.as_slice() {
-            &[n, d] => {
-                Activations::Flat(Tensor::from_data(TensorData::new(values, [n, d]), device))
-            }
-            &[n, c, h, w] => Activations::Spatial(Tensor::from_data(
+        let all = match *meta.shape.as_slice() {
+            [n, d] => Activations::Flat(Tensor::from_data(TensorData::new(values, [n, d]), device)),
+            [n, c, h, w] => Activations::Spatial(Tensor::from_data(
                 TensorData::new(values, [n, c, h, w]),
                 device,
             )),
-            &[n, len, width] => {
+            [n, len, width] => {
                 let mask = tensors.remove("mask").unwrap_or_default();
                 if count(&[n, len]) != Some(mask.len()) {
                     return Err(damaged());
