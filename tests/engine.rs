@@ -662,3 +662,40 @@ fn the_activation_cache_fills_one_chunk_per_step_with_progress() {
     assert!(reports[0].val_accuracy >= 0.9, "{:?}", reports[0]);
     assert_eq!(t.caching_progress(), None);
 }
+
+/// One truth about the kept model: stopped in the middle of an epoch, a run is evaluated (and
+/// exported, and asked for predictions) by its kept weights — the best epoch's under early
+/// stopping, else the last completed epoch's — never by its half-trained ones, and the
+/// evaluation names that epoch.
+#[test]
+fn mid_epoch_the_kept_model_is_the_one_evaluated() {
+    for early in [true, false] {
+        let config = TrainConfig {
+            epochs: 6,
+            batch_size: 4,
+            early_stopping: early.then(|| EarlyStopping {
+                patience: 100,
+                ..EarlyStopping::default()
+            }),
+            ..base()
+        };
+        let mut t = trainer(config, separable(8, 21));
+        pollster::block_on(t.run_epoch()).unwrap();
+        pollster::block_on(t.run_epoch()).unwrap();
+        let between = pollster::block_on(t.evaluate()).unwrap();
+        let expected_epoch = if early { t.best_epoch() } else { Some(1) };
+        assert_eq!(between.epoch, expected_epoch, "early stopping {early}");
+        // Two batches into the third epoch: the weights have moved, the kept ones have not.
+        pollster::block_on(t.step()).unwrap();
+        pollster::block_on(t.step()).unwrap();
+        let mid = pollster::block_on(t.evaluate()).unwrap();
+        assert_eq!(mid.epoch, expected_epoch);
+        assert_eq!(mid.loss, between.loss, "early stopping {early}");
+        assert_eq!(mid.report, between.report);
+        assert_ne!(
+            params_of(t.model()),
+            params_of(t.kept_model()),
+            "the run's own weights did move"
+        );
+    }
+}

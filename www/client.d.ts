@@ -94,6 +94,8 @@ export interface MemoryEstimate {
 
 export interface ClassMetrics { precision: number; recall: number; f1: number; support: number }
 export interface Evaluation {
+  /** The epoch (0-based) whose weights were measured: the kept model's (best epoch, else the last completed); null before any. */
+  epoch: number | null;
   loss: number; top_k: number; top_k_accuracy: number;
   report: { accuracy: number; per_class: ClassMetrics[]; macro_f1: number; weighted_f1: number; confusion: { counts: number[][] } };
   /** Validation examples by decreasing loss: likely mislabelled first. */

@@ -139,15 +139,18 @@ ui.onTrain(async () => {
       const eta = report.eta_seconds > 0 ? `, about ${Math.ceil(report.eta_seconds)} s left` : '';
       ui.setStatus(`Epoch ${report.epoch + 1} of ${report.epochs}: ${Math.round(report.examples_per_second)} examples/s${eta}`);
     }
-    if (state.stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); the model trained so far is kept.`);
-    else {
-      const reused = state.cacheReused ? ' (backbone features reused from the last run)' : '';
-      ui.setStatus(last?.stopped ?? `Done: validation accuracy ${(100 * last.val_accuracy).toFixed(1)}%${reused}`);
-    }
     ui.setProgress(1);
     state.trainedClasses = await state.client.classes();
     ui.setCanPredict(true);
     state.evaluation = await state.client.evaluate();
+    // Every figure shown after training is the kept model's (the best epoch's where early
+    // stopping watches, else the last completed one's), and says which epoch that is.
+    const { epoch, report } = state.evaluation;
+    const kept = `${epoch == null ? 'the weights before training' : `the weights of epoch ${epoch + 1}`}: validation accuracy ${(100 * report.accuracy).toFixed(1)}%`;
+    const reused = state.cacheReused ? ' (backbone features reused from the last run)' : '';
+    if (state.stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); kept ${kept}.${reused}`);
+    else if (last?.stopped) ui.setStatus(`${last.stopped} — ${kept}.${reused}`);
+    else ui.setStatus(`Done: kept ${kept}.${reused}`);
     showEvaluation();
     saving.saveModel(await state.client.exportModel());
   } catch (e) {

@@ -260,7 +260,8 @@ export const ui = {
         cell('td', m.f1.toFixed(3)), cell('td', m.support));
       return row;
     }));
-    $('averages').textContent = `Accuracy ${pct(report.accuracy)} · macro F1 ${report.macro_f1.toFixed(3)} · weighted F1 ${report.weighted_f1.toFixed(3)} · top-${evaluation.top_k} ${pct(evaluation.top_k_accuracy)}`;
+    const weights = evaluation.epoch == null ? '' : `The kept weights (epoch ${evaluation.epoch + 1}): `;
+    $('averages').textContent = `${weights}Accuracy ${pct(report.accuracy)} · macro F1 ${report.macro_f1.toFixed(3)} · weighted F1 ${report.weighted_f1.toFixed(3)} · top-${evaluation.top_k} ${pct(evaluation.top_k_accuracy)}`;
     const table = $('confusion');
     const head = document.createElement('tr');
     head.append(cell('th', 'actual \\ predicted'), ...classes.map((c) => cell('th', c)));

@@ -45,6 +45,8 @@ pub struct ExampleLoss {
 /// Evaluation of a model on the validation set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// The epoch (0-based) whose weights were measured; `None` for the weights before any epoch.
+    pub epoch: Option<usize>,
     pub loss: f64,
     pub top_k: usize,
     pub top_k_accuracy: f64,

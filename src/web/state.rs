@@ -79,7 +79,7 @@ impl ProjectState {
     pub(super) fn model(&self) -> Result<&Classifier, Error> {
         match (&self.run, &self.trained) {
             (_, Some(p)) => Ok(p.model()),
-            (Some(run), None) => Ok(run.model()),
+            (Some(run), None) => Ok(run.kept_model()),
             (None, None) => Err(Error::State(
                 "no model yet: train (or import a model) before predicting".into(),
             )),

@@ -70,7 +70,12 @@ pub fn fit(t: &mut TrainingRun) -> Vec<EpochReport> {
 
 /// Every parameter's values by path, read back to the host.
 pub fn params(t: &TrainingRun) -> Vec<(String, Vec<f32>)> {
-    t.model()
+    params_of(t.model())
+}
+
+/// Every parameter's values of `model` by path, read back to the host.
+pub fn params_of(model: &kindling::model::Classifier) -> Vec<(String, Vec<f32>)> {
+    model
         .flat_params()
         .into_iter()
         .map(|(p, v)| (p, v.into_data().try_into_vec_as::<f32>().unwrap()))

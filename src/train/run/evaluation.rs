@@ -12,9 +12,14 @@ use crate::train::metrics::{ClassificationReport, ConfusionMatrix, argmax_rows, 
 use crate::train::report::{Evaluation, ExampleLoss};
 
 impl TrainingRun {
-    /// Evaluates the current model on the validation set.
+    /// Evaluates the model that is kept (`kept_model`: the best epoch's where early stopping
+    /// watches, else the last completed epoch's — never a half-trained epoch's) on the
+    /// validation set; the evaluation says which epoch that is.
     pub async fn evaluate(&mut self) -> Result<Evaluation> {
-        Ok(self.validation_pass(None).await?.evaluation)
+        let kept = self.kept_model().clone();
+        let mut evaluation = self.validation_pass_of(&kept, None).await?.evaluation;
+        evaluation.epoch = self.kept_epoch();
+        Ok(evaluation)
     }
 
     /// Forward pass over the validation set; reads back its results (and the epoch's training
@@ -23,9 +28,21 @@ impl TrainingRun {
         &mut self,
         train_sums: Option<(Tensor<1>, Tensor<1, Int>)>,
     ) -> Result<ValidationPass> {
+        let model = self.model.clone();
+        let mut pass = self.validation_pass_of(&model, train_sums).await?;
+        pass.evaluation.epoch = Some(self.epoch);
+        Ok(pass)
+    }
+
+    /// A validation pass of `model` (the run's, or its kept one: their frozen prefixes agree).
+    async fn validation_pass_of(
+        &mut self,
+        model: &crate::model::Classifier,
+        train_sums: Option<(Tensor<1>, Tensor<1, Int>)>,
+    ) -> Result<ValidationPass> {
         let acts = self.cached_activations()?;
         let frozen = self.model.frozen_prefix(self.trainable);
-        let model = self.model.valid();
+        let model = model.valid();
         let k = self.data.num_classes();
         let val = self.split.validation.clone();
         let mut probs = Vec::new();
@@ -80,6 +97,7 @@ impl TrainingRun {
         Ok(ValidationPass {
             train,
             evaluation: Evaluation {
+                epoch: None,
                 loss,
                 top_k,
                 top_k_accuracy: top_k_accuracy(&probs, k, &actual, top_k),

@@ -225,12 +225,25 @@ impl TrainingRun {
         self.data.classes()
     }
     /// The weights kept if the run ended now: the best epoch's where early stopping watches
-    /// (the end of a run restores them), else the current ones. A run stopped mid-epoch is
-    /// judged by these, not by its half-trained weights.
+    /// (the end of a run restores them), else the last completed epoch's. A run stopped
+    /// mid-epoch is judged, exported and asked for predictions by these, not by its
+    /// half-trained weights.
     pub fn kept_model(&self) -> &Classifier {
         match (&self.best.best, &self.config.early_stopping, &self.phase) {
-            (_, _, Phase::Finished(_)) | (None, _, _) | (_, None, _) => &self.model,
+            (_, _, Phase::Finished(_)) => &self.model,
             (Some(best), Some(_), _) => &best.model,
+            (_, _, Phase::InEpoch(_)) => &self.last_good,
+            _ => &self.model,
+        }
+    }
+
+    /// The epoch (0-based) of `kept_model`'s weights; `None` for the weights before any epoch.
+    pub fn kept_epoch(&self) -> Option<usize> {
+        let last = self.epoch.checked_sub(1);
+        match (&self.best.best, &self.config.early_stopping, &self.phase) {
+            (_, _, Phase::Finished(StopReason::Diverged { epoch, .. })) => epoch.checked_sub(1),
+            (Some(best), Some(_), _) => Some(best.epoch),
+            _ => last,
         }
     }
 
