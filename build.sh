@@ -13,6 +13,12 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Where the tests find the converted weights and the data sets.
 export KINDLING_WEIGHTS="$CACHE/weights" KINDLING_DATA="$CACHE/data"
 WASM_TARGET=wasm32-unknown-unknown
+# The threaded wasm build (www/pkg-threads/) rebuilds the standard library with atomics, which
+# only a nightly toolchain can (`-Z build-std`): this one, pinned by date, with rust-src and the
+# wasm32 target (setup installs them with rustup). It builds in its own target dir, so it never
+# overwrites the stable build's artifacts.
+NIGHTLY=nightly-2026-05-20
+THREADS_TARGET_DIR="$CACHE/target-threads"
 PORT="${PORT:-8080}"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
@@ -75,6 +81,31 @@ setup_rust() {
     # Without --locked: with it, this version fails to build (see ../shared/BURN-0.22.md).
     cargo install wasm-bindgen-cli --version "$want" --force
   fi
+}
+
+setup_nightly() {  # the pinned nightly with rust-src and the wasm32 target (~70 MB download)
+  if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 ||
+     ! rustup +"$NIGHTLY" component list --installed | grep -q '^rust-src' ||
+     ! rustup +"$NIGHTLY" target list --installed | grep -qx "$WASM_TARGET"; then
+    echo "installing $NIGHTLY with rust-src and $WASM_TARGET (rustup), for the threaded wasm build"
+    rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target "$WASM_TARGET"
+  fi
+}
+
+# threaded_cargo SUBCOMMAND ARGS…: cargo on the pinned nightly for the threaded wasm build: the standard
+# library rebuilt with atomics and bulk memory (wasm threads), SIMD as in .cargo/config.toml (an
+# environment RUSTFLAGS replaces that file's flags), and the linker told to import a shared memory
+# of up to 4 GiB (a tab's runs may use 3) and to export the thread-local storage symbols that
+# wasm-bindgen's thread support initialises each worker with. This nightly's rustc passes none of
+# those linker flags by itself: without them the memory was not shared and the pool could not
+# start ("#<Memory> could not be cloned").
+threaded_cargo() {
+  local subcommand="$1"; shift
+  CARGO_TARGET_DIR="$THREADS_TARGET_DIR" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(
+    printf -- '-C link-arg=%s ' --shared-memory --import-memory --max-memory=4294967296 \
+      --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base)" \
+    cargo +"$NIGHTLY" "$subcommand" --target "$WASM_TARGET" --features threads -Z build-std=panic_abort,std "$@"
 }
 
 setup_npm() {
@@ -148,6 +179,7 @@ setup_text_data() {  # the tweet corpus for the text tests
 cmd_setup() {
   say "setup"
   setup_rust
+  setup_nightly
   apt_install chromium chromium-driver dataset-fashion-mnist
   setup_npm
   setup_weights
@@ -158,9 +190,10 @@ cmd_setup() {
 
 BINARYEN="binaryen@132.0.0"  # wasm-opt from npm: Debian's binaryen 108 breaks reference types
 
-# wasm_opt IN OUT: wasm-opt -Oz, cached by the input's sha256 (it takes ~3 minutes).
+# wasm_opt IN OUT [FLAGS…]: wasm-opt -Oz, cached by the input's sha256 (it takes ~3 minutes).
 wasm_opt() {
-  local tools="$CACHE/tools" sha; sha="$(sha256sum "$1" | cut -d' ' -f1)"
+  local input="$1" output="$2"; shift 2
+  local tools="$CACHE/tools" sha; sha="$(sha256sum "$input" | cut -d' ' -f1)"
   local cached="$CACHE/wasm-opt/$sha.wasm"
   if [ ! -f "$cached" ]; then
     if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
@@ -171,21 +204,32 @@ wasm_opt() {
     mkdir -p "$CACHE/wasm-opt"
     "$tools/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-sign-ext \
       --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-simd \
-      "$1" -o "$cached.partial"
+      "$@" "$input" -o "$cached.partial"
     mv "$cached.partial" "$cached"
   fi
-  cp "$cached" "$2"
+  cp "$cached" "$output"
+}
+
+# bindgen_and_optimise WASM OUT_DIR [WASM_OPT_FLAGS…]: JS bindings, then wasm-opt -Oz.
+bindgen_and_optimise() {
+  local wasm="$1" out="$2"; shift 2
+  rm -rf "$out"
+  wasm-bindgen --target web --out-dir "$out" "$wasm"
+  wasm_opt "$out/kindling_bg.wasm" "$out/kindling_bg.opt.wasm" "$@"
+  mv "$out/kindling_bg.opt.wasm" "$out/kindling_bg.wasm"
 }
 
 cmd_build() {
-  say "build: wasm (profile wasm-size, then wasm-opt)"
-  cargo build --profile wasm-size --target "$WASM_TARGET" --lib
-  local wasm="$CARGO_TARGET_DIR/$WASM_TARGET/wasm-size/kindling.wasm"
-  wasm-bindgen --target web --out-dir www/pkg "$wasm"
-  wasm_opt www/pkg/kindling_bg.wasm www/pkg/kindling_bg.opt.wasm
-  mv www/pkg/kindling_bg.opt.wasm www/pkg/kindling_bg.wasm
-  mkdir -p pkg
+  say "build 1/2: wasm, one thread (stable; profile wasm-size, then wasm-opt)"
+  cargo build --profile wasm-size --target "$WASM_TARGET" --lib --features gpu
+  bindgen_and_optimise "$CARGO_TARGET_DIR/$WASM_TARGET/wasm-size/kindling.wasm" www/pkg
+  say "build 2/2: wasm, threaded ($NIGHTLY, -Z build-std, atomics; then wasm-opt)"
+  setup_nightly
+  threaded_cargo build --profile wasm-size --lib
+  bindgen_and_optimise "$THREADS_TARGET_DIR/$WASM_TARGET/wasm-size/kindling.wasm" www/pkg-threads --enable-threads
+  rm -rf pkg && mkdir -p pkg
   cp www/pkg/kindling.js www/pkg/kindling.d.ts www/pkg/kindling_bg.wasm www/pkg/kindling_bg.wasm.d.ts pkg/
+  cp -r www/pkg-threads pkg/threads
   # The wasm class was called `Trainer` before 0.2 (it is a project: examples, settings, runs);
   # the old name stays exported for one release.
   printf '\n/** @deprecated since 0.2: the old name of `Project`. */\nexport { Project as Trainer };\n' |
@@ -200,15 +244,18 @@ cmd_build() {
   "main": "kindling.js",
   "types": "kindling.d.ts",
   "exports": { ".": "./kindling.js", "./client": "./client.js" },
-  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "client.js", "client.d.ts", "store.js", "worker.js"],
+  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "threads/", "client.js", "client.d.ts", "store.js", "worker.js", "runtime.js"],
   "license": "MIT OR Apache-2.0"
 }
 JSON
   # The Worker client ships in the package too; there the wasm module sits next to the worker.
   cp www/client.js www/client.d.ts www/store.js pkg/
-  sed 's#\./pkg/kindling\.js#./kindling.js#' www/worker.js > pkg/worker.js
-  ls -l www/pkg/kindling_bg.wasm | awk '{printf "wasm: %.1f MB raw", $5/1e6}'
-  gzip -9 -c www/pkg/kindling_bg.wasm | wc -c | awk '{printf ", %.1f MB gzip\n", $1/1e6}'
+  cp www/worker.js pkg/
+  sed -e 's#\./pkg/kindling\.js#./kindling.js#' -e 's#\./pkg-threads/kindling\.js#./threads/kindling.js#' www/runtime.js > pkg/runtime.js
+  for build in pkg pkg-threads; do
+    ls -l "www/$build/kindling_bg.wasm" | awk -v b="$build" '{printf "%s wasm: %.1f MB raw", b, $5/1e6}'
+    gzip -9 -c "www/$build/kindling_bg.wasm" | wc -c | awk '{printf ", %.1f MB gzip\n", $1/1e6}'
+  done
 }
 
 serve_dir() {  # serve_dir DIR PORT: the project's one static server (tests/serve.mjs): cross-origin isolated, never cached
@@ -233,11 +280,16 @@ test_wasm() {
   # flags in webdriver.json (WebGPU on, no sandbox as root, no background networking on this
   # closed network). The wasm-size profile is the page's: one wasm build of burn serves both.
   # Shader compilation on SwiftShader needs a long timeout. The browser tests embed the
-  # converted weights at compile time (see tests/web.rs).
-  KINDLING_WEIGHTS_DIR="$CACHE/weights" \
-  WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}" \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER="$CHROMEDRIVER" \
-    cargo test --profile wasm-size --target "$WASM_TARGET" --test web
+  # converted weights at compile time (see tests/web/main.rs).
+  export KINDLING_WEIGHTS_DIR="$CACHE/weights" \
+    WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER="$CHROMEDRIVER"
+  cargo test --profile wasm-size --target "$WASM_TARGET" --features gpu --test web
+  # The threaded build's own tests (tests/web/threads.rs, names `threaded_…`), in a dedicated
+  # worker with a pool of 2 Web Workers; the runner's server is cross-origin isolated.
+  say "test 2/3 (threaded build): wasm-bindgen tests on a pool of Web Workers"
+  setup_nightly
+  threaded_cargo test --profile wasm-size --test web -- threaded_
 }
 
 test_e2e() {
@@ -271,7 +323,7 @@ cmd_bench() {
   say "bench 2/3: kindling beside TF.js in headless Chromium"
   # kindling's WebGPU unit is skipped unless asked for (BENCH_DEVICES=webgpu,cpu): on a software
   # adapter (SwiftShader, as on CI) it takes hours and `auto` would choose the CPU anyway.
-  BENCH_DEVICES="${BENCH_DEVICES:-cpu}" CHROMIUM="$CHROMIUM" KINDLING_NATIVE_JSON="$CACHE/bench-native.json" \
+  BENCH_DEVICES="${BENCH_DEVICES:-cpu,threads}" CHROMIUM="$CHROMIUM" KINDLING_NATIVE_JSON="$CACHE/bench-native.json" \
     BENCH_JSON="$CACHE/bench-browser.json" node benches/browser/run.mjs
   echo "(full results: $CACHE/bench-browser.json)"
   say "bench 3/3: scale — Fashion-MNIST data sets of 1,000 to 20,000 images through the worker client"

@@ -2,7 +2,7 @@
 //! otherwise or when asked. The wgpu runtime can be initialised only once per page (or worker),
 //! so its outcome is kept and reused.
 
-#[cfg(any(target_arch = "wasm32", feature = "native-gpu"))]
+#[cfg(feature = "gpu")]
 use std::cell::RefCell;
 
 use burn::tensor::Device;
@@ -49,41 +49,52 @@ struct GpuOutcome {
     software: bool,
 }
 
-#[cfg(any(target_arch = "wasm32", feature = "native-gpu"))]
+#[cfg(feature = "gpu")]
 thread_local! {
     static GPU: RefCell<Option<GpuOutcome>> = const { RefCell::new(None) };
 }
 
-#[cfg(target_arch = "wasm32")]
-const CPU_DESCRIPTION: &str = "CPU (one thread, wasm SIMD)";
-#[cfg(not(target_arch = "wasm32"))]
-const CPU_DESCRIPTION: &str = "CPU (all cores)";
+/// "CPU, N threads": the threads of rayon's pool, which burn flex's kernels and the CPU plan share
+/// (every core natively; in a tab the Web Workers of the threaded build, or one thread).
+pub fn cpu_description() -> String {
+    let threads = rayon::current_num_threads();
+    let unit = if threads == 1 { "thread" } else { "threads" };
+    if cfg!(target_arch = "wasm32") {
+        format!("CPU, {threads} {unit} (wasm SIMD)")
+    } else {
+        format!("CPU, {threads} {unit}")
+    }
+}
 
 fn cpu(reason: String) -> ComputeDevice {
     ComputeDevice {
         device: Device::flex(),
         info: DeviceInfo {
             kind: "cpu".into(),
-            description: CPU_DESCRIPTION.into(),
+            description: cpu_description(),
             reason,
         },
     }
 }
 
-/// A native build without the `native-gpu` feature has no GPU runtime: `auto` uses the CPU.
-#[cfg(not(any(target_arch = "wasm32", feature = "native-gpu")))]
+/// A build without the `gpu` feature (the threaded wasm build, a default native build) has no GPU
+/// runtime: `auto` uses the CPU.
+#[cfg(not(feature = "gpu"))]
 async fn gpu(_hint: Option<&str>) -> GpuOutcome {
     GpuOutcome {
         device: None,
-        description: "this native build has no GPU runtime (build with `--features native-gpu`)"
-            .into(),
+        description: if cfg!(target_arch = "wasm32") {
+            "the threaded build has no WebGPU (the one-thread build has it)".into()
+        } else {
+            "this native build has no GPU runtime (build with `--features gpu`)".into()
+        },
         software: false,
     }
 }
 
 /// `hint` describes the adapter when wgpu cannot (in browsers its adapter info is mostly empty;
 /// the page reads `GPUAdapter.info` and passes it on).
-#[cfg(any(target_arch = "wasm32", feature = "native-gpu"))]
+#[cfg(feature = "gpu")]
 async fn gpu(hint: Option<&str>) -> GpuOutcome {
     if let Some(known) = GPU.with(|g| g.borrow().clone()) {
         return known;

@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::io::Read;
+use common::real::{fashion_mnist, load, mobilenet, weights_path};
+
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};
@@ -13,37 +14,8 @@ use kindling::backbone::{Activations, Backbone, BackboneSpec, imagenet_top_k};
 use kindling::config::Strategy;
 use kindling::config::TrainConfig;
 use kindling::data::Dataset;
-use kindling::data::image::{Rgba, decode_file};
+use kindling::data::image::decode_file;
 use kindling::train::TrainingRun;
-
-fn weights_path(file: &str) -> PathBuf {
-    let dir = std::env::var_os("KINDLING_WEIGHTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kindling/weights")
-        });
-    dir.join(file)
-}
-
-fn load(spec: &BackboneSpec, file: &str, device: &Device) -> Backbone {
-    let path = weights_path(file);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run ./build.sh setup to fetch and convert the weights",
-            path.display()
-        )
-    });
-    Backbone::load(spec, &bytes, device).unwrap()
-}
-
-fn mobilenet(device: &Device) -> Backbone {
-    load(
-        &BackboneSpec::MobilenetV2,
-        "mobilenet_v2.safetensors",
-        device,
-    )
-}
 
 /// The reference's deterministic pattern input.
 fn pattern() -> Vec<f32> {
@@ -253,37 +225,6 @@ fn corrupt_image_error_names_the_file() {
     std::fs::write(&path, b"\x89PNG\r\n\x1a\n garbage").unwrap();
     let err = decode_file(&path).unwrap_err().to_string();
     assert!(err.contains("broken.png"), "{err}");
-}
-
-/// The first `per_class` training images of each Fashion-MNIST class in `classes`, as RGBA.
-fn fashion_mnist(classes: &[usize], per_class: usize) -> Vec<(usize, Rgba)> {
-    let read = |name: &str| {
-        let path = format!("/usr/share/datasets/fashion-mnist/{name}");
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(
-            std::fs::File::open(&path)
-                .unwrap_or_else(|e| panic!("{path}: {e}; ./build.sh setup installs it")),
-        )
-        .read_to_end(&mut out)
-        .unwrap();
-        out
-    };
-    let (images, labels) = (
-        read("train-images-idx3-ubyte.gz"),
-        read("train-labels-idx1-ubyte.gz"),
-    );
-    let mut out = Vec::new();
-    let mut counts = vec![0; 10];
-    for (i, &label) in labels[8..].iter().enumerate() {
-        let c = label as usize;
-        if classes.contains(&c) && counts[c] < per_class {
-            counts[c] += 1;
-            let grey = &images[16 + i * 784..16 + (i + 1) * 784];
-            let pixels = grey.iter().flat_map(|&g| [g, g, g, 255]).collect();
-            out.push((c, Rgba::new(28, 28, pixels).unwrap()));
-        }
-    }
-    out
 }
 
 fn fine_tune(strategy: Strategy) -> f64 {

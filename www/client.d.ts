@@ -1,7 +1,13 @@
 // Types of the Worker client (client.js). The wasm API's own types are in pkg/kindling.d.ts.
 
 /** The device in use. */
-export interface DeviceInfo { kind: 'webgpu' | 'cpu'; description: string; reason: string }
+/** The device in use, with the worker's build: `threads` run the CPU device (1 in the one-thread build). */
+export interface DeviceInfo {
+  kind: 'webgpu' | 'cpu'; description: string; reason: string;
+  threads: number; build: 'threaded' | 'single'; threadsReason: string;
+}
+/** The worker's wasm build and thread count, and why (e.g. one thread: the page is not cross-origin isolated). */
+export interface Runtime { threads: number; build: 'threaded' | 'single'; reason: string }
 
 /** A backbone: images (`mobilenet_v2`, `efficientnet_lite0`), text (`bert`), or feature vectors. */
 export type BackboneSpec =
@@ -149,6 +155,8 @@ export interface SavedProject {
 export interface ClientOptions {
   /** The worker script (default: worker.js next to client.js). */
   workerUrl?: URL | string;
+  /** The CPU device's threads, 1–64 (default `navigator.hardwareConcurrency`); more than one needs a cross-origin isolated page. */
+  threads?: number;
   /** Save the requests that build the trainer and its checkpoints in IndexedDB under this name, as they happen; see `restore()`. */
   project?: string;
   /** Called when a crashed worker has been replaced and the project restored. */
@@ -224,6 +232,12 @@ export class KindlingClient {
   memory(): Promise<MemoryInUse>;
   /** The current run's estimated peak memory, or null before a run. */
   memoryEstimate(): Promise<MemoryEstimate | null>;
+  /** The worker's build and threads, and why. */
+  runtime(): Promise<Runtime>;
+  /** The device in use, as `create()` resolved to. */
+  device(): Promise<DeviceInfo>;
+  /** Restarts the worker with `threads` (null: one per core) and rebuilds the project in it; refused while a request runs. */
+  setThreads(threads: number | null): Promise<Runtime>;
   exportModel(): Promise<Uint8Array>;
   importModel(bytes: Uint8Array): Promise<ModelInfo>;
   /**

@@ -17,6 +17,7 @@ const RECORDED = new Set(['create', 'addClass', 'addImageFiles', 'addTexts', 'ad
 
 export class KindlingClient {
   #workerUrl;
+  #threads;
   #project;
   #nextId = 1;
   #pending = new Map();
@@ -29,12 +30,15 @@ export class KindlingClient {
   #closed = null; // why this client takes no more requests (disposed, or the worker kept failing)
 
   /**
-   * `options = { workerUrl?, project?, onRecover?, onStorageError?, onCaching?, onCache? }` (a URL alone is taken as
-   * `workerUrl`). With `project`, the requests that build the trainer and its checkpoints are
-   * saved in IndexedDB under that name as they happen (store.js).
+   * `options = { workerUrl?, threads?, project?, onRecover?, onStorageError?, onCaching?, onCache? }`
+   * (a URL alone is taken as `workerUrl`). `threads`: the CPU device's threads (default
+   * `navigator.hardwareConcurrency`); more than one needs a cross-origin isolated page, else the
+   * worker runs one thread and `runtime()` says why. With `project`, the requests that build the
+   * trainer and its checkpoints are saved in IndexedDB under that name as they happen (store.js).
    */
   constructor(options = {}) {
     if (options instanceof URL || typeof options === 'string') options = { workerUrl: options };
+    this.#threads = checkedThreads(options.threads);
     this.#workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
     this.#project = options.project ?? null;
     this.onRecover = options.onRecover ?? null;
@@ -50,6 +54,8 @@ export class KindlingClient {
 
   #startWorker() {
     const worker = new Worker(this.#workerUrl, { type: 'module' });
+    // First, which build and how many threads (worker.js loads the wasm when it reads this).
+    worker.postMessage({ type: 'threads', threads: this.#threads ?? undefined });
     worker.addEventListener('message', (event) => this.#receive(worker, event.data));
     worker.addEventListener('error', (event) => {
       event.preventDefault?.();
@@ -242,6 +248,43 @@ export class KindlingClient {
     return { ...info, entries: journal, model: modelInfo, checkpointRefused };
   }
 
+  /**
+   * The worker's build and threads: `{ threads, build: 'threaded' | 'single', reason }`, where
+   * `reason` says why (e.g. one thread because the page is not cross-origin isolated).
+   */
+  runtime() { return this.request('runtime'); }
+
+  /** The device in use, as `create()` resolved to (with this worker's build and threads). */
+  device() { return this.request('device'); }
+
+  /**
+   * Changes the CPU device's thread count (null: one per core). A worker's thread pool is fixed
+   * once started, so this starts a new worker and rebuilds the project in it from the journal and
+   * the last checkpoint, as after a crash; resolves to the new `runtime()`. Refused while a request
+   * (training, say) is under way: stop it first.
+   */
+  async setThreads(threads) {
+    const wanted = checkedThreads(threads);
+    if (this.#closed) throw new Error(this.#closed);
+    await this.#ready;
+    if (this.#pending.size) throw new Error('setThreads: a request (training, say) is still running; stop it or wait for it, then try again');
+    this.#threads = wanted;
+    const old = this.worker;
+    this.#startWorker();
+    old.terminate();
+    this.#recovering = true;
+    const rebuilt = this.#rebuild(this.#journal, this.#checkpoint);
+    this.#ready = rebuilt.then(() => {}, () => {});
+    try {
+      await rebuilt;
+    } catch (e) {
+      throw new Error(`the worker was restarted with ${wanted ?? 'one thread per core'} threads but the project could not be restored: ${e.message}`);
+    } finally {
+      this.#recovering = false;
+    }
+    return this.runtime();
+  }
+
   /** Deletes the saved project (the trainer in the worker is kept). */
   async forget() {
     if (!this.#project) return;
@@ -392,4 +435,13 @@ export class KindlingClient {
 function fromPage(source) {
   if (!source || typeof source !== 'object' || !('url' in source)) return source;
   return { ...source, url: new URL(source.url, globalThis.document?.baseURI ?? self.location.href).href };
+}
+
+// `threads` as the client takes it: null/undefined (one per core) or a whole number 1–64.
+function checkedThreads(threads) {
+  if (threads == null) return null;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new TypeError(`threads must be a whole number from 1 to 64 (or left out for one per core), not ${JSON.stringify(threads) ?? String(threads)}`);
+  }
+  return threads;
 }

@@ -56,6 +56,23 @@ ui.onOpen(async () => {
   }
 });
 
+// CPU threads: the worker's pool is fixed once started, so a change restarts it with the project
+// (client.setThreads); during training it applies from the next Train, which starts a new worker.
+ui.setThreadsDefault(navigator.hardwareConcurrency || 1);
+ui.onThreads(async () => {
+  ui.modelError('');
+  try {
+    const threads = ui.threads();
+    if (!state.client) return;
+    ui.setDeviceText('Restarting the worker with the new thread count…');
+    await state.client.setThreads(threads);
+    ui.setDevice(await state.client.device());
+  } catch (e) {
+    ui.modelError(`${errorText(e)}${state.client ? ' (the setting applies from the next Train)' : ''}`);
+    if (state.client) ui.setDevice(await state.client.device().catch(() => ({ kind: 'cpu', description: 'device unknown', reason: 'see above' })));
+  }
+});
+
 ui.onAddClass(() => addClass());
 
 ui.onPause(() => {

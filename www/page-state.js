@@ -36,8 +36,10 @@ export function onCacheComputed(save) { saveCache = save; }
 
 /** Replaces the worker's trainer with a fresh one for the current task, backbone and settings. */
 export async function createTrainer({ augment = {}, config = {}, textAugment = null } = {}) {
+  const threads = ui.threads(); // checked before the old trainer goes
   state.client?.terminate();
   state.client = new KindlingClient({
+    threads,
     // Before the first epoch the backbone's features are cached a chunk per step: show how far.
     onCaching: ({ done, total, memory }) => {
       ui.setProgress(done / total);

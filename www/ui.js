@@ -52,8 +52,25 @@ export const ui = {
   setBackbone(value) { $('backbone').value = value; },
   devicePreference() { return $('device-choice').value; },
   setDevice(info) {
-    $('device').textContent = `${info.kind === 'webgpu' ? 'WebGPU' : 'CPU'}: ${info.description} — ${info.reason}`;
+    // The CPU description names its threads ("CPU, 4 threads (wasm SIMD)"); one thread for a
+    // reason other than being asked (no cross-origin isolation, say) is said too.
+    const what = info.kind === 'webgpu' ? `WebGPU: ${info.description}` : info.description;
+    const why = info.threads === 1 && info.threadsReason && !/as asked/.test(info.threadsReason)
+      ? ` (${info.threadsReason})` : '';
+    $('device').textContent = `${what} — ${info.reason}${why}`;
   },
+  /** The CPU thread count asked for: a whole number 1–64, or null (one per core) when empty. */
+  threads() {
+    const text = $('threads-choice').value.trim();
+    if (!text) return null;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > 64) {
+      throw new Error(`CPU threads must be a whole number from 1 to 64 (or empty for one per core), not "${text}"`);
+    }
+    return n;
+  },
+  setThreadsDefault(n) { $('threads-choice').placeholder = String(n); },
+  onThreads(handler) { $('threads-choice').addEventListener('change', handler); },
   setDeviceText(text) { $('device').textContent = text; },
   modelError(message) { showMessage('model-error', message); },
   setProjectOpen(open) {

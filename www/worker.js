@@ -11,8 +11,13 @@
 // A wasm trap (a WebAssembly.RuntimeError: a panic or an out-of-memory in kindling) leaves the
 // instance unusable, wherever it surfaces: the worker says 'fatal' and closes, and the client
 // starts a fresh worker.
-import init, { Project, textColumns } from './pkg/kindling.js';
+//
+// Which build (runtime.js): the client's first message ('threads') gives the thread count; each
+// `create` loads the build for its device — the threaded one for a CPU project with more than one
+// thread on a cross-origin isolated page, else the one-thread one — and says why.
+import { askThreads, buildFor, anyBuild } from './runtime.js';
 
+let build = null; // the current project's build: { module, memory, runtime, autoChoice }
 let trainer = null;
 // The images of an image project, by example index, as compact encoded Blobs (a File from the
 // disk stays a reference to it): kindling keeps none of their pixels; a run asks for the ones its
@@ -22,14 +27,10 @@ let broken = false; // set by a trap: no further call reaches the wasm
 let paused = null; // a { promise, unpause } pair while paused
 let trainsArrived = 0; // train requests received so far
 let stoppedThrough = 0; // stop() applies to every train request received before it
-const ready = init();
-// The wasm instance's memory: its size is what the page shows as kindling's memory in use.
-const wasmMemory = ready.then((exports) => exports.memory);
-
 // Answered between the steps of a run (they only read the project); see the top of the file.
 // '__testTrap' is among them so that a test can crash a run mid-training.
 const READ_ONLY = new Set(['predict', 'predictText', 'predictTexts', 'predictImageFile', 'classes', 'classCounts',
-  'textColumns', 'memory', 'memoryEstimate', '__testTrap']);
+  'textColumns', 'memory', 'memoryEstimate', 'runtime', 'device', '__testTrap']);
 
 // Images are shrunk as they are decoded: the backbones resize to 256 px and crop 224, and
 // augmentation's random crops work from up to 384 px, so a 384-px short side keeps what they use
@@ -53,8 +54,12 @@ const handlers = {
     trainer?.free();
     trainer = null;
     sources = [];
-    trainer = await Project.create({ ...options, adapter_info: await adapterInfo() }, bytes);
-    return trainer.device;
+    const adapter = await adapterInfo();
+    build = await buildFor(options.device ?? 'auto', adapter);
+    // `auto` resolved to the CPU by the one-thread build runs the CPU on the threaded one.
+    const device = build.autoChoice ? 'cpu' : options.device;
+    trainer = await build.module.Project.create({ ...options, device, adapter_info: adapter }, bytes);
+    return handlers.device();
   },
   addClass({ name }) { need().addClass(name); },
   async addImageFiles({ files, className }) {
@@ -80,7 +85,18 @@ const handlers = {
   addTexts({ texts, className }) { return need().addTexts(texts, className); },
   async addTextFile({ file, options }) { return need().addTextFile(await file.text(), options); },
   // The header (or the first JSON object) is at the start: 1 MB of it is plenty.
-  async textColumns({ file, format }) { return textColumns(await file.slice(0, 1 << 20).text(), format); },
+  async textColumns({ file, format }) { return (await anyBuild()).module.textColumns(await file.slice(0, 1 << 20).text(), format); },
+  runtime() {
+    return build?.runtime ?? { threads: null, build: null, reason: 'not chosen yet: create() chooses the build for its device' };
+  },
+  // The device in use (for `auto` resolved to the CPU, the one-thread build's reason), with this
+  // worker's build and threads.
+  device() {
+    const t = need();
+    const { runtime, autoChoice } = build;
+    return { ...t.device, ...(autoChoice ? { reason: autoChoice.reason } : {}),
+      threads: runtime.threads, build: runtime.build, threadsReason: runtime.reason };
+  },
   predictText({ text, topK }) { return need().predictText(text, topK); },
   predictTexts({ texts, topK }) { return need().predictTexts(texts, topK); },
   async evaluate() {
@@ -247,10 +263,9 @@ async function supplyRequested(t, { cacheOnly = false } = {}) {
 // kindling's memory in use: the wasm instance's (it grows, never shrinks) and, where the browser
 // tells, this worker's JS heap; with the current run's estimated peak.
 async function memoryInUse() {
-  const memory = await wasmMemory;
   const estimate = trainer && !broken ? trainer.memoryEstimate : null;
   return {
-    wasmBytes: memory.buffer.byteLength,
+    wasmBytes: build?.memory.buffer.byteLength ?? 0,
     jsHeapBytes: performance.memory?.usedJSHeapSize ?? null,
     estimatedPeakBytes: estimate?.total_bytes ?? null,
   };
@@ -296,7 +311,6 @@ async function answerReadOnly() {
 async function answer(request) {
   const { id, type, payload } = request;
   try {
-    await ready;
     const handler = handlers[type];
     if (!handler) throw new Error(`unknown request '${type}'`);
     const value = await handler(payload, (v) => self.postMessage({ id, type: 'progress', value: v }), request);
@@ -326,6 +340,7 @@ self.addEventListener('unhandledrejection', (event) => {
 
 self.addEventListener('message', ({ data }) => {
   const { type } = data;
+  if (type === 'threads') { askThreads(data.threads); return; }
   if (type === 'stop') { stoppedThrough = trainsArrived; paused?.unpause(); paused = null; return; }
   if (type === 'pause') {
     if (!paused) { let unpause; const promise = new Promise((r) => { unpause = r; }); paused = { promise, unpause }; }

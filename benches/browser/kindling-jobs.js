@@ -20,6 +20,9 @@ async function load() {
  * reports its error). Resolves to `{ available, error? }`.
  */
 export async function runKindling({ jobs, devices, runsFor, starting, report }) {
+  if (devices.includes('threads')) await runThreaded({ jobs, runsFor, starting, report });
+  devices = devices.filter((d) => d !== 'threads');
+  if (!devices.length) return { available: true };
   let benchmark;
   try {
     benchmark = await load();
@@ -38,4 +41,34 @@ export async function runKindling({ jobs, devices, runsFor, starting, report }) 
     }
   }
   return { available: true };
+}
+
+/**
+ * The threaded build's CPU device with 1 thread and with one per core, each in its own worker
+ * (threads-worker.js): results carry `threads`, and `device` says how many.
+ */
+async function runThreaded({ jobs, runsFor, starting, report }) {
+  const counts = [...new Set([1, navigator.hardwareConcurrency || 1])];
+  const workers = new Map(counts.map((n) => [n, new Worker('/bench/threads-worker.js', { type: 'module' })]));
+  const call = (threads, job, runs) => new Promise((resolve, reject) => {
+    const worker = workers.get(threads);
+    worker.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(data.result));
+    worker.onerror = (e) => reject(new Error(e.message || 'the benchmark worker failed'));
+    worker.postMessage({ threads, job, runs });
+  });
+  try {
+    for (const job of KINDLING_JOBS.filter((j) => jobs.includes(j))) {
+      for (const threads of counts) {
+        const device = threads === 1 ? 'cpu 1 thread' : `cpu ${threads} threads`;
+        starting({ job, device });
+        try {
+          report({ ...(await call(threads, job, runsFor(job))), device, requested: 'threads', threads });
+        } catch (e) {
+          report({ job, device, requested: 'threads', threads, error: errorText(e) });
+        }
+      }
+    }
+  } finally {
+    workers.forEach((w) => w.terminate());
+  }
 }

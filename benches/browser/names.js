@@ -6,5 +6,8 @@ export const TFJS_JOBS = ['head', 'features', 'finetune'];
 export const KINDLING_JOBS = ['head', 'features', 'finetune', 'embed'];
 /** TF.js backends in run order (cpu last: other backends may borrow its kernels). */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'];
-/** kindling's devices (`benchmark(job, { device })`). */
-export const DEVICES = ['webgpu', 'cpu'];
+/**
+ * kindling's devices (`benchmark(job, { device })`): `threads` is the CPU device of the threaded
+ * build in workers, with a pool of one thread and of one per core (the scaling ratio).
+ */
+export const DEVICES = ['webgpu', 'cpu', 'threads'];

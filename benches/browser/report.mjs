@@ -111,6 +111,29 @@ export function table({ results, sizes, native }) {
   return rows.join('\n');
 }
 
+/**
+ * Issue 15's lines, one per job the threaded build ran (scripts read them):
+ * `threads <job>: <N> threads = <r>x one thread; vs best tfjs: <R>x; one-thread build: <b>x`.
+ * "one thread" is the threaded build with a pool of one; the last figure compares N threads with
+ * the one-thread build the page used before (no atomics).
+ */
+export function threadLines(results) {
+  const k = results.kindling.results;
+  const lines = [];
+  for (const job of ['head', 'features', 'finetune', 'embed']) {
+    const runs = ok(k, job).filter((r) => r.threads);
+    const one = runs.find((r) => r.threads === 1);
+    const many = runs.filter((r) => r.threads > 1).at(-1);
+    if (!one || !many) continue;
+    const tb = best(results.tfjs, job);
+    const single = ok(k, job).find((r) => r.requested === 'cpu');
+    lines.push(`threads ${job}: ${many.threads} threads = ${ratio(many.value, one.value)} one thread; `
+      + `vs best tfjs: ${ratio(many.value, tb?.value)}${tb ? ` (${tb.backend})` : ''}; `
+      + `one-thread build: ${ratio(many.value, single?.value)}`);
+  }
+  return lines;
+}
+
 /** Why cells say error / unavailable / n/a: one line per failure. */
 export function notes(results) {
   const lines = [...results.failures];

@@ -8,7 +8,8 @@
 // costs only that part. Environment:
 //   BENCH_JOBS      comma list of head, features, finetune, embed, peak, or numbers 1–6 (default all)
 //   BENCH_BACKENDS  TF.js backends (default webgpu,webgl,wasm,cpu; `none` for kindling only)
-//   BENCH_DEVICES   kindling devices (default webgpu,cpu; `none` for TF.js only)
+//   BENCH_DEVICES   kindling devices (default webgpu,cpu,threads; `none` for TF.js only);
+//                   `threads`: the threaded build in workers, 1 thread and one per core
 //   BENCH_QUICK=1   smoke run: TF.js head on 200 examples × 2 epochs, 2 timed batches
 //   BENCH_RUNS      repeats of the head job (default 3)
 //   BENCH_STEPS     timed batches/steps after the warm-up (features, finetune, embed; default 5)
@@ -22,7 +23,7 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../../tests/serve.mjs';
-import { table, notes } from './report.mjs';
+import { table, notes, threadLines } from './report.mjs';
 import { JOBS, BACKENDS, DEVICES, TFJS_JOBS, KINDLING_JOBS } from './names.js';
 
 const env = process.env;
@@ -183,6 +184,8 @@ async function main() {
   console.log(`head: median of ${o.runs} runs; others: median of ${o.steps} timed batches after 1 warm-up${o.quick
     ? '; QUICK: TF.js head is 200 examples x 2 epochs, kindling head is always 2000 x 10' : ''}`);
   console.log(table({ results, sizes, native }));
+  const threads = threadLines(results);
+  if (threads.length) console.log(`\n${threads.join('\n')}`);
   const why = notes(results);
   if (why.length) console.log(`\n${why.join('\n')}`);
   if (env.BENCH_JSON) await writeFile(env.BENCH_JSON, JSON.stringify({ meta, results, sizes, native }, null, 2));

@@ -23,6 +23,11 @@ mod text;
 
 pub use bench::benchmark;
 pub use text::text_columns;
+/// The threaded build's `initThreadPool(n)`: starts rayon's pool as `n` Web Workers sharing this
+/// instance's memory. worker.js awaits it once, in the worker that owns the wasm (blocking waits
+/// are allowed there; the page's main thread never loads the threaded build).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value
@@ -48,6 +53,20 @@ fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T
         }
     }
     serde_wasm_bindgen::from_value(value).map_err(|e| refuse(&e))
+}
+
+/// The device `preference` ("auto", "webgpu" or "cpu") gets in this build — `{kind, description,
+/// reason}` — without creating a project. worker.js asks the one-thread build, which has WebGPU,
+/// whether `auto` would take the GPU before it loads the threaded build for a CPU run (README,
+/// Threads). A GPU device opened here is kept for the project that follows.
+#[wasm_bindgen(js_name = chooseDevice)]
+pub async fn choose_device(
+    preference: JsValue,
+    adapter_info: Option<String>,
+) -> Result<JsValue, JsError> {
+    let preference: crate::device::DevicePreference = from_js(preference, "device")?;
+    let device = crate::device::acquire(preference, adapter_info.as_deref()).await?;
+    to_js(&device.info)
 }
 
 #[wasm_bindgen(start)]

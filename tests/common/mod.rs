@@ -1,6 +1,9 @@
 //! Shared helpers for the native engine tests: separable synthetic data and a CPU device.
 #![allow(dead_code)]
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod real;
+
 use burn::tensor::Device;
 use kindling::backbone::{Backbone, BackboneSpec};
 use kindling::config::{HeadConfig, Strategy, TrainConfig};

@@ -65,7 +65,7 @@ test('Quick: an image project trains, evaluates, drills into the confusion matri
   await train(page, 'quick', 12);
   assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
   assert.match(await page.textContent('#status'), /Done|early stop/);
-  assert.match(await page.textContent('#device'), /^(CPU|WebGPU):/);
+  assert.match(await page.textContent('#device'), /^(CPU, \d+ threads? \(wasm SIMD\)|WebGPU:) /);
   const accuracy = await page.$$eval('#metrics tbody tr', (rows) => parseFloat(rows.at(-1).children[4].textContent));
   assert.ok(accuracy >= 66, `validation accuracy ${accuracy}% (chance 33%)`);
   await page.waitForSelector('#evaluation:not([hidden])');

@@ -10,8 +10,15 @@ use kindling::rng::Rng;
 use kindling::train::TrainingRun;
 use wasm_bindgen_test::*;
 
+// The threaded build's tests run in a dedicated worker, as the page's threaded build does: a
+// blocking wait (a contended lock) traps on a browser's main thread.
+#[cfg(not(feature = "threads"))]
 wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(feature = "threads")]
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
+#[cfg(feature = "threads")]
+mod threads;
 mod traps;
 
 const DIM: usize = 16;
@@ -218,12 +225,18 @@ async fn minilm_embeddings_match_the_reference_on_webgpu() {
         normalize: true,
     };
     let net = Backbone::load(&spec, MINILM, &gpu.device).unwrap();
+    assert_minilm_matches_reference(&net, &gpu.device, "WebGPU").await;
+}
+
+/// MiniLM's embeddings of the reference sentences on `device` against the independent reference
+/// (cosine ≥ 0.9999 each).
+async fn assert_minilm_matches_reference(net: &Backbone, device: &burn::tensor::Device, name: &str) {
     let tokenizer = kindling::data::Tokenizer::from_vocab(VOCAB).unwrap();
     let cases: serde_json::Value = serde_json::from_str(MINILM_REFERENCE).unwrap();
     let cases = cases.as_array().unwrap();
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
     let rows = kindling::data::encoder_rows(&tokenizer, &texts, 128);
-    let x = net.input(rows, texts.len(), &gpu.device);
+    let x = net.input(rows, texts.len(), device);
     let features = net
         .forward_blocks(x, 0..net.num_blocks(), false)
         .into_features();
@@ -245,7 +258,7 @@ async fn minilm_embeddings_match_the_reference_on_webgpu() {
             * r.iter().map(|b| b * b).sum::<f64>().sqrt();
         assert!(
             dot / norm >= 0.9999,
-            "{:?}: cosine {} on WebGPU",
+            "{:?}: cosine {} on {name}",
             case["text"],
             dot / norm
         );

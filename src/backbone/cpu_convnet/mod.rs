@@ -11,6 +11,7 @@
 mod kernels;
 
 use burn::tensor::{Device, Tensor};
+use rayon::prelude::*;
 
 use super::Activations;
 use super::convnet::{ConvBn, ConvNet};
@@ -244,50 +245,20 @@ impl CpuConvPlan {
         (values, shape)
     }
 
-    /// One thread: a tab's wasm has one.
-    #[cfg(target_arch = "wasm32")]
+    /// The images are shared out over rayon's pool: every core natively and in the threaded wasm
+    /// build, the calling thread alone in the one-thread wasm build. Each image is computed the
+    /// same way whichever thread takes it, so the result does not depend on the thread count.
     fn run_images(&self, rows: &[f32], per_image: usize, batch: usize) -> (Vec<f32>, [usize; 3]) {
-        let mut scratch = Scratch::default();
-        let mut values = Vec::new();
+        let outputs: Vec<(Vec<f32>, [usize; 3])> = rows
+            .par_chunks_exact(per_image)
+            .take(batch)
+            .map_init(Scratch::default, |scratch, image| {
+                self.run_image(image, scratch)
+            })
+            .collect();
+        let mut values = Vec::with_capacity(outputs.iter().map(|(v, _)| v.len()).sum());
         let mut shape = [0; 3];
-        for image in rows.chunks_exact(per_image).take(batch) {
-            let (out, s) = self.run_image(image, &mut scratch);
-            values.extend_from_slice(&out);
-            shape = s;
-        }
-        (values, shape)
-    }
-
-    /// Natively the images are shared out over the cores.
-    #[cfg(not(target_arch = "wasm32"))]
-    fn run_images(&self, rows: &[f32], per_image: usize, batch: usize) -> (Vec<f32>, [usize; 3]) {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, batch.max(1));
-        let images: Vec<&[f32]> = rows.chunks_exact(per_image).take(batch).collect();
-        let share = images.len().div_ceil(threads).max(1);
-        let parts: Vec<Vec<(Vec<f32>, [usize; 3])>> = std::thread::scope(|s| {
-            let handles: Vec<_> = images
-                .chunks(share)
-                .map(|part| {
-                    s.spawn(move || {
-                        let mut scratch = Scratch::default();
-                        part.iter()
-                            .map(|im| self.run_image(im, &mut scratch))
-                            .collect()
-                    })
-                })
-                .collect();
-            // A worker can only panic on a bug in the kernels; surface it rather than return
-            // a short output.
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
-        let mut values = Vec::new();
-        let mut shape = [0; 3];
-        for (out, s) in parts.into_iter().flatten() {
+        for (out, s) in outputs {
             values.extend_from_slice(&out);
             shape = s;
         }

@@ -23,7 +23,7 @@ pub enum BackboneName {
 pub enum DeviceName {
     /// burn's CPU backend on every core.
     Cpu,
-    /// burn's wgpu backend (Vulkan, Metal, DX12): in builds with `--features native-gpu`.
+    /// burn's wgpu backend (Vulkan, Metal, DX12): in builds with `--features gpu`.
     Wgpu,
 }
 
