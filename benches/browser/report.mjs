@@ -85,7 +85,8 @@ export function table({ results, sizes, native }) {
     const nativeEmbed = native?.embed;
     rows.push(line('4 embed MiniLM-L6 seq128 b32', kb ? `${num(kb.value)} sent/s (${kb.device})` : 'n/a',
       BACKENDS.map(() => '-'),
-      `browser/native: ${nativeEmbed ? ratio(kb?.value, nativeEmbed) : 'n/a (no KINDLING_NATIVE_JSON)'}`));
+      `browser/native: ${nativeEmbed ? ratio(kb?.value, nativeEmbed) : 'n/a (no KINDLING_NATIVE_JSON)'}`
+      + `; vs transformers.js: ${ratio(kb?.value, best(results.peers ?? [], 'embed')?.value)}`));
   }
 
   if (asked('features')) rows.push(latencyRow('5 first batch, features (ms)', 'features', k, t));
@@ -125,10 +126,12 @@ export function threadLines(results) {
     const one = runs.find((r) => r.threads === 1);
     const many = runs.filter((r) => r.threads > 1).at(-1);
     if (!one || !many) continue;
-    const tb = best(results.tfjs, job);
+    // Job 4's peer is transformers.js (TF.js has no MiniLM job).
+    const tb = best(job === 'embed' ? results.peers ?? [] : results.tfjs, job);
     const single = ok(k, job).find((r) => r.requested === 'cpu');
     lines.push(`threads ${job}: ${many.threads} threads = ${ratio(many.value, one.value)} one thread; `
-      + `vs best tfjs: ${ratio(many.value, tb?.value)}${tb ? ` (${tb.backend})` : ''}; `
+      + `${job === 'embed' ? 'vs transformers.js' : 'vs best tfjs'}: ${ratio(many.value, tb?.value)}`
+      + `${tb ? ` (${tb.backend}${tb.dtype ? ` ${tb.dtype}, ${tb.threads} threads` : ''})` : ''}; `
       + `one-thread build: ${ratio(many.value, single?.value)}`);
   }
   return lines;
@@ -140,6 +143,7 @@ export function notes(results) {
   if (!results.kindling.available) lines.push(results.kindling.error);
   for (const r of results.kindling.results) if (r.error) lines.push(`kindling ${r.requested} ${r.job}: ${r.error}`);
   for (const r of results.tfjs) if (r.error) lines.push(`tfjs ${r.backend} ${r.job}: ${r.error}`);
+  for (const r of results.peers ?? []) if (r.error) lines.push(`${r.backend} ${r.job}: ${r.error}`);
   if (results.peak?.error) lines.push(`peak: ${results.peak.error}`);
   return lines;
 }

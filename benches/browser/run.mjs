@@ -8,6 +8,8 @@
 // costs only that part. Environment:
 //   BENCH_JOBS      comma list of head, features, finetune, embed, peak, or numbers 1–6 (default all)
 //   BENCH_BACKENDS  TF.js backends (default webgpu,webgl,wasm,cpu; `none` for kindling only)
+//   BENCH_PEERS     other peers (default transformers: transformers.js on job 4; `none`)
+//   MINILM_ONNX_DIR the peer's model folder (default ~/.cache/kindling/weights/minilm-onnx)
 //   BENCH_DEVICES   kindling devices (default webgpu,cpu,threads; `none` for TF.js only);
 //                   `threads`: the threaded build in workers, 1 thread and one per core
 //   BENCH_QUICK=1   smoke run: TF.js head on 200 examples × 2 epochs, 2 timed batches
@@ -24,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../../tests/serve.mjs';
 import { table, notes, threadLines } from './report.mjs';
-import { JOBS, BACKENDS, DEVICES, TFJS_JOBS, KINDLING_JOBS } from './names.js';
+import { JOBS, BACKENDS, DEVICES, PEERS, TFJS_JOBS, KINDLING_JOBS } from './names.js';
 
 const env = process.env;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -46,6 +48,7 @@ function plan() {
   const jobs = list('BENCH_JOBS', JOBS, (j) => NUMBERED[j] ?? [j]);
   const backends = list('BENCH_BACKENDS', BACKENDS);
   const devices = list('BENCH_DEVICES', DEVICES);
+  const peers = list('BENCH_PEERS', PEERS);
   const tfjsJobs = TFJS_JOBS.filter((j) => jobs.includes(j)).join(',');
   const kindlingJobs = KINDLING_JOBS.filter((j) => jobs.includes(j)).join(',');
   const common = new URLSearchParams();
@@ -54,11 +57,12 @@ function plan() {
   if (env.BENCH_QUICK === '1') common.set('quick', '1');
   const unit = (name, q) => ({ name, query: new URLSearchParams({ ...q, ...Object.fromEntries(common) }) });
   const units = [
-    ...(jobs.includes('peak') ? [unit('raw WebGPU peak', { jobs: 'peak', backends: 'none', devices: 'none' })] : []),
-    ...(tfjsJobs ? backends.map((b) => unit(`tfjs ${b}`, { jobs: tfjsJobs, backends: b, devices: 'none' })) : []),
-    ...(kindlingJobs ? devices.map((d) => unit(`kindling ${d}`, { jobs: kindlingJobs, backends: 'none', devices: d })) : []),
+    ...(jobs.includes('peak') ? [unit('raw WebGPU peak', { jobs: 'peak', backends: 'none', devices: 'none', peers: 'none' })] : []),
+    ...(tfjsJobs ? backends.map((b) => unit(`tfjs ${b}`, { jobs: tfjsJobs, backends: b, devices: 'none', peers: 'none' })) : []),
+    ...(jobs.includes('embed') ? peers.map((p) => unit(`${p}.js`, { jobs: 'embed', backends: 'none', devices: 'none', peers: p })) : []),
+    ...(kindlingJobs ? devices.map((d) => unit(`kindling ${d}`, { jobs: kindlingJobs, backends: 'none', devices: d, peers: 'none' })) : []),
   ];
-  return { asked: { jobs, backends, devices }, units };
+  return { asked: { jobs, backends, devices, peers }, units };
 }
 
 function withTimeout(promise, minutes, what) {
@@ -100,7 +104,7 @@ async function runUnit(origin, unit) {
 
 /** One results object from every unit; a unit that died gets an error for the job it was in. */
 function merge(runs) {
-  const merged = { tfjs: [], kindling: { available: true, results: [] }, failures: [] };
+  const merged = { tfjs: [], peers: [], kindling: { available: true, results: [] }, failures: [] };
   for (const { unit, version, results: r, failure } of runs) {
     merged.browser ??= `Chromium ${version}`;
     if (!r) {
@@ -113,6 +117,7 @@ function merge(runs) {
     merged.adapter ??= r.adapter;
     merged.peak ??= r.peak;
     merged.tfjs.push(...r.tfjs);
+    merged.peers.push(...(r.peers ?? []));
     merged.kindling.results.push(...r.kindling.results);
     if (!r.kindling.available) Object.assign(merged.kindling, { available: false, error: r.kindling.error });
     if (!failure) continue;
@@ -121,6 +126,7 @@ function merge(runs) {
     if (run?.side === 'tfjs') merged.tfjs.push({ job: run.job, backend: run.backend, unavailable: run.job === 'init', error });
     else if (run?.side === 'kindling') merged.kindling.results.push({ job: run.job, device: run.device, requested: run.device, error });
     else if (run?.side === 'raw') merged.peak = { job: 'peak', error };
+    else if (run?.side === 'peer') merged.peers.push({ job: run.job, backend: run.backend, error });
     else merged.failures.push(`${unit.name}: ${failure}`);
   }
   return merged;
@@ -158,7 +164,11 @@ async function main() {
   // The kindling page's www/ at `/` (so `/pkg/kindling.js` is the owner's build), this folder at
   // `/bench/`, and its npm packages at `/node_modules/` (TF.js is loaded from there: no CDN).
   // Cross-origin isolation (the server's default) lets TF.js's wasm backend use its threaded SIMD build.
-  const server = await serve(`${HERE}../../www`, { routes: { '/bench/': HERE, '/node_modules/': `${HERE}node_modules` } });
+  // The text peer's model (an f32 ONNX export of kindling's MiniLM weights, written by
+  // `./build.sh bench`) at /models/minilm/, and the reference embeddings it is checked against.
+  const minilmOnnx = env.MINILM_ONNX_DIR ?? `${os.homedir()}/.cache/kindling/weights/minilm-onnx`;
+  const server = await serve(`${HERE}../../www`, { routes: { '/bench/': HERE, '/node_modules/': `${HERE}node_modules`,
+    '/models/minilm/': minilmOnnx, '/fixtures/': `${HERE}../../tests/fixtures` } });
   const runs = [];
   try {
     for (const unit of units) runs.push(await runUnit(server.origin, unit));
