@@ -9,15 +9,15 @@ use std::cell::Cell;
 use burn::tensor::Device;
 
 use kindling::backbone::{Backbone, BackboneSpec, imagenet_top_k};
-use kindling::config::TrainConfig;
 use kindling::data::image::Rgba;
 use kindling::device::{DevicePreference, acquire};
 use kindling::rng::Rng;
-use kindling::train::TrainingRun;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
-use super::{COFFEE, DIM, MINILM, MOBILENET_V2, assert_minilm_matches_reference, separable};
+use super::{
+    COFFEE, MINILM, MOBILENET_V2, assert_cpu_training_converges, assert_minilm_matches_reference,
+};
 
 const THREADS: usize = 2;
 
@@ -107,21 +107,5 @@ async fn threaded_minilm_embeddings_match_the_reference_on_the_cpu() {
 #[wasm_bindgen_test]
 async fn threaded_cpu_training_converges() {
     pool().await;
-    let cpu = acquire(DevicePreference::Cpu, None).await.unwrap();
-    let device = cpu.device.autodiff();
-    let backbone = Backbone::build(
-        &BackboneSpec::Features { dim: DIM },
-        &mut Rng::new(1),
-        &device,
-    )
-    .unwrap();
-    let config = TrainConfig {
-        epochs: 5,
-        learning_rate: 2e-2,
-        early_stopping: None,
-        ..TrainConfig::default()
-    };
-    let mut run = TrainingRun::new(config, backbone, separable(40), None, &device).unwrap();
-    let history = run.fit().await.unwrap();
-    assert!(history.last().unwrap().val_accuracy >= 0.95);
+    assert_cpu_training_converges().await;
 }
