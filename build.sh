@@ -41,12 +41,14 @@ usage() {
   cat <<'TXT'
 usage: ./build.sh <command>
 
-  setup   install what is missing: the wasm32 target, wasm-bindgen-cli (the Cargo.lock
+  setup   install what is missing: the wasm32 target, the pinned nightly toolchain with
+          rust-src (for the threaded build), wasm-bindgen-cli (the Cargo.lock
           version, with its test runner), Debian chromium + chromium-driver + dataset-fashion-mnist,
           the page tests' npm packages, and the pinned default backbone weights
           (MobileNetV2, EfficientNet-Lite0: sha256-checked, converted to safetensors in
           ~/.cache/kindling/weights and www/weights/)
-  build   build the wasm package for the page (www/pkg/) and the npm package (pkg/)
+  build   build the two wasm builds for the page — one thread with WebGPU (www/pkg/) and
+          threaded, CPU only (www/pkg-threads/) — and the npm package (pkg/)
   serve   setup + build, then serve www/ at http://127.0.0.1:$PORT (PORT=8080 by default)
   test    setup + every test layer: native cargo test, wasm-bindgen tests in headless
           Chromium (WebGPU on), and the end-to-end page tests (Playwright)
