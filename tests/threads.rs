@@ -34,8 +34,11 @@ fn fine_tune_with(threads: usize) -> Outcome {
         let mut rows = Vec::new();
         for (c, image) in fashion_mnist(&[0, 1, 8], 16) {
             let row = pre.eval(&image);
-            data.add(&row, ["T-shirt", "Trouser", "", "", "", "", "", "", "Bag"][c])
-                .unwrap();
+            data.add(
+                &row,
+                ["T-shirt", "Trouser", "", "", "", "", "", "", "Bag"][c],
+            )
+            .unwrap();
             rows.extend_from_slice(&row);
         }
         let config = TrainConfig {

@@ -236,7 +236,11 @@ async fn minilm_embeddings_match_the_reference_on_webgpu() {
 
 /// MiniLM's embeddings of the reference sentences on `device` against the independent reference
 /// (cosine ≥ 0.9999 each).
-async fn assert_minilm_matches_reference(net: &Backbone, device: &burn::tensor::Device, name: &str) {
+async fn assert_minilm_matches_reference(
+    net: &Backbone,
+    device: &burn::tensor::Device,
+    name: &str,
+) {
     let tokenizer = kindling::data::Tokenizer::from_vocab(VOCAB).unwrap();
     let cases: serde_json::Value = serde_json::from_str(MINILM_REFERENCE).unwrap();
     let cases = cases.as_array().unwrap();
