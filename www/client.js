@@ -181,21 +181,27 @@ export class KindlingClient {
       this.#rejectPending(this.#closed);
       return;
     }
-    this.#recovering = true;
     const epoch = this.#checkpoint?.epoch;
     this.#rejectPending(`the kindling worker failed (${reason}). It is being restarted and the project restored` +
       (epoch === undefined ? '' : ` from the checkpoint after epoch ${epoch + 1}`) +
       '; call train({ continue: true }) to go on.');
-    this.#startWorker();
-    this.recovery = this.#rebuild(this.#journal, this.#checkpoint).then((info) => {
-      this.#recovering = false;
+    this.recovery = this.#restartWorker().then((info) => {
       this.onRecover?.(info);
       return info;
     }, (e) => {
-      this.#recovering = false;
       throw new Error(`the worker was restarted but the project could not be restored: ${e.message}`);
     });
-    this.#ready = this.recovery.catch(() => {});
+  }
+
+  // Starts a fresh worker and rebuilds the project in it from the journal and the last
+  // checkpoint (after a crash, or for a new thread count); later requests wait until it is back.
+  // Resolves to what was restored.
+  #restartWorker() {
+    this.#startWorker();
+    this.#recovering = true;
+    const rebuilt = this.#rebuild(this.#journal, this.#checkpoint).finally(() => { this.#recovering = false; });
+    this.#ready = rebuilt.catch(() => {});
+    return rebuilt;
   }
 
   async #rebuild(journal, checkpoint) {
@@ -269,18 +275,11 @@ export class KindlingClient {
     await this.#ready;
     if (this.#pending.size) throw new Error('setThreads: a request (training, say) is still running; stop it or wait for it, then try again');
     this.#threads = wanted;
-    const old = this.worker;
-    this.#startWorker();
-    old.terminate();
-    this.#recovering = true;
-    const rebuilt = this.#rebuild(this.#journal, this.#checkpoint);
-    this.#ready = rebuilt.then(() => {}, () => {});
+    this.worker.terminate();
     try {
-      await rebuilt;
+      await this.#restartWorker();
     } catch (e) {
       throw new Error(`the worker was restarted with ${wanted ?? 'one thread per core'} threads but the project could not be restored: ${e.message}`);
-    } finally {
-      this.#recovering = false;
     }
     return this.runtime();
   }
