@@ -111,3 +111,33 @@ test('the page shows its threads, and a new thread count restarts the worker wit
   assert.match(await page.textContent('#model-error'), /CPU threads must be a whole number from 1 to 64/);
   await page.close();
 });
+
+test('absurd thread counts and device names are refused with what to do, and the client goes on', async () => {
+  const page = await browser.newPage();
+  await page.goto(isolated.url);
+  const result = await page.evaluate(async () => {
+    const { KindlingClient } = await import('/client.js');
+    const refused = [];
+    for (const threads of [0, -2, 1.5, 1e9, 'four', NaN]) {
+      try { new KindlingClient({ threads }).terminate(); refused.push(null); } catch (e) { refused.push(e.message); }
+    }
+    const client = new KindlingClient({ threads: 2 });
+    let badDevice = null;
+    try { await client.create({ backbone: { kind: 'features', dim: 4 }, device: 'gpu' }); } catch (e) { badDevice = e.message; }
+    const device = await client.create({ backbone: { kind: 'features', dim: 4 }, device: 'auto' });
+    let badSet = null;
+    try { await client.setThreads(0); } catch (e) { badSet = e.message; }
+    const runtime = await client.runtime();
+    client.terminate();
+    return { refused, badDevice, device, badSet, runtime };
+  });
+  await page.close();
+  for (const message of result.refused) assert.match(message ?? 'accepted', /threads must be a whole number from 1 to 64/);
+  assert.match(result.badDevice, /device.*unknown variant `gpu`/);
+  // `auto` on SwiftShader chooses the CPU, so the threaded build runs it, with the one-thread build's reason.
+  assert.equal(result.device.description, 'CPU, 2 threads (wasm SIMD)');
+  assert.equal(result.device.build, 'threaded');
+  assert.match(result.device.reason, /software|SwiftShader|swiftshader/i);
+  assert.match(result.badSet, /threads must be a whole number from 1 to 64/);
+  assert.equal(result.runtime.threads, 2);
+});
