@@ -418,34 +418,6 @@ fn a_resumed_checkpoint_matches_an_uninterrupted_run() {
     );
 }
 
-#[test]
-fn k_fold_reports_each_fold_and_mean_and_std() {
-    let device = device();
-    let cv = pollster::block_on(kindling::train::cross_validation::cross_validate(
-        &TrainConfig {
-            epochs: 8,
-            ..base()
-        },
-        3,
-        &separable(15, 13),
-        &|| Ok(toy_backbone(&device)),
-        &device,
-    ))
-    .unwrap();
-    assert_eq!(cv.folds.len(), 3);
-    assert!(cv.accuracy_mean >= 0.95, "{cv:?}");
-    let mean = cv.folds.iter().map(|f| f.accuracy).sum::<f64>() / 3.0;
-    let std = (cv
-        .folds
-        .iter()
-        .map(|f| (f.accuracy - mean).powi(2))
-        .sum::<f64>()
-        / 3.0)
-        .sqrt();
-    assert!((cv.accuracy_mean - mean).abs() < 1e-12, "{cv:?}");
-    assert!((cv.accuracy_std - std).abs() < 1e-12, "{cv:?}");
-}
-
 /// Adds small noise to the stored rows: a stand-in modality for the augmentation hook.
 struct Jitter(kindling::data::Dataset);
 

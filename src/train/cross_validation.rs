@@ -1,14 +1,15 @@
-//! k-fold cross-validation: one run per stratified fold, each fold's scores and their mean ± std.
+//! k-fold cross-validation (a sweep of one run per stratified fold): each fold's scores and their
+//! mean ± std.
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::run::TrainingRun;
-use crate::backbone::Backbone;
+use super::sweep::{EntrySplit, Sweep, SweepRow, SweepSpec};
+use crate::backbone::{Backbone, BackboneSpec};
 use crate::config::TrainConfig;
-use crate::data::{Dataset, k_fold};
-use crate::error::Result;
-use crate::rng::Rng;
+use crate::data::Dataset;
+use crate::data::image::Augment;
+use crate::error::{Error, Result};
 
 /// Scores of one fold (on its held-out part, with the weights training kept).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,46 +37,53 @@ fn mean_std(xs: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Trains `k` times, each time holding out one stratified fold. `backbone` builds a fresh
-/// backbone (pretrained weights reloaded) for every fold.
+/// Each fold's row of a k-fold sweep, summarised.
+pub fn summarize(rows: &[&SweepRow]) -> CrossValidation {
+    let folds: Vec<FoldScore> = rows
+        .iter()
+        .filter_map(|r| match r.split {
+            EntrySplit::Fold { index } => Some(FoldScore {
+                fold: index,
+                loss: r.loss,
+                accuracy: r.accuracy,
+                macro_f1: r.macro_f1,
+            }),
+            _ => None,
+        })
+        .collect();
+    let (accuracy_mean, accuracy_std) = mean_std(folds.iter().map(|s| s.accuracy));
+    let (macro_f1_mean, macro_f1_std) = mean_std(folds.iter().map(|s| s.macro_f1));
+    CrossValidation {
+        folds,
+        accuracy_mean,
+        accuracy_std,
+        macro_f1_mean,
+        macro_f1_std,
+    }
+}
+
+/// Trains `k` times (a k-fold sweep), each time holding out one stratified fold, where the data
+/// set holds its rows. `backbone` builds a fresh backbone (pretrained weights reloaded) for every
+/// fold; `model_of` describes the models (`spec`, pretrained bytes). Folds whose backbone is
+/// frozen share one cache of its features.
 pub async fn cross_validate(
     config: &TrainConfig,
     k: usize,
     data: &Dataset,
     backbone: &dyn Fn() -> Result<Backbone>,
+    model_of: (&BackboneSpec, Option<&[u8]>),
     device: &Device,
 ) -> Result<CrossValidation> {
-    let folds = k_fold(
-        data.labels(),
-        data.num_classes(),
+    let spec = SweepSpec::Folds {
         k,
-        &mut Rng::new(config.seed),
-    )?;
-    let mut scores = Vec::with_capacity(k);
-    for (fold, split) in folds.into_iter().enumerate() {
-        let mut trainer = TrainingRun::new(
-            config.clone(),
-            backbone()?,
-            data.clone(),
-            Some(split),
-            device,
-        )?;
-        trainer.fit().await?;
-        let eval = trainer.evaluate().await?;
-        scores.push(FoldScore {
-            fold,
-            loss: eval.loss,
-            accuracy: eval.report.accuracy,
-            macro_f1: eval.report.macro_f1,
-        });
-    }
-    let (accuracy_mean, accuracy_std) = mean_std(scores.iter().map(|s| s.accuracy));
-    let (macro_f1_mean, macro_f1_std) = mean_std(scores.iter().map(|s| s.macro_f1));
-    Ok(CrossValidation {
-        folds: scores,
-        accuracy_mean,
-        accuracy_std,
-        macro_f1_mean,
-        macro_f1_std,
-    })
+        train_final: false,
+    };
+    let num_blocks = backbone()?.num_blocks();
+    let mut sweep = Sweep::new(&spec, config, &Augment::default(), data.clone(), num_blocks)?;
+    let board = sweep
+        .run_to_end(backbone, &|_| None, model_of, device)
+        .await?;
+    board
+        .cross_validation
+        .ok_or_else(|| Error::State("internal: a fold did not finish".into()))
 }

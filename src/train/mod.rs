@@ -1,5 +1,6 @@
 //! The training engine: one run ([`TrainingRun`]: batches, epochs, early stopping, checkpoints),
-//! its loss, optimiser, schedules, metrics and reports, and k-fold cross-validation over runs.
+//! its loss, optimiser, schedules, metrics and reports; sweeps that compare several runs against the
+//! no-training baselines, and k-fold cross-validation as one kind of sweep.
 
 pub mod baseline;
 pub mod checkpoint;
@@ -11,6 +12,7 @@ pub mod recipe;
 pub mod report;
 pub mod run;
 pub mod schedule;
+pub mod sweep;
 
 pub use report::{EpochReport, Evaluation};
 pub use run::{InputRequest, MemoryEstimate, TAB_BUDGET_BYTES, TrainingRun};

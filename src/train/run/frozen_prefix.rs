@@ -97,6 +97,7 @@ impl TrainingRun {
         let frozen = self.model.frozen_prefix(self.trainable);
         let chunk = indices.len();
         let n = self.data.len();
+        self.cache_chunks_computed = self.cache_chunks_computed.saturating_add(1);
         let device = self.device.clone();
         match self
             .cpu_plan_for(frozen)
@@ -165,6 +166,40 @@ impl TrainingRun {
         }
     }
 
+    /// Chunks of the frozen prefix's cache this run has computed (none when it adopted one).
+    pub fn cache_chunks_computed(&self) -> usize {
+        self.cache_chunks_computed
+    }
+
+    /// The complete cache of the current frozen prefix — `(frozen blocks, activations of every
+    /// example)` — to hand to another run on the same examples and pretrained weights.
+    pub fn complete_cache(&self) -> Option<(usize, Activations)> {
+        let frozen = self.model.frozen_prefix(self.trainable);
+        self.cache
+            .as_ref()
+            .and_then(|c| c.complete_for(frozen))
+            .map(|all| (frozen, all.clone()))
+    }
+
+    /// Takes over another run's complete cache when it is of this run's current frozen prefix
+    /// and of every example (the caller vouches that both runs started from the same pretrained
+    /// weights and examples). Returns whether it was taken.
+    pub fn adopt_cache(&mut self, frozen_blocks: usize, all: Activations) -> bool {
+        let fits = frozen_blocks == self.model.frozen_prefix(self.trainable)
+            && all.batch_size() == self.data.len()
+            && self.complete_cache().is_none();
+        if fits {
+            self.cache = Some(ActivationCache::complete(frozen_blocks, all));
+        }
+        fits
+    }
+
+    /// Computes the whole cache of the current frozen prefix now (rows held by the data set, or
+    /// supplied chunk by chunk before: otherwise this says what to supply).
+    pub fn fill_cache(&mut self) -> Result<()> {
+        self.cached_activations().map(|_| ())
+    }
+
     /// The no-training baselines (nearest centroid, k-NN) on the frozen backbone's features,
     /// scored on the validation split — when the whole backbone is frozen, so that the cache
     /// holds those features (`None` otherwise). Completes the cache first; one read-back.
@@ -172,14 +207,7 @@ impl TrainingRun {
         if self.model.frozen_prefix(self.trainable) < self.model.backbone.num_blocks() {
             return Ok(None);
         }
-        let features = self.cached_activations()?.into_features().inner();
-        let dim = features.dims()[1];
-        let values = features
-            .into_data_async()
-            .await
-            .map_err(read_error)?
-            .try_into_vec_as::<f32>()
-            .map_err(read_error)?;
+        let (values, dim) = host_features(self.cached_activations()?).await?;
         Ok(Some(baselines(
             &values,
             dim,
@@ -249,4 +277,18 @@ impl TrainingRun {
         }
         out
     }
+}
+
+/// The pooled features of a whole-backbone cache, read back to the host: `(values, dim)`, one row
+/// of `dim` values per example (one read-back).
+pub async fn host_features(all: Activations) -> Result<(Vec<f32>, usize)> {
+    let features = all.into_features().inner();
+    let dim = features.dims()[1];
+    let values = features
+        .into_data_async()
+        .await
+        .map_err(read_error)?
+        .try_into_vec_as::<f32>()
+        .map_err(read_error)?;
+    Ok((values, dim))
 }

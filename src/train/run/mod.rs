@@ -16,6 +16,7 @@ mod memory;
 mod state;
 mod supplied_inputs;
 
+pub use frozen_prefix::host_features;
 use frozen_prefix::{ActivationCache, CpuPlanCache};
 pub use memory::{MemoryEstimate, TAB_BUDGET_BYTES};
 pub use state::StopReason;
@@ -61,6 +62,8 @@ pub struct TrainingRun {
     // Caches of the frozen prefix.
     cache: Option<ActivationCache>,
     cpu_plan: Option<CpuPlanCache>,
+    /// Chunks of the cache this run computed itself (an adopted cache adds none).
+    cache_chunks_computed: usize,
     /// Rows handed over for the next step, when the data set keeps its rows elsewhere.
     supplied: Option<SuppliedRows>,
     // Progress.
@@ -106,6 +109,9 @@ impl TrainingRun {
             )));
         }
         let mut rng = Rng::new(config.seed);
+        // Drawn whether or not a split is given, so a run on a given split initialises its head
+        // as the run that drew that split would (a sweep's entry equals the run alone).
+        let mut split_rng = rng.fork(1);
         let split = match split {
             Some(s) => {
                 if let Some(&bad) = s
@@ -125,7 +131,7 @@ impl TrainingRun {
                 data.labels(),
                 data.num_classes(),
                 config.validation_fraction,
-                &mut rng.fork(1),
+                &mut split_rng,
             ),
         };
         if split.validation.is_empty() || split.train.is_empty() {
@@ -184,6 +190,7 @@ impl TrainingRun {
             trainable,
             cache: None,
             cpu_plan: None,
+            cache_chunks_computed: 0,
             supplied: None,
             phase: Phase::BetweenEpochs,
             epoch: 0,
@@ -205,6 +212,10 @@ impl TrainingRun {
     }
     pub fn model(&self) -> &Classifier {
         &self.model
+    }
+    /// The (autodiff) device the run trains on.
+    pub fn device(&self) -> &Device {
+        &self.device
     }
     pub fn split(&self) -> &Split {
         &self.split
