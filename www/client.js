@@ -11,6 +11,7 @@
 // The worker answers requests one at a time in the order they are sent (worker.js), and the
 // journal records them in that order too, whatever order their answers arrive in.
 import * as store from './store.js';
+import { SweepRecord } from './sweeps.js';
 
 // Requests that change what the trainer holds, replayed in order to rebuild it.
 const RECORDED = new Set(['create', 'addClass', 'addImageFiles', 'addTexts', 'addTextFile', 'addExamples', 'importModel', 'setConfig']);
@@ -23,6 +24,7 @@ export class KindlingClient {
   #pending = new Map();
   #journal = [];
   #checkpoint = null; // { bytes, epoch, finished, history }
+  #sweep = null; // the last sweep's SweepRecord
   #ready = Promise.resolve(); // settles when a restarted worker has been restored
   #saving = Promise.resolve(); // IndexedDB writes, in order
   #unrecorded = []; // recorded requests sent and not yet in the journal: { entry, ok }, in send order
@@ -251,6 +253,7 @@ export class KindlingClient {
     journal.forEach((entry) => this.#remember(entry));
     if (model) this.#remember({ type: 'importModel', payload: { bytes: model } });
     this.#checkpoint = checkpoint;
+    if (saved?.sweep) this.#sweep = SweepRecord.fromSaved(saved.sweep, saved.sweepModels);
     return { ...info, entries: journal, model: modelInfo, checkpointRefused };
   }
 
@@ -411,6 +414,60 @@ export class KindlingClient {
    * before and still waiting its turn in the worker ends at once.
    */
   stop() { this.worker.postMessage({ id: 0, type: 'stop' }); }
+
+  /**
+   * Compares configurations on the same examples and split: `spec` is `{ recipes: ['quick', …] }`,
+   * `{ grid: { learning_rate: [1e-3, 3e-3], … } }`, `{ random: { draws, seed, fields } }` or
+   * `{ folds: { k, train_final } }` (k-fold cross-validation). First the no-training baselines
+   * are scored, then each run trains (sharing the frozen backbone's cached features where they
+   * agree). `onProgress` sees `{ kind: 'planned' | 'baselines' | 'start' | 'epoch' | 'row', … }`;
+   * aborting `signal` (or `stop()`) ends the sweep after the current step, keeping the rows
+   * finished. Resolves to the leaderboard (`sweepResults()`); the project's model is unchanged
+   * until `useSweepRow(entry)`. With a `project`, the results and the rows' models are saved.
+   */
+  async sweep(spec, { signal, onProgress } = {}) {
+    const record = new SweepRecord(spec);
+    const project = this.#project;
+    this.#sweep = record;
+    this.#save(() => store.clearSweep(project));
+    const onAbort = () => this.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const { stopped, leaderboard } = await this.request('sweep', { spec }, (message) => {
+        record.accept(message);
+        if (message.kind === 'row') this.#save(() => store.saveSweepModel(project, message.row.entry, message.model));
+        if (message.kind !== 'epoch') this.#save(() => store.saveSweep(project, record.board()));
+        onProgress?.(message);
+      });
+      record.finish(leaderboard, stopped);
+    } catch (e) {
+      record.finish(null, true);
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#save(() => store.saveSweep(project, record.board()));
+    }
+    return record.board();
+  }
+
+  /** The last sweep's leaderboard (of this session, or saved with the project), or null. */
+  sweepResults() { return this.#sweep?.board() ?? null; }
+
+  /** The model file (Uint8Array) of the last sweep's row for `entry`. */
+  sweepModel(entry) {
+    if (!this.#sweep) throw new Error('no sweep yet: run sweep() first');
+    return this.#sweep.model(entry);
+  }
+
+  /** Makes a sweep row the project's model (imports its file); resolves to its description. */
+  useSweepRow(entry) { return this.importModel(this.sweepModel(entry)); }
+
+  /**
+   * The no-training baselines of the current run — `{ nearest_centroid, knn, k }`, validation
+   * accuracy of a nearest-centroid and a k-NN classifier on the frozen backbone's features — once
+   * its feature cache is complete; null while it fills or when backbone blocks train.
+   */
+  baselines() { return this.request('baselines'); }
 
   /** Top-k prediction for each row of `values` (a batch of feature vectors). */
   predict(values, topK = 3) { return this.request('predict', { values, topK }); }

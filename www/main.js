@@ -9,6 +9,7 @@ import { closeWebcam } from './camera-panel.js';
 import { renderOptions, setOptionsTask, applyRecipe, readOptions, setOptionValues } from './options.js';
 import * as store from './store.js';
 import * as saving from './saving.js';
+import { setupExperiments, baselineText } from './experiments.js';
 
 const advanced = document.getElementById('advanced');
 renderOptions(advanced);
@@ -41,6 +42,7 @@ ui.onOpen(async () => {
     ui.setDeviceText('Opening the device and checking the weights…');
     await createTrainer();
     ui.setProjectOpen(true);
+    experiments.setOpen(true);
     ui.setCanImport(true);
     if (!state.projectId) {
       state.projectId = saving.newProjectId();
@@ -114,6 +116,48 @@ function showEvaluation() {
   });
 }
 
+// A fresh trainer with the page's examples (each Train and each comparison starts from them).
+async function prepareTrainer(settings) {
+  ui.setStatus('Preparing the examples…');
+  await createTrainer(settings);
+  for (const source of state.task === 'text' ? state.textSources : []) await addTextSource(source);
+  const trained = [];
+  for (const c of state.task === 'images' ? state.classes : []) {
+    await state.client.addClass(c.name);
+    const count = c.files.length;
+    const result = await state.client.addImageFiles(c.files, c.name);
+    if (result.skipped.length) ui.dataError(result.skipped.map((s) => `${s.name}: ${s.reason}`).join('; '));
+    trained.push({ id: c.id, count, skipped: result.skipped.map((s) => s.index) });
+  }
+  state.trainedExamples = trained;
+  state.exampleUrls = exampleUrls(trained);
+}
+
+// Shows a run's curves (epoch reports) and its evaluation as the Train and Evaluate sections'.
+function showRun(history, evaluation) {
+  ui.clearMetrics();
+  state.history = history;
+  history.forEach((r, i) => ui.addEpoch(r, history.slice(0, i + 1)));
+  state.evaluation = evaluation;
+  showEvaluation();
+}
+
+const experiments = setupExperiments({
+  readSettings: () => readOptions(state.task),
+  prepare: prepareTrainer,
+  showRow: (row) => {
+    showRun(row.history, row.evaluation);
+    ui.setStatus(`Showing the comparison's run "${row.name}" (epoch ${row.kept_epoch == null ? 'none' : row.kept_epoch + 1} kept): validation accuracy ${(100 * row.accuracy).toFixed(1)}%.`);
+  },
+  useModel: async (row, bytes) => {
+    await importModel(bytes);
+    showRun(row.history, row.evaluation);
+    ui.setStatus(`The model of "${row.name}" is the project's model: validation accuracy ${(100 * row.accuracy).toFixed(1)}%.`);
+    saving.saveModel(bytes);
+  },
+  save: (sweep) => saving.saveSweep(sweep),
+});
+
 ui.onTrain(async () => {
   ui.trainError('');
   let settings;
@@ -127,29 +171,21 @@ ui.onTrain(async () => {
   state.paused = false;
   state.stopped = false;
   try {
-    ui.setStatus('Preparing the examples…');
-    await createTrainer(settings);
-    for (const source of state.task === 'text' ? state.textSources : []) await addTextSource(source);
-    const trained = [];
-    for (const c of state.task === 'images' ? state.classes : []) {
-      await state.client.addClass(c.name);
-      const count = c.files.length;
-      const result = await state.client.addImageFiles(c.files, c.name);
-      if (result.skipped.length) ui.dataError(result.skipped.map((s) => `${s.name}: ${s.reason}`).join('; '));
-      trained.push({ id: c.id, count, skipped: result.skipped.map((s) => s.index) });
-    }
-    state.trainedExamples = trained;
-    state.exampleUrls = exampleUrls(trained);
+    await prepareTrainer(settings);
     ui.clearMetrics();
     ui.setStatus('Computing backbone features and training…');
     let last = null;
     state.history = [];
+    ui.setBaseline('');
+    let baselines = null; // asked once the features are cached
     // The last run's feature cache (a Blob, read in the worker): taken when the images, backbone
     // and frozen part are the same.
     state.cacheReused = false;
     for await (const report of state.client.train({ checkpoints: false, cache: state.cache })) {
       last = report;
       state.history.push(report);
+      // The features are cached once the first epoch has run: the baseline costs one pass over them.
+      baselines ??= state.client.baselines().then((b) => { ui.setBaseline(baselineText(b)); return b; }, () => null);
       ui.addEpoch(report, state.history);
       ui.setProgress((report.epoch + 1) / report.epochs);
       ui.setMemory(report.memory);
@@ -169,6 +205,7 @@ ui.onTrain(async () => {
     else if (last?.stopped) ui.setStatus(`${last.stopped} — ${kept}.${reused}`);
     else ui.setStatus(`Done: kept ${kept}.${reused}`);
     showEvaluation();
+    ui.setBaseline(baselineText(await baselines, report.accuracy));
     saving.saveModel(await state.client.exportModel());
   } catch (e) {
     ui.trainError(errorText(e));
@@ -304,6 +341,8 @@ async function openSaved(meta) {
     state.trainedExamples = saved.meta.trainedExamples ?? state.classes.map((c) => ({ id: c.id, count: c.files.length, skipped: [] }));
     state.exampleUrls = exampleUrls(state.trainedExamples);
     showEvaluation();
+    experiments.show(saved.sweep ? { board: saved.sweep, models: saved.sweepModels } : null);
+    experiments.setOpen(true);
     state.projectId = meta.id;
     ui.saveStatus(`Opened "${saved.meta.name}"${saved.model ? ' with its trained model' : ''}.`);
   } catch (e) {

@@ -23,6 +23,7 @@ export const state = {
   cache: null, // a Blob: the last run's feature cache file (kindling refuses it for other examples)
   cacheReused: false, // whether the current run took `cache`
   evaluation: null,
+  sweep: null, // the last comparison: { board (the client's leaderboard), models: Map<entry, bytes> }
   paused: false,
   stopped: false,
   renameProblem: false,

@@ -78,5 +78,14 @@ export function saveWeights(bytes) { run((p) => store.saveWeights(p, bytes)); }
 
 export function saveModel(bytes) { run((p) => store.saveModel(p, bytes)); saveSoon(); }
 
+/** The last comparison: its leaderboard and every row's model file (replacing an earlier one). */
+export function saveSweep({ board, models }) {
+  run(async (p) => {
+    await store.clearSweep(p);
+    await store.saveSweep(p, board);
+    for (const [entry, bytes] of models) await store.saveSweepModel(p, entry, bytes);
+  });
+}
+
 // The last run's feature cache (a Blob), so that the next Train — after a reload too — reuses it.
 onCacheComputed((blob) => run((p) => store.saveCache(p, blob)));

@@ -13,6 +13,8 @@
 //   [id, 'weights']                the person's own pretrained weights (bytes)
 //   [id, 'cache']                  the last run's feature cache file (a Blob; see client.train's cache)
 //   [id, 'image', group, n]        an image File/Blob the app keeps (the page: per class id)
+//   [id, 'sweep']                  the last sweep's results (sweeps.js: rows, ranking, baselines)
+//   [id, 'sweep-model', entry]     the model file of that sweep's row for `entry`
 //
 // Values are anything structured-cloneable (File and Blob included), so uploaded files are kept as
 // files. Keys of older versions were strings (page/<id>/…, <project>/entry/<n>, <project>/checkpoint);
@@ -121,6 +123,19 @@ export function saveImage(id, group, n, file) { return transact('readwrite', (s)
 /** Deletes the images kept for `group` (a deleted class). */
 export function removeImages(id, group) { return transact('readwrite', (s) => s.delete(under(id, 'image', group))); }
 
+/** The last sweep's results (`SweepRecord.board()`). */
+export function saveSweep(id, record) { return transact('readwrite', (s) => s.put(record, [id, 'sweep'])); }
+
+export function saveSweepModel(id, entry, bytes) { return transact('readwrite', (s) => s.put(bytes, [id, 'sweep-model', entry])); }
+
+/** Deletes the last sweep (results and models): a new sweep starts over. */
+export function clearSweep(id) {
+  return transact('readwrite', (s) => {
+    s.delete(under(id, 'sweep-model'));
+    return s.delete([id, 'sweep']);
+  });
+}
+
 /** Deletes the trainer's part of the project (journal, checkpoint, model): a new `create` starts it over. */
 export function clearTrainer(id) {
   return transact('readwrite', (s) => {
@@ -164,7 +179,8 @@ export async function listProjects() {
 }
 
 /**
- * One project: `{ id, meta, journal, checkpoint, model, weights, cache, images: Map<group, Blob[]> }`
+ * One project: `{ id, meta, journal, checkpoint, model, weights, cache, images: Map<group, Blob[]>,
+ * sweep, sweepModels: Map<entry, bytes> }`
  * (absent parts are null or empty), or null when nothing is saved under `id`.
  */
 export async function loadProject(id) {
@@ -181,9 +197,11 @@ export async function loadProject(id) {
     return null;
   });
   if (!records.length) return null;
-  const project = { id, meta: null, journal: [], checkpoint: null, model: null, weights: null, cache: null, images: new Map() };
+  const project = { id, meta: null, journal: [], checkpoint: null, model: null, weights: null, cache: null, images: new Map(),
+    sweep: null, sweepModels: new Map() };
   for (const [[, part, group], value] of records) { // in key order: journal and images by number
     if (part === 'journal') project.journal.push(value);
+    else if (part === 'sweep-model') project.sweepModels.set(group, value);
     else if (part === 'image') {
       if (!project.images.has(group)) project.images.set(group, []);
       project.images.get(group).push(value);

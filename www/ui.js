@@ -234,6 +234,7 @@ export const ui = {
     $('memory').dataset.wasmBytes = String(memory.wasmBytes);
   },
   trainError(message) { showMessage('train-error', message); },
+  setBaseline(text) { showMessage('baseline', text); },
   clearMetrics() {
     $('metrics').querySelector('tbody').replaceChildren();
     $('curves').hidden = true;

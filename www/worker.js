@@ -30,7 +30,7 @@ let stoppedThrough = 0; // stop() applies to every train request received before
 // Answered between the steps of a run (they only read the project); see the top of the file.
 // '__testTrap' is among them so that a test can crash a run mid-training.
 const READ_ONLY = new Set(['predict', 'predictText', 'predictTexts', 'predictImageFile', 'classes', 'classCounts',
-  'textColumns', 'memory', 'memoryEstimate', 'runtime', 'device', '__testTrap']);
+  'textColumns', 'memory', 'memoryEstimate', 'runtime', 'device', 'leaderboard', 'baselines', '__testTrap']);
 
 // Images are shrunk as they are decoded: the backbones resize to 256 px and crop 224, and
 // augmentation's random crops work from up to 384 px, so a 384-px short side keeps what they use
@@ -135,41 +135,84 @@ const handlers = {
         self.postMessage({ type: 'cache', value: { kind: 'refused', reason: e?.message ?? String(e) } });
       }
     }
-    while (!t.finished && !stopped()) {
-      await supplyRequested(t);
-      const report = await t.step();
-      // While the frozen part's features are cached (one chunk per step), say how far.
-      const caching = report ? null : t.caching;
-      if (caching) self.postMessage({ type: 'caching', value: { ...caching, memory: await memoryInUse() } });
-      if (report && cacheToSend) {
-        cacheToSend = false;
-        const bytes = await t.exportCache();
-        if (bytes) self.postMessage({ type: 'cache', value: { kind: 'computed', bytes } }, [bytes.buffer]);
-      }
-      if (report) {
-        progress({ ...report, memory: await memoryInUse() });
-        // A checkpoint after every epoch lets the client restore the run if this worker dies.
-        if (checkpoints) {
-          const bytes = await t.checkpoint();
-          self.postMessage({ type: 'checkpoint', value: { bytes, epoch: report.epoch, finished: t.finished, history: t.history } }, [bytes.buffer]);
-        }
-      }
-      // Let 'stop' / 'pause' and new requests arrive, and answer the read-only ones, between steps;
-      // while paused, answer them as they come.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      await answerReadOnly();
-      while (paused && !stopped()) {
-        await Promise.race([paused.promise, nextArrival()]);
-        await answerReadOnly();
-      }
-      need(); // a trap in a request answered meanwhile ends the run here
-    }
+    await runSteps(t, { stopped, progress, checkpoints, cacheToSend });
     return { stopped: stopped() };
   },
+  // A sweep: the baseline task, then each entry's run, driven like a training run (without
+  // checkpoints: a crash ends the sweep, and the rows already finished stay with the client).
+  // Each row's model file travels with it.
+  async sweep({ spec }, progress, request) {
+    const t = need();
+    const stopped = () => request.train <= stoppedThrough;
+    progress({ kind: 'planned', entries: t.startSweep(spec) });
+    try {
+      await sweepRuns(t, stopped, progress);
+    } finally {
+      if (!broken) t.endSweep(); // a stopped sweep's run gives way to the project's own
+    }
+    return { stopped: stopped(), leaderboard: t.leaderboard };
+  },
+  async baselines() { return need().baselines(); },
+  leaderboard() { return need().leaderboard; },
   predict({ values, topK }) { return need().predict(values, topK); },
   // Test hook (tests/e2e/library.test.mjs): fails the way a trap inside kindling does.
   __testTrap() { throw new WebAssembly.RuntimeError('unreachable (test hook)'); },
 };
+
+// The sweep's runs one after another (the `sweep` request): the baseline task fills the frozen
+// backbone's cache, each entry trains to its end, and each row goes out with its model file.
+async function sweepRuns(t, stopped, progress) {
+  for (let next = t.sweepNext(); next && !stopped(); next = stopped() ? null : t.sweepNext()) {
+    if (next.task === 'baseline') {
+      await runSteps(t, { stopped, until: () => !t.caching });
+      if (stopped()) return;
+      progress({ kind: 'baselines', baselines: await t.sweepFinish() });
+      continue;
+    }
+    progress({ kind: 'start', entry: next.entry, name: next.name });
+    await runSteps(t, { stopped, progress: (report) => progress({ kind: 'epoch', entry: next.entry, report }) });
+    if (stopped()) return;
+    const row = await t.sweepFinish();
+    const model = t.takeSweepModel();
+    row.wasm_bytes = build.memory.buffer.byteLength;
+    progress({ kind: 'row', row, model }, [model.buffer]);
+  }
+}
+
+// Steps the current run until `until()` (by default: the run has finished) or a stop, supplying
+// images as it asks, reporting each epoch to `progress` (with a checkpoint after it when
+// `checkpoints`), and answering read-only requests between steps.
+async function runSteps(t, { stopped, until = () => t.finished, progress = () => {}, checkpoints = false, cacheToSend = false }) {
+  while (!until() && !stopped()) {
+    await supplyRequested(t);
+    const report = await t.step();
+    // While the frozen part's features are cached (one chunk per step), say how far.
+    const caching = report ? null : t.caching;
+    if (caching) self.postMessage({ type: 'caching', value: { ...caching, memory: await memoryInUse() } });
+    if (report && cacheToSend) {
+      cacheToSend = false;
+      const bytes = await t.exportCache();
+      if (bytes) self.postMessage({ type: 'cache', value: { kind: 'computed', bytes } }, [bytes.buffer]);
+    }
+    if (report) {
+      progress({ ...report, memory: await memoryInUse() });
+      // A checkpoint after every epoch lets the client restore the run if this worker dies.
+      if (checkpoints) {
+        const bytes = await t.checkpoint();
+        self.postMessage({ type: 'checkpoint', value: { bytes, epoch: report.epoch, finished: t.finished, history: t.history } }, [bytes.buffer]);
+      }
+    }
+    // Let 'stop' / 'pause' and new requests arrive, and answer the read-only ones, between steps;
+    // while paused, answer them as they come.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await answerReadOnly();
+    while (paused && !stopped()) {
+      await Promise.race([paused.promise, nextArrival()]);
+      await answerReadOnly();
+    }
+    need(); // a trap in a request answered meanwhile ends the run here
+  }
+}
 
 // Pretrained weights given as bytes, or as {url} fetched here (same origin or CORS-enabled; the
 // client makes a relative URL absolute against its page first).
@@ -313,7 +356,8 @@ async function answer(request) {
   try {
     const handler = handlers[type];
     if (!handler) throw new Error(`unknown request '${type}'`);
-    const value = await handler(payload, (v) => self.postMessage({ id, type: 'progress', value: v }), request);
+    const progress = (v, transfer = []) => self.postMessage({ id, type: 'progress', value: v }, transfer);
+    const value = await handler(payload, progress, request);
     self.postMessage({ id, type: 'result', value });
   } catch (e) {
     self.postMessage({ id, type: 'error', message: e?.message ?? String(e) });
@@ -348,7 +392,7 @@ self.addEventListener('message', ({ data }) => {
   }
   if (type === 'unpause') { paused?.unpause(); paused = null; return; }
   // A stop sent after this train request (even while it still waits in the queue) ends it.
-  waiting.push(type === 'train' ? { ...data, train: ++trainsArrived } : data);
+  waiting.push(type === 'train' || type === 'sweep' ? { ...data, train: ++trainsArrived } : data);
   arrived?.();
   arrived = null;
   runQueue();

@@ -59,6 +59,7 @@ impl ProjectState {
     /// Restores a run from `checkpoint()` bytes, on the examples this project holds, with the
     /// project's augmentation; `step()`/`trainEpoch()` then continue it.
     pub fn restore_checkpoint(&mut self, checkpoint: &[u8]) -> Result<(), JsError> {
+        self.end_sweep();
         let device = self.device.device.clone().autodiff();
         let backbone = self.backbone(&device)?;
         let run = train::TrainingRun::from_checkpoint(
@@ -70,6 +71,7 @@ impl ProjectState {
         )?;
         self.estimate = Some(run.memory_estimate());
         self.run = Some(run);
+        self.run_augment = self.augment.clone();
         self.restart_augmentation();
         self.trained = None;
         // A checkpoint taken after the last epoch holds a finished model: usable at once.

@@ -105,7 +105,7 @@ impl ProjectState {
             })?;
             let img = Rgba::new(w, h, pixels.to_vec())?;
             rows.extend(match augmented {
-                true => pre.train(&img, &self.augment, &mut rng),
+                true => pre.train(&img, &self.run_augment, &mut rng),
                 false => pre.eval(&img),
             });
             offset = end;

@@ -19,6 +19,7 @@ mod bench;
 mod files;
 mod images;
 mod state;
+mod sweeps;
 mod text;
 
 pub use bench::benchmark;
@@ -275,6 +276,56 @@ impl Project {
         self.state()?
             .predict_image(rgba, width, height, top_k)
             .await
+    }
+
+    /// Plans a sweep over the examples and settings: `{recipes: [...]}`, `{grid: {field: [...]}}`,
+    /// `{random: {draws, seed, fields}}` or `{folds: {k, train_final}}`. Returns the planned
+    /// entries `[{name, config, augment, split}]`; nothing runs until `sweepNext()`.
+    #[wasm_bindgen(js_name = startSweep)]
+    pub fn start_sweep(&self, spec: JsValue) -> Result<JsValue, JsError> {
+        self.state_mut()?.start_sweep(spec)
+    }
+
+    /// Makes the sweep's next run current: `{task: "baseline"}` (step while `caching` is not
+    /// null), `{task: "entry", entry, name}` (step until `finished`), or `null` when done.
+    #[wasm_bindgen(js_name = sweepNext)]
+    pub fn sweep_next(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.sweep_next()
+    }
+
+    /// Takes back the current sweep run: the baselines `{nearest_centroid, knn, k}` after the
+    /// baseline task, else the entry's leaderboard row (its model file: `takeSweepModel()`).
+    #[wasm_bindgen(js_name = sweepFinish)]
+    pub async fn sweep_finish(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.sweep_finish().await
+    }
+
+    /// Ends the sweep early (after a stop): drops its unfinished run and brings the project's own
+    /// run back; the leaderboard stays.
+    #[wasm_bindgen(js_name = endSweep)]
+    pub fn end_sweep(&self) -> Result<(), JsError> {
+        self.state_mut()?.end_sweep();
+        Ok(())
+    }
+
+    /// The model file of the sweep row finished last.
+    #[wasm_bindgen(js_name = takeSweepModel)]
+    pub fn take_sweep_model(&self) -> Result<Vec<u8>, JsError> {
+        self.state_mut()?.take_sweep_model()
+    }
+
+    /// The sweep's leaderboard: `{baselines, rows, ranking, planned, cross_validation,
+    /// cache_chunks_computed}`, or `null` before any sweep.
+    #[wasm_bindgen(getter)]
+    pub fn leaderboard(&self) -> Result<JsValue, JsError> {
+        self.state()?.leaderboard()
+    }
+
+    /// The no-training baselines of the current run (nearest centroid and k-NN on the frozen
+    /// backbone's features, on its validation split), once its whole-backbone cache is complete:
+    /// `{nearest_centroid, knn, k}`, or `null` (the backbone is partly trained, or caching).
+    pub async fn baselines(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.baselines().await
     }
 
     /// Class names in label order (of the examples, or of an imported model when there are none).

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use super::sweeps::SweepState;
 use super::{from_js, to_js};
 
 use crate::backbone::{Backbone, BackboneSpec};
@@ -52,6 +53,8 @@ pub(super) struct ProjectState {
     pub(super) preprocess: Option<Preprocess>,
     pub(super) config: TrainConfig,
     pub(super) augment: Augment,
+    /// The image augmentation of the current run (the project's, or a sweep entry's).
+    pub(super) run_augment: Augment,
     /// The examples; an image project keeps only their labels (see `images.rs`).
     pub(super) data: Dataset,
     /// Draws the augmentations of the images supplied for training batches (seeded per run).
@@ -66,6 +69,7 @@ pub(super) struct ProjectState {
     /// The tokenizer of a text backbone.
     pub(super) tokenizer: Option<Tokenizer>,
     pub(super) text_augment: Option<TextAugment>,
+    pub(super) sweep: Option<SweepState>,
 }
 
 impl ProjectState {
@@ -146,10 +150,15 @@ impl ProjectState {
 
     /// The project's training augmentation for a run (images or texts), if any is on.
     pub(super) fn augmenter(&self) -> Option<Box<dyn Augmenter>> {
-        if self.augment.any() && self.preprocess.is_some() {
+        self.augmenter_for(&self.augment)
+    }
+
+    /// A run's training augmentation with the image augmentation `augment`, if any is on.
+    pub(super) fn augmenter_for(&self, augment: &Augment) -> Option<Box<dyn Augmenter>> {
+        if augment.any() && self.preprocess.is_some() {
             // The images are augmented as they are supplied, batch by batch (`supply_images`).
             return Some(Box::new(AugmentedElsewhere {
-                settings: self.augment.settings(),
+                settings: augment.settings(),
             }));
         }
         match (&self.text_augment, &self.spec) {
@@ -235,6 +244,7 @@ impl ProjectState {
             weights,
             preprocess,
             config: options.config,
+            run_augment: options.augment.clone(),
             augment: options.augment,
             run: None,
             estimate: None,
@@ -242,6 +252,7 @@ impl ProjectState {
             trained_classes: Vec::new(),
             tokenizer,
             text_augment: options.text_augment,
+            sweep: None,
         })
     }
 
@@ -299,6 +310,8 @@ impl ProjectState {
     /// Starts a new run on the current examples and config (a trained model stays usable until
     /// the new run produces one).
     pub fn start(&mut self) -> Result<(), JsError> {
+        // A sweep's unfinished run gives way (its leaderboard stays).
+        self.end_sweep();
         let device = self.device.device.clone().autodiff();
         let backbone = self.backbone(&device)?;
         let mut run = train::TrainingRun::new(
@@ -317,6 +330,7 @@ impl ProjectState {
         }
         self.estimate = Some(estimate);
         self.run = Some(run);
+        self.run_augment = self.augment.clone();
         self.restart_augmentation();
         self.trained = None;
         Ok(())
@@ -324,12 +338,14 @@ impl ProjectState {
 
     /// One training batch; returns the epoch report when the batch ended an epoch, else `null`.
     pub async fn step(&mut self) -> Result<JsValue, JsError> {
+        // A sweep's run ends in a leaderboard row, not in the project's model.
+        let sweeps = self.run_is_sweeps();
         let run = self
             .run
             .as_mut()
             .ok_or_else(|| Error::State("no training run: call start() first".into()))?;
         let report = run.step().await?;
-        if run.is_finished() {
+        if run.is_finished() && !sweeps {
             self.trained = Some(Predictor::new(run.model().clone(), &self.device.device));
             self.trained_classes = run.classes().to_vec();
         }
