@@ -248,12 +248,12 @@ cmd_build() {
   "main": "kindling.js",
   "types": "kindling.d.ts",
   "exports": { ".": "./kindling.js", "./client": "./client.js" },
-  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "threads/", "client.js", "client.d.ts", "store.js", "worker.js", "runtime.js"],
+  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "threads/", "client.js", "client.d.ts", "store.js", "sweeps.js", "worker.js", "runtime.js"],
   "license": "MIT OR Apache-2.0"
 }
 JSON
   # The Worker client ships in the package too; there the wasm module sits next to the worker.
-  cp www/client.js www/client.d.ts www/store.js pkg/
+  cp www/client.js www/client.d.ts www/store.js www/sweeps.js pkg/
   cp www/worker.js pkg/
   sed -e 's#\./pkg/kindling\.js#./kindling.js#' -e 's#\./pkg-threads/kindling\.js#./threads/kindling.js#' www/runtime.js > pkg/runtime.js
   for build in pkg pkg-threads; do

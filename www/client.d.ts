@@ -116,6 +116,56 @@ export interface ModelInfo {
   classes: string[]; preprocess: unknown; config: TrainConfig;
 }
 
+/** What `sweep()` compares (see the README's "Experiments"). Fields are paths in the settings as JSON: `learning_rate`, `head.dropout`, `strategy`, `augment.horizontal_flip`; `recipe` applies a recipe first. */
+export type SweepSpec =
+  | { recipes: ('quick' | 'balanced' | 'thorough')[] }
+  | { grid: Record<string, unknown[]> }
+  | { random: { draws: number; seed?: number; fields: Record<string, { choice: unknown[] } | { uniform: [number, number] } | { log_uniform: [number, number] }> } }
+  | { folds: { k: number; train_final?: boolean } };
+
+/** Validation accuracy of the no-training baselines on the frozen backbone's features. */
+export interface Baselines { nearest_centroid: number; knn: number; k: number }
+
+/** One finished run of a sweep: the kept model's scores and what it cost. */
+export interface SweepRow {
+  entry: number; name: string;
+  split: { kind: 'holdout' } | { kind: 'fold'; index: number } | { kind: 'all' };
+  config: TrainConfig; augment: Record<string, unknown>;
+  accuracy: number; macro_f1: number; loss: number;
+  kept_epoch: number | null; epochs_run: number; stop_reason: unknown;
+  /** The better baseline on the same split, and (accuracy − it) × 100. */
+  baseline_accuracy: number | null; gain_points: number | null;
+  seconds: number; seconds_per_epoch: number; step_ms: number;
+  estimated_peak_bytes: number;
+  /** The wasm memory's size when the row finished (it only grows: the sweep's high-water mark so far). */
+  wasm_bytes?: number;
+  cache_reused: boolean;
+  /** One example, and per example in a batch of `latency_batch`, through the kept model (ms). */
+  inference_ms: number; inference_ms_batched: number; latency_batch: number;
+  model_bytes: number;
+  history: EpochReport[];
+  evaluation: Evaluation;
+}
+
+export interface CrossValidation {
+  folds: { fold: number; loss: number; accuracy: number; macro_f1: number }[];
+  accuracy_mean: number; accuracy_std: number; macro_f1_mean: number; macro_f1_std: number;
+}
+
+/** A sweep's results: rows in the order they ran, `ranking` best first (held-out rows only). */
+export interface Leaderboard {
+  spec: SweepSpec; planned: number; entries: { name: string; config: TrainConfig; split: SweepRow['split'] }[];
+  baselines: Baselines | null; rows: SweepRow[]; ranking: number[];
+  crossValidation: CrossValidation | null; stopped: boolean; finished: boolean;
+}
+
+export type SweepProgress =
+  | { kind: 'planned'; entries: Leaderboard['entries'] }
+  | { kind: 'baselines'; baselines: Baselines }
+  | { kind: 'start'; entry: number; name: string }
+  | { kind: 'epoch'; entry: number; report: EpochReport }
+  | { kind: 'row'; row: SweepRow; model: Uint8Array };
+
 /** What a restart or `restore()` brought back. */
 export interface Restored {
   /** Requests replayed to rebuild the trainer. */
@@ -150,6 +200,9 @@ export interface SavedProject {
   weights: Uint8Array | null;
   /** Image files the app keeps, per group (the page: per class id). */
   images: Map<string, Blob[]>;
+  /** The last sweep's leaderboard, and its rows' model files by entry. */
+  sweep: Leaderboard | null;
+  sweepModels: Map<number, Uint8Array>;
 }
 
 export interface ClientOptions {
@@ -238,7 +291,18 @@ export class KindlingClient {
   device(): Promise<DeviceInfo>;
   /** Restarts the worker with `threads` (null: one per core) and rebuilds the project in it; refused while a request runs. */
   setThreads(threads: number | null): Promise<Runtime>;
-  exportModel(): Promise<Uint8Array>;
+  /** Compares configurations on the same examples and split, against the no-training baselines; the project's model is unchanged until `useSweepRow`. */
+  sweep(spec: SweepSpec, options?: { signal?: AbortSignal; onProgress?: (message: SweepProgress) => void }): Promise<Leaderboard>;
+  /** The last sweep's leaderboard (this session's or the saved project's), or null. */
+  sweepResults(): Leaderboard | null;
+  /** The model file of the last sweep's row for `entry`. */
+  sweepModel(entry: number): Uint8Array;
+  /** Makes a sweep row the project's model. */
+  useSweepRow(entry: number): Promise<ModelInfo>;
+  /** The current run's baselines once its features are cached; null while caching or when backbone blocks train. */
+  baselines(): Promise<Baselines | null>;
+  /** `precision: 'f16'` halves the file (probabilities within 5e-3 of f32). */
+  exportModel(options?: { precision?: 'f32' | 'f16' }): Promise<Uint8Array>;
   importModel(bytes: Uint8Array): Promise<ModelInfo>;
   /**
    * Brings back a saved project (default: this client's `project`; or a name, or a record read

@@ -344,8 +344,11 @@ export class KindlingClient {
   /** Full evaluation on the validation set (per-class metrics, confusion matrix, hardest examples). */
   evaluate() { return this.request('evaluate'); }
 
-  /** The trained model as one file's bytes (Uint8Array). */
-  exportModel() { return this.request('exportModel'); }
+  /**
+   * The trained model as one file's bytes (Uint8Array). `{ precision: 'f16' }` stores the weights
+   * in half precision: half the file, probabilities within 5e-3 of the f32 file's (README).
+   */
+  exportModel(options = {}) { return this.request('exportModel', { options }); }
 
   /** Loads a model file; resolves to its description. */
   importModel(bytes) { return this.request('importModel', { bytes }); }
@@ -428,12 +431,15 @@ export class KindlingClient {
   async sweep(spec, { signal, onProgress } = {}) {
     const record = new SweepRecord(spec);
     const project = this.#project;
-    this.#sweep = record;
-    this.#save(() => store.clearSweep(project));
     const onAbort = () => this.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const { stopped, leaderboard } = await this.request('sweep', { spec }, (message) => {
+        // Planned: the sweep replaces the last one (a refused plan leaves it as it was).
+        if (message.kind === 'planned') {
+          this.#sweep = record;
+          this.#save(() => store.clearSweep(project));
+        }
         record.accept(message);
         if (message.kind === 'row') this.#save(() => store.saveSweepModel(project, message.row.entry, message.model));
         if (message.kind !== 'epoch') this.#save(() => store.saveSweep(project, record.board()));
@@ -445,7 +451,7 @@ export class KindlingClient {
       throw e;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this.#save(() => store.saveSweep(project, record.board()));
+      if (this.#sweep === record) this.#save(() => store.saveSweep(project, record.board()));
     }
     return record.board();
   }

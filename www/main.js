@@ -247,8 +247,9 @@ ui.onMetricsCsv(() => {
 ui.onExport(async () => {
   ui.keepError('');
   try {
-    const bytes = await state.client.exportModel();
-    ui.download(bytes, `kindling-${state.backbone}.safetensors`);
+    const f16 = document.getElementById('export-f16').checked;
+    const bytes = await state.client.exportModel({ precision: f16 ? 'f16' : 'f32' });
+    ui.download(bytes, `kindling-${state.backbone}${f16 ? '-f16' : ''}.safetensors`);
     ui.keepStatus(`Model downloaded (${(bytes.length / 1e6).toFixed(1)} MB).`);
   } catch (e) {
     ui.keepError(errorText(e));

@@ -106,7 +106,7 @@ const handlers = {
   },
   async memory() { return memoryInUse(); },
   memoryEstimate() { return need().memoryEstimate; },
-  async exportModel() { return need().exportModel(); },
+  async exportModel({ options } = {}) { return need().exportModel(options); },
   importModel({ bytes }) { return need().importModel(bytes); },
   classes() { return need().classes; },
   classCounts() { return need().classCounts(); },

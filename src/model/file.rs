@@ -8,7 +8,7 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::param_file::{load_params, read_description, read_tensors, write_tensors};
+use super::param_file::{Precision, load_params, read_description, read_tensors, write_tensors_as};
 use super::{Classifier, Head};
 use crate::backbone::{Backbone, BackboneSpec};
 use crate::config::TrainConfig;
@@ -65,8 +65,18 @@ fn exported(path: &str) -> bool {
     !path.contains(".classifier.")
 }
 
-/// Serialises `model` with `info`.
+/// Serialises `model` with `info` (f32 values).
 pub async fn export(model: &Classifier, info: &ModelInfo) -> Result<Vec<u8>> {
+    export_as(model, info, Precision::F32).await
+}
+
+/// Serialises `model` with `info`, its values at `precision` (f16: half the file; imports as
+/// usual, each weight rounded to half precision).
+pub async fn export_as(
+    model: &Classifier,
+    info: &ModelInfo,
+    precision: Precision,
+) -> Result<Vec<u8>> {
     let tensors = model
         .flat_params()
         .into_iter()
@@ -75,7 +85,7 @@ pub async fn export(model: &Classifier, info: &ModelInfo) -> Result<Vec<u8>> {
         .collect();
     let json = serde_json::to_string(info)
         .map_err(|e| Error::State(format!("internal: model metadata: {e}")))?;
-    write_tensors(META_KEY, json, tensors).await
+    write_tensors_as(META_KEY, json, tensors, precision).await
 }
 
 /// Refuses class lists that no training could have produced: fewer than 2, more than

@@ -1,5 +1,5 @@
-//! Sets of named parameters in one safetensors file (f32, flat), with a JSON description in the
-//! header: the one format that model files and checkpoints share. Tensors are read back from the
+//! Sets of named parameters in one safetensors file (flat; f32, or f16 for a lighter model file),
+//! with a JSON description in the header: the one format that model files and checkpoints share. Tensors are read back from the
 //! device with one asynchronous transaction, so writing works in the browser, where synchronous
 //! reads panic.
 
@@ -8,9 +8,24 @@ use std::collections::HashMap;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, Tensor, TensorData, Transaction};
 use safetensors::tensor::{Dtype, TensorView};
+use serde::{Deserialize, Serialize};
 
 use super::Classifier;
 use crate::error::{Error, Result};
+
+/// How the values of a file are stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// 4 bytes per value: exactly the trained weights.
+    #[default]
+    F32,
+    /// 2 bytes per value (IEEE half): half the file, each value rounded to 11 significant bits.
+    F16,
+}
+
+/// The largest magnitude f16 holds; a weight beyond it cannot be stored in half precision.
+const F16_MAX: f32 = 65_504.0;
 
 /// Writes the named tensors (read back in one transaction) as f32 safetensors, with `meta_json`
 /// under `meta_key` in the header.
@@ -18,6 +33,16 @@ pub async fn write_tensors(
     meta_key: &str,
     meta_json: String,
     tensors: Vec<(String, Tensor<1>)>,
+) -> Result<Vec<u8>> {
+    write_tensors_as(meta_key, meta_json, tensors, Precision::F32).await
+}
+
+/// [`write_tensors`] with the values stored at `precision`.
+pub async fn write_tensors_as(
+    meta_key: &str,
+    meta_json: String,
+    tensors: Vec<(String, Tensor<1>)>,
+    precision: Precision,
 ) -> Result<Vec<u8>> {
     let mut tx = Transaction::default();
     for (_, t) in &tensors {
@@ -34,14 +59,31 @@ pub async fn write_tensors(
             let values = d
                 .try_into_vec_as::<f32>()
                 .map_err(|e| Error::device("reading a checkpoint tensor failed", e))?;
-            let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let raw: Vec<u8> = match precision {
+                Precision::F32 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                Precision::F16 => {
+                    if let Some(big) = values.iter().find(|v| v.abs() > F16_MAX) {
+                        return Err(Error::Data(format!(
+                            "`{name}` holds {big}, beyond what f16 stores (±{F16_MAX}): export this model in f32"
+                        )));
+                    }
+                    values
+                        .iter()
+                        .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+                        .collect()
+                }
+            };
             Ok((name.clone(), vec![values.len()], raw))
         })
         .collect::<Result<_>>()?;
     let views = bytes
         .iter()
         .map(|(name, shape, raw)| {
-            TensorView::new(Dtype::F32, shape.clone(), raw)
+            let dtype = match precision {
+                Precision::F32 => Dtype::F32,
+                Precision::F16 => Dtype::F16,
+            };
+            TensorView::new(dtype, shape.clone(), raw)
                 .map(|v| (name.clone(), v))
                 .map_err(|e| Error::State(format!("internal: checkpoint tensor {name}: {e}")))
         })
@@ -66,8 +108,8 @@ pub fn read_description(bytes: &[u8], meta_key: &str, what: &str) -> Result<Stri
         .ok_or_else(|| not_ours(format!("no {what} metadata")))
 }
 
-/// The metadata under `meta_key` and every tensor (f32) of a file written by [`write_tensors`];
-/// `what` names the kind of file in errors.
+/// The metadata under `meta_key` and every tensor (as f32) of a file written by
+/// [`write_tensors`] or [`write_tensors_as`]; `what` names the kind of file in errors.
 pub fn read_tensors(
     bytes: &[u8],
     meta_key: &str,
@@ -78,17 +120,23 @@ pub fn read_tensors(
     let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| not_ours(e.to_string()))?;
     let mut tensors = HashMap::new();
     for (name, view) in file.tensors() {
-        if view.dtype() != Dtype::F32 {
-            return Err(not_ours(format!(
-                "tensor `{name}` is {:?}, not F32",
-                view.dtype()
-            )));
-        }
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let values: Vec<f32> = match view.dtype() {
+            Dtype::F32 => view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => view
+                .data()
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            other => {
+                return Err(not_ours(format!(
+                    "tensor `{name}` is {other:?}, not F32 or F16"
+                )));
+            }
+        };
         if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
             return Err(Error::Data(format!(
                 "this {what} is damaged: tensor `{name}` holds {bad}; only finite numbers make a usable model"

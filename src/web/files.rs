@@ -4,28 +4,43 @@
 use wasm_bindgen::prelude::*;
 
 use super::state::ProjectState;
-use super::to_js;
+use super::{from_js, to_js};
 use crate::error::Error;
 use crate::model::Predictor;
 use crate::model::file::{self, ModelInfo, weights_hash};
+use crate::model::param_file::Precision;
 use crate::train;
 
 impl ProjectState {
-    /// The model as one file (safetensors with its description), for download.
-    pub async fn export_model(&self) -> Result<Vec<u8>, JsError> {
+    /// The model as one file (safetensors with its description), for download; `options`:
+    /// `{precision: "f32" | "f16"}` (default f32; f16 halves the file).
+    pub async fn export_model(&self, options: JsValue) -> Result<Vec<u8>, JsError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default, deny_unknown_fields)]
+        struct ExportOptions {
+            precision: Precision,
+        }
+        let options: ExportOptions = if options.is_undefined() || options.is_null() {
+            ExportOptions::default()
+        } else {
+            from_js(options, "export options")?
+        };
         let model = self.model()?;
+        // The settings of the model that is exported (an imported one's, or the run's), not the
+        // project's current ones: they give the head's shape.
+        let config = match (&self.trained, &self.run) {
+            (Some(_), _) => self.trained_config.clone(),
+            (None, Some(run)) => Some(run.config().clone()),
+            (None, None) => None,
+        }
+        .unwrap_or_else(|| self.config.clone());
         let classes = if self.trained_classes.is_empty() {
             self.data.classes().to_vec()
         } else {
             self.trained_classes.clone()
         };
-        let info = ModelInfo::new(
-            self.spec.clone(),
-            self.weights.as_deref(),
-            classes,
-            self.config.clone(),
-        );
-        Ok(file::export(model, &info).await?)
+        let info = ModelInfo::new(self.spec.clone(), self.weights.as_deref(), classes, config);
+        Ok(file::export_as(model, &info, options.precision).await?)
     }
 
     /// Loads a model file made by `exportModel`; afterwards `predict*` use it. Refused, with the
@@ -44,6 +59,7 @@ impl ProjectState {
         }
         self.trained = Some(Predictor::new(model, &device));
         self.trained_classes = info.classes.clone();
+        self.trained_config = Some(info.config.clone());
         to_js(&info)
     }
 
@@ -78,6 +94,7 @@ impl ProjectState {
         if let Some(run) = self.run.as_ref().filter(|r| r.is_finished()) {
             self.trained = Some(Predictor::new(run.model().clone(), &device));
             self.trained_classes = run.classes().to_vec();
+            self.trained_config = Some(run.config().clone());
         }
         Ok(())
     }

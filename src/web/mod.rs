@@ -334,10 +334,12 @@ impl Project {
         Ok(self.state()?.classes())
     }
 
-    /// The model as one file (safetensors with its description), for download.
+    /// The model as one file (safetensors with its description), for download. `options`:
+    /// `{precision: "f32" | "f16"}` (default f32; f16 halves the file, weights rounded to half
+    /// precision).
     #[wasm_bindgen(js_name = exportModel)]
-    pub async fn export_model(&self) -> Result<Vec<u8>, JsError> {
-        self.state()?.export_model().await
+    pub async fn export_model(&self, options: JsValue) -> Result<Vec<u8>, JsError> {
+        self.state()?.export_model(options).await
     }
 
     /// Loads a model file made by `exportModel`; afterwards `predict*` use it. Refused, with the

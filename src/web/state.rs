@@ -66,6 +66,8 @@ pub(super) struct ProjectState {
     pub(super) trained: Option<Predictor>,
     /// Class names of `trained` (an imported model may name classes before any example exists).
     pub(super) trained_classes: Vec<String>,
+    /// The settings `trained` was trained with (its head's shape is in them): what its file says.
+    pub(super) trained_config: Option<TrainConfig>,
     /// The tokenizer of a text backbone.
     pub(super) tokenizer: Option<Tokenizer>,
     pub(super) text_augment: Option<TextAugment>,
@@ -250,6 +252,7 @@ impl ProjectState {
             estimate: None,
             trained: None,
             trained_classes: Vec::new(),
+            trained_config: None,
             tokenizer,
             text_augment: options.text_augment,
             sweep: None,
@@ -348,6 +351,7 @@ impl ProjectState {
         if run.is_finished() && !sweeps {
             self.trained = Some(Predictor::new(run.model().clone(), &self.device.device));
             self.trained_classes = run.classes().to_vec();
+            self.trained_config = Some(run.config().clone());
         }
         match report {
             Some(r) => to_js(&r),

@@ -334,3 +334,53 @@ test('a full storage quota is reported with what to do, and training goes on', a
   assert.equal(result.epochs, 6);
   await page.close();
 });
+
+test('a sweep from the library: baselines, ranked rows, a stop keeps finished rows, a row becomes the model, f16 export', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    const client = new KindlingClient({ project: 'library sweep' });
+    await client.create(data.options);
+    await client.addExamples(data.values, data.labels, data.classes);
+    // A sweep of folds stopped as its second fold starts: the first row stays.
+    let stopAt = null;
+    const stopped = await client.sweep({ folds: { k: 3 } }, {
+      onProgress: (m) => { if (m.kind === 'start' && m.entry === 1) { stopAt = m.entry; client.stop(); } },
+    });
+    const kinds = [];
+    const board = await client.sweep({ grid: { learning_rate: [1e-6, 0.05], 'head.hidden': [[], [16]] } },
+      { onProgress: (m) => kinds.push(m.kind) });
+    const refused = await client.sweep({ grid: { learning_rte: [0.1] } }).then(() => 'accepted', (e) => e.message);
+    const info = await client.useSweepRow(board.rows[board.ranking[0]].entry);
+    const [prediction] = await client.predict(data.values.slice(0, 8), 2);
+    const f32 = await client.exportModel();
+    const f16 = await client.exportModel({ precision: 'f16' });
+    await client.saved();
+    const { loadProject } = await import('/store.js');
+    const saved = await loadProject('library sweep');
+    client.terminate();
+    return { kinds, board, stopped, stopAt, refused, info, predicted: prediction.classes[0], sizes: [f32.length, f16.length],
+      savedRows: saved.sweep.rows.length, savedModels: saved.sweepModels.size };
+  });
+  const { board, stopped } = result;
+  assert.deepEqual(result.kinds.slice(0, 2), ['planned', 'baselines']);
+  assert.equal(result.kinds.filter((k) => k === 'row').length, 4);
+  assert.equal(board.rows.length, 4);
+  assert.ok(board.baselines.nearest_centroid > 0.5, JSON.stringify(board.baselines));
+  const accuracies = board.ranking.map((i) => board.rows[i].accuracy);
+  assert.deepEqual([...accuracies].sort((a, b) => b - a), accuracies);
+  const best = board.rows[board.ranking[0]];
+  assert.equal(best.config.learning_rate, 0.05, 'the rate that learns ranks first');
+  assert.ok(Math.abs(best.gain_points - 100 * (best.accuracy - best.baseline_accuracy)) < 1e-9);
+  assert.ok(board.rows.every((r) => r.inference_ms > 0 && r.model_bytes > 0 && r.wasm_bytes > 0 && r.history.length === 6));
+  assert.equal(result.stopAt, 1);
+  assert.equal(stopped.stopped, true);
+  assert.equal(stopped.rows.length, 1, 'the finished fold stays');
+  assert.equal(stopped.crossValidation, null, 'no mean over a stopped k-fold');
+  assert.match(result.refused, /no such setting/);
+  assert.deepEqual(result.info.config.head.hidden, best.config.head.hidden);
+  assert.equal(result.predicted, 0);
+  // A head of a few weights: the header dominates (the size ratio is tested on MobileNetV2 natively).
+  assert.ok(result.sizes[1] < result.sizes[0], `f16 ${result.sizes[1]} vs f32 ${result.sizes[0]} bytes`);
+  assert.equal(result.savedRows, 4, 'the last sweep is saved with the project (a refused one changes nothing)');
+  assert.equal(result.savedModels, 4);
+  await page.close();
+});

@@ -380,7 +380,7 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
         classes[batch[1]["classes"][0].as_u64().unwrap() as usize],
         "sad"
     );
-    let model = t.export_model().await.unwrap();
+    let model = t.export_model(JsValue::UNDEFINED).await.unwrap();
     // Import into a fresh trainer: same prediction.
     let options = js(
         serde_json::json!({"backbone": {"kind": "bert", "max_len": 32}, "device": "cpu", "vocab": VOCAB}),
@@ -553,7 +553,7 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     assert_eq!(p.as_array().unwrap().len(), 1);
     let err = message(other.import_cache(&cache).err().unwrap());
     assert!(err.contains("other pretrained weights"), "{err}");
-    let foreign = other.export_model().await.unwrap();
+    let foreign = other.export_model(JsValue::UNDEFINED).await.unwrap();
     let err = t.import_model(&foreign).err().unwrap();
     assert!(
         message(err).contains("backbone"),

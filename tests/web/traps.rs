@@ -321,7 +321,7 @@ async fn damaged_model_files_and_checkpoints_are_refused() {
     while !t.finished().unwrap() {
         t.train_epoch().await.unwrap();
     }
-    let model = t.export_model().await.unwrap();
+    let model = t.export_model(JsValue::UNDEFINED).await.unwrap();
     let evaluation = from(t.evaluate().await.unwrap());
     assert!(
         evaluation["report"]["accuracy"].as_f64().unwrap() > 0.9,
@@ -361,6 +361,39 @@ async fn damaged_model_files_and_checkpoints_are_refused() {
         let err = message(other.import_model(&file).err().unwrap());
         assert!(err.contains(expected), "{expected}: {err}");
     }
+    // Export options: an unknown precision is refused; an f16 file is smaller and imports.
+    let err = message(
+        t.export_model(js(serde_json::json!({"precision": "f8"})))
+            .await
+            .err()
+            .unwrap(),
+    );
+    assert!(err.contains("precision"), "{err}");
+    let half = t
+        .export_model(js(serde_json::json!({"precision": "f16"})))
+        .await
+        .unwrap();
+    assert!(
+        half.len() < model.len() * 3 / 4,
+        "{} vs {}",
+        half.len(),
+        model.len()
+    );
+    other.import_model(&half).unwrap();
+    // Sweeps out of order, or of unknown settings, are refused with what to do.
+    assert!(message(other.sweep_next().err().unwrap()).contains("startSweep"));
+    assert!(message(other.sweep_finish().await.err().unwrap()).contains("startSweep"));
+    let err = message(
+        other
+            .start_sweep(js(serde_json::json!({"grid": {"epochs": [0]}})))
+            .err()
+            .unwrap(),
+    );
+    assert!(err.contains("epochs"), "{err}");
+    other
+        .start_sweep(js(serde_json::json!({"recipes": ["quick"]})))
+        .unwrap();
+    assert!(message(other.sweep_finish().await.err().unwrap()).contains("sweepNext"));
     // One value short (whichever moment: a bias may hold only 3, so "keep 3" could change nothing).
     let truncated = rewrite(&checkpoint, "kindling.checkpoint", |_, tensors| {
         let mut names: Vec<&String> = tensors.keys().filter(|k| k.starts_with("optim/")).collect();
