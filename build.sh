@@ -352,6 +352,8 @@ cmd_bench() {
   say "bench 1/3: native core (burn flex CPU)"
   # The dev profile builds dependencies at opt-level 3 (Cargo.toml), so this reuses the test build.
   KINDLING_NATIVE_JSON="$CACHE/bench-native.json" cargo bench --bench native --profile dev
+  # Lighter models: memory with and without gradient checkpointing, the f16 file's size and error.
+  cargo bench --bench lighter --profile dev
   say "bench 2/3: kindling beside TF.js in headless Chromium"
   # kindling's WebGPU unit is skipped unless asked for (BENCH_DEVICES=webgpu,cpu): on a software
   # adapter (SwiftShader, as on CI) it takes hours and `auto` would choose the CPU anyway.

@@ -32,7 +32,7 @@ fn run_sweep(spec: &str, config: &TrainConfig, data: &Dataset) -> Leaderboard {
     let device = device();
     let spec: SweepSpec = serde_json::from_str(spec).unwrap();
     let mut sweep = Sweep::new(&spec, config, &Augment::default(), data.clone(), 3).unwrap();
-    let backbone = || Ok(toy_backbone(&device));
+    let backbone = |d: &burn::tensor::Device| Ok(toy_backbone(d));
     pollster::block_on(sweep.run_to_end(&backbone, &|_| None, (&toy_spec(), None), &device))
         .unwrap()
 }
@@ -180,36 +180,51 @@ fn runs_are_taken_back_only_finished_and_in_order() {
     let spec: SweepSpec = serde_json::from_str(r#"{"recipes": ["quick"]}"#).unwrap();
     let data = separable(10, 3);
     let mut sweep = Sweep::new(&spec, &base(), &Augment::default(), data, 3).unwrap();
-    let (_, run) = sweep
-        .start_next(toy_backbone(&device), &device)
-        .unwrap()
-        .unwrap();
+    let toy = |d: &burn::tensor::Device| -> kindling::Result<Backbone> { Ok(toy_backbone(d)) };
+    let (_, run) = sweep.start_next(&toy, &device).unwrap().unwrap();
     let err = pollster::block_on(sweep.finish_baseline(run))
         .err()
         .unwrap();
     assert!(err.to_string().contains("not complete"), "{err}");
-    let (_, mut run) = sweep
-        .start_next(toy_backbone(&device), &device)
-        .unwrap()
-        .unwrap();
+    let (_, mut run) = sweep.start_next(&toy, &device).unwrap().unwrap();
     run.fill_cache().unwrap();
     pollster::block_on(sweep.finish_baseline(run)).unwrap();
-    let (_, run) = sweep
-        .start_next(toy_backbone(&device), &device)
-        .unwrap()
-        .unwrap();
+    let (_, run) = sweep.start_next(&toy, &device).unwrap().unwrap();
     let err = pollster::block_on(sweep.finish_entry(0, run, &toy_spec(), None))
         .err()
         .unwrap();
     assert!(err.to_string().contains("not finished"), "{err}");
-    let backbone: fn(&burn::tensor::Device) -> Backbone = toy_backbone;
-    let (_, mut run) = sweep
-        .start_next(backbone(&device), &device)
-        .unwrap()
-        .unwrap();
+    let (_, mut run) = sweep.start_next(&toy, &device).unwrap().unwrap();
     fit(&mut run);
     let err = pollster::block_on(sweep.finish_entry(1, run, &toy_spec(), None))
         .err()
         .unwrap();
     assert!(err.to_string().contains("entry 1"), "{err}");
+}
+
+#[test]
+fn gradient_checkpointing_trains_the_same_model_and_keeps_its_own_cache() {
+    let data = separable(30, 11);
+    let board = run_sweep(
+        r#"{"grid": {"strategy": [{"kind": "partial", "trainable_blocks": 2}], "gradient_checkpointing": [false, true]}}"#,
+        &base(),
+        &data,
+    );
+    let (plain, checkpointed) = (&board.rows[0], &board.rows[1]);
+    assert!(checkpointed.config.gradient_checkpointing);
+    // Recomputing activations in the backward pass changes nothing but memory and time.
+    assert_eq!(plain.accuracy, checkpointed.accuracy);
+    let val = |r: &kindling::train::sweep::SweepRow| -> Vec<f64> {
+        r.history.iter().map(|h| h.val_loss).collect()
+    };
+    for (a, b) in val(plain).iter().zip(val(checkpointed)) {
+        assert!(
+            (a - b).abs() < 1e-5,
+            "{:?} vs {:?}",
+            val(plain),
+            val(checkpointed)
+        );
+    }
+    // Tensors with and without checkpointing cannot meet: the second run computed its own cache.
+    assert!(!checkpointed.cache_reused);
 }

@@ -19,6 +19,8 @@ export type BackboneSpec =
 
 /** Every field optional; see the README's TrainConfig table for defaults and meaning. */
 export interface TrainConfig {
+  /** burn's gradient checkpointing (compute for memory; measured savings in the README). */
+  gradient_checkpointing?: boolean;
   strategy?: { kind: 'feature_extraction' } | { kind: 'partial'; trainable_blocks: number }
     | { kind: 'gradual'; every_epochs: number; max_blocks?: number } | { kind: 'full' };
   head?: { hidden?: number[]; activation?: 'relu' | 'gelu'; dropout?: number };

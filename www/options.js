@@ -44,6 +44,8 @@ const FIELDS = [
   { id: 'crop', label: 'Random crops', type: 'checkbox', def: false, task: 'images', help: 'Random resized crops: the object at other sizes and places.' },
   { id: 'jitter', label: 'Colour jitter', type: 'number', min: 0, max: 0.5, def: 0, task: 'images', help: 'Random brightness/contrast/saturation change (0.1–0.3).' },
   { id: 'token-dropout', label: 'Word dropout', type: 'number', min: 0, max: 0.5, def: 0, task: 'text', help: 'Drops this share of words at random while training.' },
+  { id: 'checkpointing', label: 'Gradient checkpointing', type: 'checkbox', def: false,
+    help: 'Recomputes some activations in the backward pass to save memory; measured: about 1–8 % less memory here (README).' },
   { id: 'token-swap', label: 'Word swaps', type: 'number', min: 0, max: 0.5, def: 0, task: 'text', help: 'Swaps neighbouring words with this probability.' },
   { group: 'Stopping' },
   { id: 'early', label: 'Early stopping', type: 'checkbox', def: true, help: 'Stops when validation stops improving and keeps the best epoch.' },
@@ -181,6 +183,7 @@ export function readOptions(task) {
     divergence_factor: number('divergence'),
     top_k: number('top-k'),
     seed: number('seed'),
+    gradient_checkpointing: v.checkpointing,
   };
   const augment = task === 'images' ? { horizontal_flip: v.flip, random_resized_crop: v.crop, color_jitter: number('jitter') } : {};
   const dropout = number('token-dropout');

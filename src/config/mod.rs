@@ -224,6 +224,9 @@ pub struct TrainConfig {
     pub top_k: usize,
     /// Seed for the split, shuffles, dropout and head initialisation. Default: 42.
     pub seed: u64,
+    /// burn's gradient checkpointing: memory-bound activations are recomputed in the backward
+    /// pass instead of kept, trading compute for memory when backbone blocks train. Default: off.
+    pub gradient_checkpointing: bool,
 }
 
 impl Default for TrainConfig {
@@ -250,6 +253,7 @@ impl Default for TrainConfig {
             divergence_factor: 20.0,
             top_k: 3,
             seed: 42,
+            gradient_checkpointing: false,
         }
     }
 }

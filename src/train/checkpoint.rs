@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::report::EpochReport;
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
-use crate::model::param_file::{read_tensors, write_tensors};
+use crate::model::param_file::{read_description, read_tensors, write_tensors};
 use crate::rng::Rng;
 
 /// The scalar part of a checkpoint (stored as JSON in the safetensors header).
@@ -62,6 +62,15 @@ pub async fn write(meta: &CheckpointMeta, tensors: Vec<(String, Tensor<1>)>) -> 
 pub struct Checkpoint {
     pub meta: CheckpointMeta,
     pub tensors: HashMap<String, Vec<f32>>,
+}
+
+/// The settings a checkpoint's run trains with (its description alone is read): a restore loads
+/// its backbone on `training_device(…, &config)`.
+pub fn read_config(bytes: &[u8]) -> Result<TrainConfig> {
+    let meta_json = read_description(bytes, META_KEY, "checkpoint")?;
+    let meta: CheckpointMeta = serde_json::from_str(&meta_json)
+        .map_err(|e| Error::Data(format!("this is not a kindling checkpoint ({e})")))?;
+    Ok(meta.config)
 }
 
 /// Parses checkpoint bytes, explaining what is wrong with a file that is not one.

@@ -63,14 +63,14 @@ pub fn summarize(rows: &[&SweepRow]) -> CrossValidation {
 }
 
 /// Trains `k` times (a k-fold sweep), each time holding out one stratified fold, where the data
-/// set holds its rows. `backbone` builds a fresh backbone (pretrained weights reloaded) for every
-/// fold; `model_of` describes the models (`spec`, pretrained bytes). Folds whose backbone is
-/// frozen share one cache of its features.
+/// set holds its rows. `backbone` builds a fresh backbone (pretrained weights reloaded) on the
+/// device it is given for every fold; `model_of` describes the models (`spec`, pretrained bytes).
+/// Folds whose backbone is frozen share one cache of its features.
 pub async fn cross_validate(
     config: &TrainConfig,
     k: usize,
     data: &Dataset,
-    backbone: &dyn Fn() -> Result<Backbone>,
+    backbone: &dyn Fn(&Device) -> Result<Backbone>,
     model_of: (&BackboneSpec, Option<&[u8]>),
     device: &Device,
 ) -> Result<CrossValidation> {
@@ -78,7 +78,7 @@ pub async fn cross_validate(
         k,
         train_final: false,
     };
-    let num_blocks = backbone()?.num_blocks();
+    let num_blocks = backbone(device)?.num_blocks();
     let mut sweep = Sweep::new(&spec, config, &Augment::default(), data.clone(), num_blocks)?;
     let board = sweep
         .run_to_end(backbone, &|_| None, model_of, device)

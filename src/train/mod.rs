@@ -15,4 +15,4 @@ pub mod schedule;
 pub mod sweep;
 
 pub use report::{EpochReport, Evaluation};
-pub use run::{InputRequest, MemoryEstimate, TAB_BUDGET_BYTES, TrainingRun};
+pub use run::{InputRequest, MemoryEstimate, TAB_BUDGET_BYTES, TrainingRun, training_device};

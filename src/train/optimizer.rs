@@ -274,6 +274,8 @@ impl ModuleMapper for Updater<'_> {
         };
         let (id, tensor, mapper) = param.consume();
         let require_grad = tensor.is_require_grad();
+        // Kept: every tensor of a run shares its device's gradient-checkpointing strategy.
+        let strategy = tensor.gradient_checkpointing_strategy();
         let dims = tensor.dims();
         let w = tensor.inner().reshape([dims.iter().product::<usize>()]);
         let lr = (self.lr_of)(ParamOwner::of(&format!("{path}.")));
@@ -283,7 +285,11 @@ impl ModuleMapper for Updater<'_> {
             None
         };
         let w = self.optimizer.update(&path, w, grad, lr, D >= 2, anchor);
-        let updated = Tensor::from_inner(w.reshape(dims)).set_require_grad(require_grad);
+        let mut updated = Tensor::from_inner(w.reshape(dims));
+        if let Some(strategy) = strategy {
+            updated = updated.with_gradient_checkpointing_strategy(strategy);
+        }
+        let updated = updated.set_require_grad(require_grad);
         Param::from_mapped_value(id, updated, mapper)
     }
 }

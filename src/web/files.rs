@@ -76,7 +76,8 @@ impl ProjectState {
     /// project's augmentation; `step()`/`trainEpoch()` then continue it.
     pub fn restore_checkpoint(&mut self, checkpoint: &[u8]) -> Result<(), JsError> {
         self.end_sweep();
-        let device = self.device.device.clone().autodiff();
+        let config = train::checkpoint::read_config(checkpoint)?;
+        let device = train::training_device(&self.device.device, &config);
         let backbone = self.backbone(&device)?;
         let run = train::TrainingRun::from_checkpoint(
             checkpoint,

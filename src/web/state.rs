@@ -74,12 +74,28 @@ pub(super) struct ProjectState {
     pub(super) sweep: Option<SweepState>,
 }
 
+/// The project's backbone on `device`: its pretrained weights, or (a backbone without any) built
+/// from the settings' seed.
+pub(super) fn load_backbone(
+    spec: &BackboneSpec,
+    weights: Option<&[u8]>,
+    seed: u64,
+    device: &burn::tensor::Device,
+) -> Result<Backbone, Error> {
+    match weights {
+        Some(bytes) => Backbone::load(spec, bytes, device),
+        None => Backbone::build(spec, &mut Rng::new(seed ^ 0xBAC4), device),
+    }
+}
+
 impl ProjectState {
     pub(super) fn backbone(&self, device: &burn::tensor::Device) -> Result<Backbone, Error> {
-        match &self.weights {
-            Some(bytes) => Backbone::load(&self.spec, bytes, device),
-            None => Backbone::build(&self.spec, &mut Rng::new(self.config.seed ^ 0xBAC4), device),
-        }
+        load_backbone(
+            &self.spec,
+            self.weights.as_deref(),
+            self.config.seed,
+            device,
+        )
     }
 
     pub(super) fn model(&self) -> Result<&Classifier, Error> {
@@ -315,7 +331,7 @@ impl ProjectState {
     pub fn start(&mut self) -> Result<(), JsError> {
         // A sweep's unfinished run gives way (its leaderboard stays).
         self.end_sweep();
-        let device = self.device.device.clone().autodiff();
+        let device = train::training_device(&self.device.device, &self.config);
         let backbone = self.backbone(&device)?;
         let mut run = train::TrainingRun::new(
             self.config.clone(),

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::state::ProjectState;
+use super::state::{ProjectState, load_backbone};
 use super::{from_js, to_js};
 use crate::error::Error;
 use crate::train::sweep::{Sweep, SweepSpec, SweepTask};
@@ -65,10 +65,15 @@ impl ProjectState {
             entry: Option<usize>,
             name: Option<&'a str>,
         }
-        let device = self.device.device.clone().autodiff();
-        let backbone = self.backbone(&device)?;
-        let state = self.sweep_state()?;
-        let Some((task, mut run)) = state.sweep.start_next(backbone, &device)? else {
+        let device = self.device.device.clone();
+        let state = self
+            .sweep
+            .as_mut()
+            .ok_or_else(|| Error::State("no sweep: call startSweep() first".into()))?;
+        let (spec, weights, seed) = (&self.spec, &self.weights, self.config.seed);
+        let backbone =
+            |device: &burn::tensor::Device| load_backbone(spec, weights.as_deref(), seed, device);
+        let Some((task, mut run)) = state.sweep.start_next(&backbone, &device)? else {
             self.end_sweep();
             return Ok(JsValue::NULL);
         };

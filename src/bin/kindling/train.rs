@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use burn::tensor::Device;
 use clap::Args;
 use kindling::backbone::Backbone;
 use kindling::config::TrainConfig;
@@ -13,9 +14,10 @@ use kindling::data::Augmenter;
 use kindling::data::image::{Augment, ImageAugmenter};
 use kindling::model::file::{ModelInfo, export};
 use kindling::train::baseline::Baselines;
+use kindling::train::checkpoint;
 use kindling::train::cross_validation::cross_validate;
 use kindling::train::recipe::Recipe;
-use kindling::train::{EpochReport, TrainingRun};
+use kindling::train::{EpochReport, TrainingRun, training_device};
 use kindling::{Error, Result};
 use serde::Serialize;
 
@@ -137,7 +139,6 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     let spec = setup::spec(args.backbone, &args.weights.weights, args.max_len)?;
     let (weights, tokenizer) = setup::weights(&spec, &args.weights)?;
     let device = setup::device(args.weights.device)?;
-    let ad = device.clone().autodiff();
     let preprocess = spec.preprocess();
     // Crops are drawn from a copy 1.5× the evaluation resize (as in the browser).
     let keep = match (&preprocess, augment.any()) {
@@ -152,7 +153,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         data.num_classes(),
         data.classes().join(", ")
     );
-    let backbone = || Backbone::load(&spec, &weights, &ad);
+    let backbone = |device: &Device| Backbone::load(&spec, &weights, device);
     if let Some(k) = args.k_fold {
         let cv = pollster::block_on(cross_validate(
             &config,
@@ -160,7 +161,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             &data,
             &backbone,
             (&spec, Some(&weights)),
-            &ad,
+            &device,
         ))?;
         for f in &cv.folds {
             println!(
@@ -199,15 +200,14 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         _ => None,
     };
     let mut run = match &args.resume {
-        Some(path) => TrainingRun::from_checkpoint(
-            &read(path, "checkpoint")?,
-            backbone()?,
-            data.clone(),
-            augmenter,
-            &ad,
-        )?,
+        Some(path) => {
+            let bytes = read(path, "checkpoint")?;
+            let ad = training_device(&device, &checkpoint::read_config(&bytes)?);
+            TrainingRun::from_checkpoint(&bytes, backbone(&ad)?, data.clone(), augmenter, &ad)?
+        }
         None => {
-            let mut run = TrainingRun::new(config, backbone()?, data.clone(), None, &ad)?;
+            let ad = training_device(&device, &config);
+            let mut run = TrainingRun::new(config, backbone(&ad)?, data.clone(), None, &ad)?;
             run.set_augmenter(augmenter);
             run
         }

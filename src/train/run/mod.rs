@@ -79,6 +79,17 @@ pub struct TrainingRun {
     best: BestTracker,
 }
 
+/// The device a run of `config` trains on: `device` with autodiff, and with burn's gradient
+/// checkpointing when `config` asks for it. Load the run's backbone on this device: tensors of
+/// different checkpointing strategies cannot meet in one operation.
+pub fn training_device(device: &Device, config: &TrainConfig) -> Device {
+    let autodiff = device.clone().without_autodiff().autodiff();
+    match config.gradient_checkpointing {
+        true => autodiff.gradient_checkpointing(),
+        false => autodiff,
+    }
+}
+
 fn index_tensor(indices: &[usize], device: &Device) -> Tensor<1, Int> {
     let data: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
     Tensor::from_data(TensorData::new(data, [indices.len()]), device)
@@ -90,7 +101,7 @@ fn read_error(e: impl core::fmt::Debug) -> Error {
 
 impl TrainingRun {
     /// Prepares a run: checks the config and data, splits (or uses `split`), builds the head.
-    /// `device` must be an autodiff device (`Device::autodiff()`).
+    /// `device` must be [`training_device`]`(…, &config)`, and `backbone` loaded on it.
     pub fn new(
         config: TrainConfig,
         backbone: Backbone,
@@ -100,6 +111,13 @@ impl TrainingRun {
     ) -> Result<Self> {
         let num_blocks = backbone.num_blocks();
         config.validate(num_blocks)?;
+        let expected = training_device(device, &config).gradient_checkpointing_strategy();
+        if device.gradient_checkpointing_strategy() != expected {
+            return Err(Error::State(format!(
+                "internal: a run with gradient_checkpointing {} needs its device (and backbone) from train::training_device",
+                config.gradient_checkpointing
+            )));
+        }
         data.check_trainable()?;
         if data.dim() != backbone.input_dim() {
             return Err(Error::Data(format!(

@@ -25,7 +25,7 @@ use crate::model::file::{ModelInfo, export};
 use crate::rng::Rng;
 use crate::train::baseline::{Baselines, baselines};
 use crate::train::cross_validation::summarize;
-use crate::train::run::{TrainingRun, host_features};
+use crate::train::run::{TrainingRun, host_features, training_device};
 
 /// What the next run handed out is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,8 +47,9 @@ pub struct Sweep {
     baseline_done: bool,
     /// Per split: `[holdout]`, or one per fold.
     baselines: Vec<Baselines>,
-    /// Complete caches by frozen prefix, kept while an entry still to run starts with it.
-    caches: Vec<(usize, Activations)>,
+    /// Complete caches by (frozen prefix, gradient checkpointing), kept while an entry still to
+    /// run starts with that prefix (tensors of runs with and without checkpointing cannot meet).
+    caches: Vec<(usize, bool, Activations)>,
     next: usize,
     rows: Vec<SweepRow>,
     cache_chunks_computed: usize,
@@ -126,11 +127,12 @@ impl Sweep {
         }
     }
 
-    /// The next run, with a cache of its frozen part when an earlier run computed one; `backbone`
-    /// is freshly loaded from the pretrained weights. `None` when the sweep is done.
+    /// The next run, with a cache of its frozen part when an earlier run computed one, on
+    /// `training_device(device, …)` of its settings; `backbone` loads the pretrained backbone
+    /// afresh on the device it is given. `None` when the sweep is done.
     pub fn start_next(
         &mut self,
-        backbone: Backbone,
+        backbone: &dyn Fn(&Device) -> Result<Backbone>,
         device: &Device,
     ) -> Result<Option<(SweepTask, TrainingRun)>> {
         let Some(task) = self.next_task() else {
@@ -154,8 +156,16 @@ impl Sweep {
                 (entry.config.clone(), self.split_of(entry.split))
             }
         };
-        let mut run = TrainingRun::new(config, backbone, self.data.clone(), Some(split), device)?;
-        for (frozen, all) in &self.caches {
+        let device = training_device(device, &config);
+        let checkpointing = config.gradient_checkpointing;
+        let mut run = TrainingRun::new(
+            config,
+            backbone(&device)?,
+            self.data.clone(),
+            Some(split),
+            &device,
+        )?;
+        for (frozen, _, all) in self.caches.iter().filter(|c| c.1 == checkpointing) {
             if run.adopt_cache(*frozen, all.clone()) {
                 break;
             }
@@ -174,19 +184,25 @@ impl Sweep {
     /// Keeps `run`'s complete cache while an entry still to run starts from that frozen prefix.
     fn keep_cache(&mut self, run: &TrainingRun) {
         self.cache_chunks_computed += run.cache_chunks_computed();
-        let needed: Vec<usize> = self.entries[self.next..]
+        let needed: Vec<(usize, bool)> = self.entries[self.next..]
             .iter()
             .map(|e| {
-                self.num_blocks
-                    .saturating_sub(e.config.trainable_blocks(0, self.num_blocks))
+                let frozen = self
+                    .num_blocks
+                    .saturating_sub(e.config.trainable_blocks(0, self.num_blocks));
+                (frozen, e.config.gradient_checkpointing)
             })
             .collect();
+        let checkpointing = run.config().gradient_checkpointing;
         if let Some((frozen, all)) = run.complete_cache()
-            && !self.caches.iter().any(|(f, _)| *f == frozen)
+            && !self
+                .caches
+                .iter()
+                .any(|(f, c, _)| (*f, *c) == (frozen, checkpointing))
         {
-            self.caches.push((frozen, all));
+            self.caches.push((frozen, checkpointing, all));
         }
-        self.caches.retain(|(f, _)| needed.contains(f));
+        self.caches.retain(|(f, c, _)| needed.contains(&(*f, *c)));
     }
 
     /// Takes back the baseline run once its cache is complete: scores the baselines on every
@@ -329,15 +345,16 @@ impl Sweep {
     }
 
     /// Runs the whole sweep where the data set holds its rows (natively, or texts in a tab):
-    /// `backbone` loads the pretrained backbone afresh, `augmenter` gives an entry's augmentation.
+    /// `backbone` loads the pretrained backbone afresh on a device, `augmenter` gives an entry's
+    /// augmentation.
     pub async fn run_to_end(
         &mut self,
-        backbone: &dyn Fn() -> Result<Backbone>,
+        backbone: &dyn Fn(&Device) -> Result<Backbone>,
         augmenter: &dyn Fn(&Augment) -> Option<Box<dyn Augmenter>>,
         model_of: (&BackboneSpec, Option<&[u8]>),
         device: &Device,
     ) -> Result<Leaderboard> {
-        while let Some((task, mut run)) = self.start_next(backbone()?, device)? {
+        while let Some((task, mut run)) = self.start_next(backbone, device)? {
             match task {
                 SweepTask::Baseline => {
                     run.fill_cache()?;
