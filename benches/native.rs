@@ -39,6 +39,23 @@ fn main() -> kindling::Result<()> {
             r.value, r.unit, r.first_ms
         );
     }
+    // The sweeps' no-training baselines on a large set: the k-NN is a matrix product per chunk.
+    let (n, dim, classes) = (10_000, 1280, 10);
+    let mut rng = kindling::rng::Rng::new(6);
+    let features: Vec<f32> = (0..n * dim).map(|_| rng.normal()).collect();
+    let labels: Vec<usize> = (0..n).map(|i| i % classes).collect();
+    let split = kindling::data::Split {
+        train: (0..8_500).collect(),
+        validation: (8_500..n).collect(),
+    };
+    let start = web_time::Instant::now();
+    pollster::block_on(kindling::train::baseline::baselines(
+        &features, dim, &labels, classes, &split,
+    ))?;
+    println!(
+        "baselines (nearest centroid + 5-NN) on 10,000 x 1280 features, 1,500 validated: {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
     if let Ok(path) = std::env::var("KINDLING_NATIVE_JSON") {
         let figures: serde_json::Map<String, serde_json::Value> = results
             .iter()

@@ -208,13 +208,15 @@ impl TrainingRun {
             return Ok(None);
         }
         let (values, dim) = host_features(self.cached_activations()?).await?;
-        Ok(Some(baselines(
+        let scored = baselines(
             &values,
             dim,
             self.data.labels(),
             self.data.num_classes(),
             &self.split,
-        )))
+        )
+        .await?;
+        Ok(Some(scored))
     }
 
     /// Activations of every example after the frozen prefix, completing the cache first (where

@@ -220,10 +220,11 @@ impl Sweep {
             true => vec![self.holdout.clone()],
             false => self.folds.clone(),
         };
-        self.baselines = splits
-            .iter()
-            .map(|split| baselines(&values, dim, labels, classes, split))
-            .collect();
+        let mut scored = Vec::with_capacity(splits.len());
+        for split in &splits {
+            scored.push(baselines(&values, dim, labels, classes, split).await?);
+        }
+        self.baselines = scored;
         self.baseline_done = true;
         self.keep_cache(&run);
         self.baselines_summary()
