@@ -1,18 +1,31 @@
-//! Native benchmarks of the core on burn's `flex` CPU backend: the browser benchmark's jobs
-//! (`kindling::bench`), timed the same way. Prints the figures; asserts nothing. With
-//! `KINDLING_NATIVE_JSON=path` it also writes them as JSON for the browser runner (job 4
-//! compares the browser with native).
+//! Native benchmarks of the core: the browser benchmark's jobs (`kindling::bench`), timed the
+//! same way, on burn's `flex` CPU backend — or, with `KINDLING_BENCH_DEVICE=webgpu` and the `gpu`
+//! feature, on burn's wgpu runtime (Vulkan/Metal natively; `benches/gpu.sh`). Prints the figures;
+//! asserts nothing. With `KINDLING_NATIVE_JSON=path` it also writes them as JSON for the browser
+//! runner (job 4 compares the browser with native) and for `benches/gpu.sh`.
 //!
 //! cargo bench --bench native --profile dev        (./build.sh bench runs it)
 
-use burn::tensor::Device;
 use kindling::bench::{self, JobResult};
+use kindling::device::{DevicePreference, acquire};
 
 fn main() -> kindling::Result<()> {
-    let device = Device::flex();
+    let preference = match std::env::var("KINDLING_BENCH_DEVICE").as_deref() {
+        Ok("webgpu") => DevicePreference::Webgpu,
+        Ok("cpu") | Err(_) => DevicePreference::Cpu,
+        Ok(other) => {
+            return Err(kindling::Error::config(
+                "KINDLING_BENCH_DEVICE",
+                format!("'{other}' is not cpu or webgpu"),
+            ));
+        }
+    };
+    let compute = pollster::block_on(acquire(preference, None))?;
+    let device = compute.device.clone();
     let ad = device.clone().autodiff();
     println!(
-        "kindling native benchmarks (burn flex CPU, {} cores)",
+        "kindling native benchmarks ({}, {} cores)",
+        compute.info.description,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let results: Vec<(&str, JobResult)> = vec![
@@ -57,10 +70,16 @@ fn main() -> kindling::Result<()> {
         start.elapsed().as_secs_f64()
     );
     if let Ok(path) = std::env::var("KINDLING_NATIVE_JSON") {
-        let figures: serde_json::Map<String, serde_json::Value> = results
+        let mut figures: serde_json::Map<String, serde_json::Value> = results
             .iter()
             .map(|(_, r)| (r.job.clone(), serde_json::json!(r.value)))
             .collect();
+        let first_ms: serde_json::Map<String, serde_json::Value> = results
+            .iter()
+            .map(|(_, r)| (r.job.clone(), serde_json::json!(r.first_ms)))
+            .collect();
+        figures.insert("first_ms".into(), serde_json::Value::Object(first_ms));
+        figures.insert("device".into(), serde_json::json!(compute.info.description));
         let json = serde_json::Value::Object(figures).to_string();
         std::fs::write(&path, json)
             .map_err(|e| kindling::Error::Data(format!("could not write {path}: {e}")))?;

@@ -23,7 +23,7 @@ impl ProjectState {
         let options: ExportOptions = if options.is_undefined() || options.is_null() {
             ExportOptions::default()
         } else {
-            from_js(options, "export options")?
+            from_js(options, "export options {precision: \"f32\" | \"f16\"}")?
         };
         let model = self.model()?;
         // The settings of the model that is exported (an imported one's, or the run's), not the

