@@ -141,6 +141,8 @@ export interface SweepRow {
   estimated_peak_bytes: number;
   /** The wasm memory's size when the row finished (it only grows: the sweep's high-water mark so far). */
   wasm_bytes?: number;
+  /** The device the run trained on ('cpu' | 'webgpu'); on WebGPU its tensors are GPU buffers, counted by `estimated_peak_bytes` only. */
+  device_kind?: string;
   cache_reused: boolean;
   /** One example, and per example in a batch of `latency_batch`, through the kept model (ms). */
   inference_ms: number; inference_ms_batched: number; latency_batch: number;

@@ -35,6 +35,13 @@ function specFor(kind, config) {
     const lr = config.learning_rate ?? 1e-3;
     return { grid: { learning_rate: [lr / 3, lr, lr * 3].map((x) => Number(x.toPrecision(3))) } };
   }
+  if (kind === 'custom') {
+    try {
+      return JSON.parse($('sweep-spec').value);
+    } catch (e) {
+      throw new Error(`The settings to compare are not valid JSON (${e.message}); for example {"grid": {"learning_rate": [0.001, 0.003]}}.`);
+    }
+  }
   const k = Number($('sweep-folds').value);
   if (!Number.isInteger(k) || k < 2 || k > 10) throw new Error(`Folds must be a whole number from 2 to 10, not "${$('sweep-folds').value}".`);
   return { folds: { k, train_final: $('sweep-final').checked } };
@@ -66,7 +73,10 @@ function render(board, actions) {
     tr.dataset.entry = String(row.entry);
     const rank = ranked.has(i) ? board.ranking.indexOf(i) + 1 : '—';
     const onTraining = row.split.kind === 'all' ? ' (on training examples)' : '';
-    const memory = row.wasm_bytes ? `${mb(row.wasm_bytes)} wasm` : `${mb(row.estimated_peak_bytes)} est.`;
+    // On WebGPU the run's tensors are GPU buffers, which the browser does not report: the estimate.
+    const memory = row.device_kind === 'webgpu'
+      ? `${mb(row.wasm_bytes)} wasm + ${mb(row.estimated_peak_bytes)} GPU est.`
+      : row.wasm_bytes ? `${mb(row.wasm_bytes)} wasm` : `${mb(row.estimated_peak_bytes)} est.`;
     tr.append(td(rank), td(row.name), td(pct(row.accuracy) + onTraining), td(row.macro_f1.toFixed(3)),
       td(row.gain_points == null ? '—' : signedPoints(row.gain_points)),
       td(row.kept_epoch == null ? 'none' : `${row.kept_epoch + 1} of ${row.epochs_run}`),
@@ -121,7 +131,10 @@ export function setupExperiments({ readSettings, prepare, showRow, useModel, sav
     return bytes;
   };
 
-  $('sweep-kind').addEventListener('change', () => { $('sweep-fold-options').hidden = $('sweep-kind').value !== 'folds'; });
+  $('sweep-kind').addEventListener('change', () => {
+    $('sweep-fold-options').hidden = $('sweep-kind').value !== 'folds';
+    $('sweep-custom').hidden = $('sweep-kind').value !== 'custom';
+  });
   $('sweep-stop').addEventListener('click', () => { state.stopped = true; state.client?.stop(); });
   $('sweep-run').addEventListener('click', async () => {
     showMessage('sweep-error', '');

@@ -175,6 +175,7 @@ async function sweepRuns(t, stopped, progress) {
     const row = await t.sweepFinish();
     const model = t.takeSweepModel();
     row.wasm_bytes = build.memory.buffer.byteLength;
+    row.device_kind = t.device.kind;
     progress({ kind: 'row', row, model }, [model.buffer]);
   }
 }

@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use state::ProjectState;
 
 mod bench;
+mod create;
 mod files;
 mod images;
 mod state;

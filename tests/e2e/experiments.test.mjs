@@ -127,3 +127,24 @@ test('k-fold cross-validation: each fold, the mean ± std, and the final model o
   assert.ok(Math.abs(parseFloat(m[1]) - mean) < 0.11, `${cv} vs folds ${folds}`);
   await screenshot(page, '15-k-fold');
 });
+
+test('Your own grid: bad JSON and unknown settings are refused; a grid over two settings runs', async () => {
+  const page = await browser.newPage();
+  await openProject(page, 'custom grid');
+  await page.selectOption('#sweep-kind', 'custom');
+  assert.equal(await page.isVisible('#sweep-spec'), true);
+  for (const [spec, expected] of [
+    ['{"grid": {"learning_rate": [0.001,', /not valid JSON/],
+    ['{"grid": {"learning_rte": [0.001]}}', /no such setting/],
+    ['{"grid": {"epochs": [0]}}', /epochs/],
+  ]) {
+    await page.fill('#sweep-spec', spec);
+    await page.click('#sweep-run');
+    await page.waitForFunction(() => !document.querySelector('#sweep-error').hidden && !document.querySelector('#sweep-run').disabled);
+    assert.match(await page.textContent('#sweep-error'), expected);
+  }
+  await page.fill('#sweep-spec', '{"grid": {"head.hidden": [[], [32]], "learning_rate": [0.003]}}');
+  await compare(page, 'custom');
+  const board = await rows(page);
+  assert.deepEqual(board.map((r) => r[1]).sort(), ['head.hidden=[32], learning_rate=0.003', 'head.hidden=[], learning_rate=0.003']);
+});

@@ -8,6 +8,7 @@
 //! frozen-backbone run that only fills its cache, from which the nearest-centroid and k-NN
 //! baselines are scored and which the entries with a frozen backbone then reuse.
 
+mod fields;
 pub mod plan;
 pub mod row;
 

@@ -1,0 +1,95 @@
+//! Sweep fields: a setting named by its path in the settings as JSON (`learning_rate`,
+//! `head.dropout`, `augment.horizontal_flip`; `recipe` applies a recipe first), set on the
+//! project's settings and checked by the same rules as a config.
+
+use serde_json::Value;
+
+use crate::config::TrainConfig;
+use crate::data::image::Augment;
+use crate::error::{Error, Result};
+use crate::train::recipe::Recipe;
+
+/// The settings a field path can reach: the config, with the augmentation under `augment`.
+fn settings_json(config: &TrainConfig, augment: &Augment) -> Result<Value> {
+    let mut value = serde_json::to_value(config)
+        .map_err(|e| Error::State(format!("internal: settings as JSON: {e}")))?;
+    let augment = serde_json::to_value(augment)
+        .map_err(|e| Error::State(format!("internal: augmentation as JSON: {e}")))?;
+    if let Value::Object(map) = &mut value {
+        map.insert("augment".into(), augment);
+    }
+    Ok(value)
+}
+
+/// Sets `path` (dot-separated) in `settings`; the path must exist already.
+fn set_path(settings: &mut Value, path: &str, value: Value) -> Result<()> {
+    let mut at = settings;
+    for key in path.split('.') {
+        at = at
+            .as_object_mut()
+            .and_then(|map| map.get_mut(key))
+            .ok_or_else(|| {
+                Error::config(
+                    format!("sweep.{path}"),
+                    "no such setting: name a field of the training settings, e.g. learning_rate, head.dropout, strategy, augment.horizontal_flip",
+                )
+            })?;
+    }
+    *at = value;
+    Ok(())
+}
+
+/// `base` with `choices` (field path → value) applied, `recipe` first; validated.
+pub(super) fn configure(
+    base: &(TrainConfig, Augment),
+    choices: &[(String, Value)],
+    num_blocks: usize,
+) -> Result<(TrainConfig, Augment)> {
+    let (mut config, mut augment) = base.clone();
+    if let Some((_, recipe)) = choices.iter().find(|(field, _)| field == "recipe") {
+        let name = recipe.as_str().ok_or_else(|| {
+            Error::config(
+                "sweep.recipe",
+                "give recipes by name: quick, balanced, thorough",
+            )
+        })?;
+        (config, augment) = name.parse::<Recipe>()?.apply(config);
+    }
+    let mut settings = settings_json(&config, &augment)?;
+    for (field, value) in choices.iter().filter(|(field, _)| field != "recipe") {
+        set_path(&mut settings, field, value.clone())?;
+    }
+    let augment_value = settings
+        .as_object_mut()
+        .and_then(|map| map.remove("augment"))
+        .unwrap_or(Value::Null);
+    let what = || {
+        choices
+            .iter()
+            .map(|(f, v)| format!("{f}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let config: TrainConfig = serde_json::from_value(settings)
+        .map_err(|e| Error::config("sweep", format!("{} is not a valid setting: {e}", what())))?;
+    let augment: Augment = serde_json::from_value(augment_value).map_err(|e| {
+        Error::config(
+            "sweep",
+            format!("{} is not a valid augmentation: {e}", what()),
+        )
+    })?;
+    config.validate(num_blocks)?;
+    Ok((config, augment))
+}
+
+pub(super) fn entry_name(choices: &[(String, Value)]) -> String {
+    choices
+        .iter()
+        .map(|(field, value)| match (field.as_str(), value) {
+            ("recipe", Value::String(name)) => name.clone(),
+            (_, Value::String(s)) => format!("{field}={s}"),
+            _ => format!("{field}={value}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
