@@ -18,7 +18,7 @@ logs="$(mktemp -d)"
 bin="${KINDLING_BENCH_BIN:-}"
 if [[ -z "$bin" ]]; then
   bin="$(cargo bench --bench native --features gpu --profile release --no-run --message-format=json 2>/dev/null |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
+    grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
 fi
 if [[ ! -x "$bin" ]]; then
   echo "no bench binary (set KINDLING_BENCH_BIN, or build with: cargo bench --bench native --features gpu --no-run)" >&2
