@@ -3,16 +3,7 @@
 // a reload, and k-fold cross-validation's mean ± std.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { serve, launch, screenshot } from './harness.mjs';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/fashion/', import.meta.url));
-const images = (name, from, to) => readdirSync(FIXTURES)
-  .filter((f) => f.startsWith(`${name}-`))
-  .sort()
-  .slice(from, to)
-  .map((f) => FIXTURES + f);
+import { serve, launch, screenshot, images } from './harness.mjs';
 
 let server;
 let browser;

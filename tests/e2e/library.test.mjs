@@ -6,13 +6,7 @@
 // project restored after a reload, and a full storage quota reported without losing work.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { serve, launch, screenshot } from './harness.mjs';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/fashion/', import.meta.url));
-const images = (name, from, to) => readdirSync(FIXTURES).filter((f) => f.startsWith(`${name}-`)).sort()
-  .slice(from, to).map((f) => FIXTURES + f);
+import { serve, launch, screenshot, images } from './harness.mjs';
 
 let server;
 let browser;

@@ -2,16 +2,7 @@
 // inputs, train, evaluate, predict, export and re-import, and the error paths.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { serve, launch, screenshot } from './harness.mjs';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/fashion/', import.meta.url));
-const images = (name, from, to) => readdirSync(FIXTURES)
-  .filter((f) => f.startsWith(`${name}-`))
-  .sort()
-  .slice(from, to)
-  .map((f) => FIXTURES + f);
+import { serve, launch, screenshot, images, FASHION } from './harness.mjs';
 
 let server;
 let browser;
@@ -119,7 +110,7 @@ test('Export, reload, import: the same predictions', async () => {
 
 test('Errors: a corrupt image is skipped and named, one class cannot train, bad numbers are refused', async () => {
   const page = await browser.newPage();
-  await openProject(page, [['tshirt', [...images('tshirt', 0, 4), FIXTURES + 'corrupt.png']], ['empty', []]]);
+  await openProject(page, [['tshirt', [...images('tshirt', 0, 4), FASHION + 'corrupt.png']], ['empty', []]]);
   assert.match(await page.textContent('#data-error'), /corrupt\.png/);
   assert.match(await page.textContent('.class .count'), /^4 images/);
   await page.click('.class >> nth=1 >> text=Delete class');
