@@ -5,10 +5,9 @@
 mod common;
 
 use burn::tensor::Device;
-use common::real::{fashion_mnist, mobilenet, weights_path};
+use common::real::{fashion_for_mobilenet, mobilenet, weights_path};
 use kindling::backbone::BackboneSpec;
 use kindling::config::{Strategy, TrainConfig};
-use kindling::data::Dataset;
 use kindling::model::file::{ModelInfo, export_as, import};
 use kindling::model::param_file::Precision;
 use kindling::model::predict;
@@ -20,18 +19,7 @@ const F16_TOLERANCE: f32 = 5e-3;
 #[test]
 fn an_f16_model_file_is_half_the_size_and_predicts_within_tolerance() {
     let device = Device::flex().autodiff();
-    let pre = BackboneSpec::MobilenetV2.preprocess().unwrap();
-    let mut data = Dataset::new(pre.len());
-    let mut rows = Vec::new();
-    for (c, image) in fashion_mnist(&[0, 1, 8], 12) {
-        let row = pre.eval(&image);
-        data.add(
-            &row,
-            ["tshirt", "trouser", "", "", "", "", "", "", "bag"][c],
-        )
-        .unwrap();
-        rows.extend_from_slice(&row);
-    }
+    let (data, rows) = fashion_for_mobilenet(&[0, 1, 8], 12);
     let config = TrainConfig {
         strategy: Strategy::Partial {
             trainable_blocks: 1,

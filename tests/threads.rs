@@ -9,10 +9,8 @@
 mod common;
 
 use burn::tensor::Device;
-use common::real::{fashion_mnist, mobilenet};
-use kindling::backbone::BackboneSpec;
+use common::real::{fashion_for_mobilenet, mobilenet};
 use kindling::config::{Strategy, TrainConfig};
-use kindling::data::Dataset;
 use kindling::device::cpu_description;
 use kindling::train::{Evaluation, TrainingRun};
 
@@ -29,18 +27,7 @@ fn fine_tune_with(threads: usize) -> Outcome {
         .unwrap();
     pool.install(|| {
         let device = Device::flex().autodiff();
-        let pre = BackboneSpec::MobilenetV2.preprocess().unwrap();
-        let mut data = Dataset::new(pre.len());
-        let mut rows = Vec::new();
-        for (c, image) in fashion_mnist(&[0, 1, 8], 16) {
-            let row = pre.eval(&image);
-            data.add(
-                &row,
-                ["T-shirt", "Trouser", "", "", "", "", "", "", "Bag"][c],
-            )
-            .unwrap();
-            rows.extend_from_slice(&row);
-        }
+        let (data, rows) = fashion_for_mobilenet(&[0, 1, 8], 16);
         let config = TrainConfig {
             strategy: Strategy::Partial {
                 trainable_blocks: 2,

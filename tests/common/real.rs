@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use burn::tensor::Device;
 use kindling::backbone::{Backbone, BackboneSpec};
+use kindling::data::Dataset;
 use kindling::data::image::Rgba;
 
 pub fn weights_path(file: &str) -> PathBuf {
@@ -67,4 +68,32 @@ pub fn fashion_mnist(classes: &[usize], per_class: usize) -> Vec<(usize, Rgba)> 
         }
     }
     out
+}
+
+/// Fashion-MNIST's class names, by label.
+pub const FASHION_CLASSES: [&str; 10] = [
+    "T-shirt",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// The first `per_class` images of each class in `classes`, preprocessed for MobileNetV2: as a
+/// data set (classes by name) and as the same rows in order, to predict.
+pub fn fashion_for_mobilenet(classes: &[usize], per_class: usize) -> (Dataset, Vec<f32>) {
+    let pre = BackboneSpec::MobilenetV2.preprocess().unwrap();
+    let mut data = Dataset::new(pre.len());
+    let mut rows = Vec::new();
+    for (c, image) in fashion_mnist(classes, per_class) {
+        let row = pre.eval(&image);
+        data.add(&row, FASHION_CLASSES[c]).unwrap();
+        rows.extend_from_slice(&row);
+    }
+    (data, rows)
 }
