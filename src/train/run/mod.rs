@@ -9,6 +9,7 @@
 mod cache_file;
 mod checkpointing;
 mod epoch_end;
+mod epoch_start;
 mod evaluation;
 mod frozen_prefix;
 mod kept;
@@ -20,7 +21,7 @@ pub use frozen_prefix::host_features;
 use frozen_prefix::{ActivationCache, CpuPlanCache};
 pub use memory::{MemoryEstimate, TAB_BUDGET_BYTES};
 pub use state::StopReason;
-use state::{BestTracker, EpochInProgress, Phase};
+use state::{BestTracker, Phase};
 pub use supplied_inputs::InputRequest;
 use supplied_inputs::SuppliedRows;
 
@@ -253,42 +254,6 @@ impl TrainingRun {
     }
     pub fn classes(&self) -> &[String] {
         self.data.classes()
-    }
-
-    /// Sets the trainable blocks for epoch `self.epoch` (gradual unfreezing).
-    fn apply_unfreezing(&mut self) {
-        let num_blocks = self.model.backbone.num_blocks();
-        let trainable = self.config.trainable_blocks(self.epoch, num_blocks);
-        if trainable != self.trainable {
-            self.model = self.model.clone().with_trainable_blocks(trainable);
-            self.trainable = trainable;
-        }
-    }
-
-    /// Starts epoch `self.epoch`: draws the batch order.
-    fn start_epoch(&mut self) -> EpochInProgress {
-        let rng_at_start = self.rng.clone();
-        let order = match self.config.balance {
-            Balance::Sampling => {
-                let mut per_class = vec![Vec::new(); self.data.num_classes()];
-                for &i in &self.split.train {
-                    per_class[self.data.labels()[i]].push(i);
-                }
-                per_class.retain(|c| !c.is_empty());
-                (0..self.split.train.len())
-                    .map(|_| {
-                        let class = &per_class[self.rng.below(per_class.len())];
-                        class[self.rng.below(class.len())]
-                    })
-                    .collect()
-            }
-            _ => {
-                let mut order = self.split.train.clone();
-                self.rng.shuffle(&mut order);
-                order
-            }
-        };
-        EpochInProgress::new(order, self.config.batch_size, rng_at_start)
     }
 
     fn lr_of(&self, owner: ParamOwner) -> f64 {
