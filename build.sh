@@ -113,7 +113,12 @@ threaded_cargo() {
 }
 
 setup_npm() {
-  if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  # Installed again when a package of the lock file is missing (one added since the last install).
+  local missing
+  missing="$(cd tests/e2e && node -e 'const fs = require("fs"); const lock = require("./package-lock.json");
+    const need = Object.keys(lock.packages).filter((p) => p.startsWith("node_modules/") && !lock.packages[p].optional);
+    process.stdout.write(need.filter((p) => !fs.existsSync(p)).join(" "))' 2>/dev/null || echo unreadable)"
+  if [ ! -d tests/e2e/node_modules ] || [ -n "$missing" ]; then
     echo "installing the page tests' npm packages"
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
   fi
@@ -194,6 +199,23 @@ cmd_setup() {
 
 BINARYEN="binaryen@132.0.0"  # wasm-opt from npm: Debian's binaryen 108 breaks reference types
 
+# The page's one vendored library: fflate (MIT) unzips a dropped .zip of class folders. Its ES
+# module is copied from the pinned npm tarball (sha256-checked) into www/vendor/ (not committed).
+FFLATE_VERSION="0.8.3"
+FFLATE_SHA256="38c2cd824402407b43153c782274aec2ea83ea688e4aa0b743c5f2c305857d92"
+vendor_page_libraries() {
+  local tarball="$CACHE/downloads/fflate-$FFLATE_VERSION.tgz"
+  if [ ! -f "$tarball" ]; then
+    mkdir -p "$CACHE/downloads"
+    (cd "$CACHE/downloads" && npm pack "fflate@$FFLATE_VERSION" --silent >/dev/null)
+  fi
+  echo "$FFLATE_SHA256  $tarball" | sha256sum --check --quiet || {
+    echo "fflate-$FFLATE_VERSION.tgz does not have the pinned sha256; delete it and run again" >&2; exit 1; }
+  mkdir -p www/vendor
+  tar -xzf "$tarball" -O package/esm/browser.js > www/vendor/fflate.js
+  tar -xzf "$tarball" -O package/LICENSE > www/vendor/fflate.LICENSE
+}
+
 # wasm_opt IN OUT [FLAGS…]: wasm-opt -Oz, cached by the input's sha256 (it takes ~3 minutes).
 wasm_opt() {
   local input="$1" output="$2"; shift 2
@@ -224,6 +246,7 @@ bindgen_and_optimise() {
 }
 
 cmd_build() {
+  vendor_page_libraries
   say "build 1/2: wasm, one thread (stable; profile wasm-size, then wasm-opt)"
   cargo build --profile wasm-size --target "$WASM_TARGET" --lib --features gpu
   bindgen_and_optimise "$CARGO_TARGET_DIR/$WASM_TARGET/wasm-size/kindling.wasm" www/pkg
@@ -247,7 +270,14 @@ cmd_build() {
   "type": "module",
   "main": "kindling.js",
   "types": "kindling.d.ts",
-  "exports": { ".": "./kindling.js", "./client": "./client.js" },
+  "exports": {
+    ".": { "types": "./kindling.d.ts", "default": "./kindling.js" },
+    "./client": { "types": "./client.d.ts", "default": "./client.js" },
+    "./worker.js": "./worker.js",
+    "./kindling_bg.wasm": "./kindling_bg.wasm",
+    "./threads/kindling_bg.wasm": "./threads/kindling_bg.wasm",
+    "./package.json": "./package.json"
+  },
   "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "threads/", "client.js", "client.d.ts", "store.js", "sweeps.js", "worker.js", "runtime.js"],
   "license": "MIT OR Apache-2.0"
 }

@@ -210,8 +210,12 @@ export interface SavedProject {
 }
 
 export interface ClientOptions {
-  /** The worker script (default: worker.js next to client.js). */
+  /** The worker script (default: worker.js next to client.js, which bundlers pick up), relative to the page. */
   workerUrl?: URL | string;
+  /** The one-thread build's `.wasm` (default: kindling_bg.wasm next to its JS), relative to the page. */
+  wasmUrl?: URL | string;
+  /** The threaded build's `.wasm` (default: threads/kindling_bg.wasm next to its JS), relative to the page. */
+  threadsWasmUrl?: URL | string;
   /** The CPU device's threads, 1–64 (default `navigator.hardwareConcurrency`); more than one needs a cross-origin isolated page. */
   threads?: number;
   /** Save the requests that build the trainer and its checkpoints in IndexedDB under this name, as they happen; see `restore()`. */
@@ -283,6 +287,8 @@ export class KindlingClient {
   predictImageFile(image: Blob | ImageData | ImageBitmap, topK?: number): Promise<Prediction>;
   predictText(text: string, topK?: number): Promise<Prediction>;
   predictTexts(texts: string[], topK?: number): Promise<Prediction[]>;
+  /** The texts of a text project's examples at `indices` (from an evaluation's `hardest`); "" for an example added as numbers. */
+  exampleTexts(indices: Iterable<number>): Promise<string[]>;
   classes(): Promise<string[]>;
   classCounts(): Promise<{ name: string; count: number }[]>;
   /** kindling's memory in use now (answered between training steps). */

@@ -18,6 +18,7 @@ const RECORDED = new Set(['create', 'addClass', 'addImageFiles', 'addTexts', 'ad
 
 export class KindlingClient {
   #workerUrl;
+  #wasmUrls;
   #threads;
   #project;
   #nextId = 1;
@@ -32,8 +33,10 @@ export class KindlingClient {
   #closed = null; // why this client takes no more requests (disposed, or the worker kept failing)
 
   /**
-   * `options = { workerUrl?, threads?, project?, onRecover?, onStorageError?, onCaching?, onCache? }`
-   * (a URL alone is taken as `workerUrl`). `threads`: the CPU device's threads (default
+   * `options = { workerUrl?, wasmUrl?, threadsWasmUrl?, threads?, project?, onRecover?,
+   * onStorageError?, onCaching?, onCache? }` (a URL alone is taken as `workerUrl`). By default the
+   * worker is the package's `worker.js` and it loads the package's own `.wasm` files; the URLs
+   * override them (taken relative to the page), for an app that serves them elsewhere. `threads`: the CPU device's threads (default
    * `navigator.hardwareConcurrency`); more than one needs a cross-origin isolated page, else the
    * worker runs one thread and `runtime()` says why. With `project`, the requests that build the
    * trainer and its checkpoints are saved in IndexedDB under that name as they happen (store.js).
@@ -41,7 +44,11 @@ export class KindlingClient {
   constructor(options = {}) {
     if (options instanceof URL || typeof options === 'string') options = { workerUrl: options };
     this.#threads = checkedThreads(options.threads);
-    this.#workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
+    this.#workerUrl = options.workerUrl == null ? null : pageUrl(options.workerUrl);
+    this.#wasmUrls = {
+      single: options.wasmUrl == null ? undefined : pageUrl(options.wasmUrl),
+      threaded: options.threadsWasmUrl == null ? undefined : pageUrl(options.threadsWasmUrl),
+    };
     this.#project = options.project ?? null;
     this.onRecover = options.onRecover ?? null;
     this.onStorageError = options.onStorageError ?? null;
@@ -55,9 +62,14 @@ export class KindlingClient {
   }
 
   #startWorker() {
-    const worker = new Worker(this.#workerUrl, { type: 'module' });
-    // First, which build and how many threads (worker.js loads the wasm when it reads this).
-    worker.postMessage({ type: 'threads', threads: this.#threads ?? undefined });
+    // The literal `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` is the
+    // pattern bundlers (Vite, webpack, Parcel) recognise: they bundle the worker and its wasm.
+    const worker = this.#workerUrl
+      ? new Worker(this.#workerUrl, { type: 'module' })
+      : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    // First, which build and how many threads, and where their wasm is (worker.js loads the wasm
+    // when it reads this).
+    worker.postMessage({ type: 'threads', threads: this.#threads ?? undefined, wasm: this.#wasmUrls });
     worker.addEventListener('message', (event) => this.#receive(worker, event.data));
     worker.addEventListener('error', (event) => {
       event.preventDefault?.();
@@ -335,6 +347,12 @@ export class KindlingClient {
   predictTexts(texts, topK = 3) { return this.request('predictTexts', { texts, topK }); }
 
   /**
+   * The texts of a text project's examples at `indices` (an evaluation's `hardest` carry them), in
+   * that order; "" for an example added as numbers.
+   */
+  exampleTexts(indices) { return this.request('exampleTexts', { indices: [...indices] }); }
+
+  /**
    * The column names of a labelled text File (`format`: 'csv' | 'tsv' | 'jsonl'): a CSV/TSV
    * header, or the keys of the first JSON object, read by kindling from the file's first 1 MB.
    * Needs no trainer; rejects with what is wrong with the file.
@@ -496,7 +514,12 @@ export class KindlingClient {
 // worker's script); bytes and strings pass unchanged.
 function fromPage(source) {
   if (!source || typeof source !== 'object' || !('url' in source)) return source;
-  return { ...source, url: new URL(source.url, globalThis.document?.baseURI ?? self.location.href).href };
+  return { ...source, url: pageUrl(source.url) };
+}
+
+// A URL as the page means it (relative to its base, or to this script's global outside a page).
+function pageUrl(url) {
+  return new URL(url, globalThis.document?.baseURI ?? self.location.href).href;
 }
 
 // `threads` as the client takes it: null/undefined (one per core) or a whole number 1–64.

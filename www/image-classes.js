@@ -3,6 +3,7 @@
 import { state } from './page-state.js';
 import { ui } from './ui.js';
 import * as saving from './saving.js';
+import { classesFromDrop, classesFromPicker, classesFromZip } from './class-folders.js';
 
 let cameraFor = () => {};
 
@@ -40,11 +41,14 @@ async function shrinkThumbnails(entry) {
 /** Who opens the camera for a class (camera-panel.js registers itself). */
 export function onClassCamera(handler) { cameraFor = handler; }
 
-/** Adds a class card; `saved` = { id, name, files } when it comes from a saved project. */
-export function addClass(saved = null) {
+/**
+ * Adds a class card; `saved` = { id, name, files } when it comes from a saved project, else it is
+ * a new class called `name` (default "Class N").
+ */
+export function addClass(saved = null, name = null) {
   const entry = {
     id: saved?.id ?? `c${state.nextClass}`,
-    name: saved?.name ?? `Class ${state.nextClass}`,
+    name: saved?.name ?? name ?? `Class ${state.nextClass}`,
     files: [],
     urls: [],
     saved: 0,
@@ -52,6 +56,7 @@ export function addClass(saved = null) {
   if (!saved) state.nextClass += 1;
   entry.card = ui.addClassCard(entry.name, {
     onFiles: (files) => addFiles(entry, files),
+    onDrop: (transfer) => dropOnClass(entry, transfer),
     onRename: (name) => renameClass(entry, name),
     onDelete: () => deleteClass(entry),
     onCamera: () => cameraFor(entry),
@@ -97,8 +102,11 @@ export function clearClasses() {
   checkBalance();
 }
 
-/** Adds image files to a class; unreadable ones are named in the error line and skipped. */
-export async function addFiles(entry, files) {
+/**
+ * Adds image files to a class; unreadable ones are skipped, named in the error line (unless
+ * `report` is false) and returned.
+ */
+export async function addFiles(entry, files, report = true) {
   const skipped = [];
   for (const file of files) {
     try {
@@ -114,8 +122,9 @@ export async function addFiles(entry, files) {
     }
   }
   ui.setClassImages(entry.card, entry.urls);
-  ui.dataError(skipped.length ? `Skipped ${skipped.join(', ')}: not an image this browser can read. The other images were added.` : '');
+  if (report) ui.dataError(skipped.length ? `Skipped ${skipped.join(', ')}: not an image this browser can read. The other images were added.` : '');
   checkBalance();
+  return skipped;
 }
 
 function checkBalance() {
@@ -124,4 +133,58 @@ function checkBalance() {
   ui.dataWarning(counts.length >= 2 && max > 3 * min
     ? `Classes are imbalanced (${min} to ${max} images); consider more images for the smaller classes.`
     : '');
+}
+
+/**
+ * Adds the classes of a folder, zip or drop (`{ classes: Map<name, File[]>, skipped }`, from
+ * class-folders.js) in one go: a class of the same name gets the images, others are created; the
+ * empty classes the page started with give way. Says what was added and what was skipped.
+ */
+export async function addClassFolders({ classes, skipped }, source) {
+  ui.dataError('');
+  if (classes.size === 0) {
+    ui.dataError(`${source} has no class folders with images. Give it one sub-folder per class, each holding that class's images (PNG, JPEG, WebP, GIF or BMP).`);
+    return;
+  }
+  for (const entry of state.classes.filter((c) => c.files.length === 0 && /^Class \d+$/.test(c.name) && !classes.has(c.name))) {
+    deleteClass(entry);
+  }
+  let images = 0;
+  const unreadable = [];
+  for (const [name, files] of classes) {
+    const entry = state.classes.find((c) => c.name === name) ?? addClass(null, name);
+    const before = entry.files.length;
+    unreadable.push(...(await addFiles(entry, files, false)).map((f) => `${name}/${f} (not an image this browser can read)`));
+    images += entry.files.length - before;
+  }
+  skipped = [...skipped, ...unreadable];
+  const shown = skipped.slice(0, 5).join('; ');
+  ui.folderStatus(`Added ${images} image${images === 1 ? '' : 's'} in ${classes.size} class${classes.size === 1 ? '' : 'es'} from ${source}.`
+    + (skipped.length ? ` Skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'}: ${shown}${skipped.length > 5 ? '; …' : ''}.` : ''));
+}
+
+// A drop on a class card: its images go to that class; folders in it are folders of classes. The
+// drop's items are read before anything is awaited (the browser empties them after the event).
+function dropOnClass(entry, transfer) {
+  const files = [...transfer.files];
+  classesFromDrop(transfer).then((found) => (found ? addClassFolders(found, 'the dropped folder') : addFiles(entry, files)))
+    .catch((e) => ui.dataError(`Could not read the dropped folder: ${e.message}`));
+}
+
+/** Wires the folder zone: the directory picker, a .zip, and folders dropped on it. */
+export function setupClassFolders() {
+  ui.onClassFolders({
+    onPicker: (files) => addClassFolders(classesFromPicker(files), `"${files[0].webkitRelativePath.split('/')[0]}"`),
+    onZip: (file) => classesFromZip(file).then((found) => addClassFolders(found, file.name), (e) => ui.dataError(e.message)),
+    onDrop: (transfer) => {
+      if (!state.client) { ui.dataError('Start a project first (1. Model), then drop its examples.'); return; }
+      const files = [...transfer.files];
+      classesFromDrop(transfer).then((found) => {
+        if (found) return addClassFolders(found, 'the dropped folder');
+        const zips = files.filter((f) => /\.zip$/i.test(f.name));
+        if (zips.length) return classesFromZip(zips[0]).then((z) => addClassFolders(z, zips[0].name));
+        ui.dataError('Drop a folder (one sub-folder per class) or a .zip of one here; drop single images on their class.');
+      }).catch((e) => ui.dataError(e.message));
+    },
+  });
 }

@@ -3,7 +3,7 @@
 // modules; saving.js keeps the open project saved in this browser.
 import { ui } from './ui.js';
 import { state, errorText, createTrainer, TEXT_BACKBONES } from './page-state.js';
-import { addClass, clearClasses } from './image-classes.js';
+import { addClass, clearClasses, setupClassFolders } from './image-classes.js';
 import { addTextSource, showTextCounts, showColumnsOfLastFile } from './text-project.js';
 import { closeWebcam } from './camera-panel.js';
 import { renderOptions, setOptionsTask, applyRecipe, readOptions, setOptionValues } from './options.js';
@@ -76,6 +76,7 @@ ui.onThreads(async () => {
 });
 
 ui.onAddClass(() => addClass());
+setupClassFolders();
 
 ui.onPause(() => {
   state.paused = !state.paused;
@@ -104,15 +105,37 @@ function exampleUrl(index) {
   return urls[i];
 }
 
-function showEvaluation() {
+// At most this many texts are listed under a confusion-matrix cell (the title gives the count).
+const CELL_TEXTS = 100;
+
+// The texts of a text project's examples, by their evaluation entries (null for an image project,
+// or when the trainer cannot say: the list then shows labels only).
+async function exampleTexts(examples) {
+  if (state.task !== 'text' || !state.client || examples.length === 0) return null;
+  try {
+    return await state.client.exampleTexts(examples.map((x) => x.index));
+  } catch {
+    return null;
+  }
+}
+
+async function showEvaluation() {
   const evaluation = state.evaluation;
   if (!evaluation) return;
   ui.setCanDownloadMetrics(true);
-  ui.showHardest(evaluation.hardest.slice(0, 5).map((x) => ({ ...x, url: exampleUrl(x.index) })), state.trainedClasses);
-  ui.showEvaluation(evaluation, state.trainedClasses, (a, p) => {
+  const hardest = evaluation.hardest.slice(0, 5);
+  const texts = await exampleTexts(hardest);
+  ui.showHardest(hardest.map((x, i) => ({ ...x, url: exampleUrl(x.index), text: texts?.[i] })), state.trainedClasses);
+  ui.showEvaluation(evaluation, state.trainedClasses, async (a, p) => {
     const hits = evaluation.hardest.filter((x) => x.label === a && x.predicted === p);
-    const urls = hits.map((x) => exampleUrl(x.index)).filter(Boolean);
-    ui.showCellExamples(`${hits.length} ${state.trainedClasses[a]} example(s) predicted as ${state.trainedClasses[p]}`, urls);
+    const [actual, predicted] = [state.trainedClasses[a], state.trainedClasses[p]];
+    if (state.task === 'text') {
+      const shown = hits.slice(0, CELL_TEXTS);
+      const more = hits.length > shown.length ? ` (the first ${shown.length} listed)` : '';
+      ui.showCellExamples(`${hits.length} ${actual} text(s) predicted as ${predicted}${more}`, { texts: (await exampleTexts(shown)) ?? [] });
+    } else {
+      ui.showCellExamples(`${hits.length} ${actual} example(s) predicted as ${predicted}`, { urls: hits.map((x) => exampleUrl(x.index)).filter(Boolean) });
+    }
   });
 }
 

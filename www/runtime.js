@@ -19,17 +19,25 @@ const NOT_ISOLATED = 'one thread: this page is not cross-origin isolated, and wa
   'Cross-Origin-Embedder-Policy: require-corp; README, Threads)';
 
 let asked = null; // the client's thread count (null: one per core)
+let wasmUrls = {}; // { single?, threaded? }: the client's overrides of where each build's .wasm is
 const loaded = { single: null, threaded: null }; // promises of { module, memory }
 
-/** The client's thread count (null: one per core), from its first message. */
-export function askThreads(threads) {
+/**
+ * The client's first message: its thread count (null: one per core) and where the builds' `.wasm`
+ * files are (`{ single?, threaded? }`; by default next to their JS, as wasm-bindgen finds them).
+ */
+export function askThreads(threads, wasm = {}) {
   asked = Number.isInteger(threads) && threads >= 1 ? Math.min(threads, MAX_THREADS) : null;
+  wasmUrls = { single: wasm?.single, threaded: wasm?.threaded };
 }
+
+// wasm-bindgen's init: with no URL it loads the .wasm next to its JS (`import.meta.url`).
+const init = (module, url) => module.default(url ? { module_or_path: url } : undefined);
 
 function singleBuild() {
   loaded.single ??= (async () => {
     const module = await import('./pkg/kindling.js');
-    return { module, memory: (await module.default()).memory };
+    return { module, memory: (await init(module, wasmUrls.single)).memory };
   })();
   return loaded.single;
 }
@@ -37,7 +45,7 @@ function singleBuild() {
 function threadedBuild(threads) {
   loaded.threaded ??= (async () => {
     const module = await import('./pkg-threads/kindling.js');
-    const { memory } = await module.default();
+    const { memory } = await init(module, wasmUrls.threaded);
     await module.initThreadPool(threads); // a pool's size is fixed once started
     return { module, memory, threads };
   })();

@@ -1,6 +1,8 @@
 // DOM only: getters for what the person chose, setters for what the page shows. No training
 // logic here; main.js wires these to the client.
 import { drawLineChart, overfittingFrom } from './charts.js';
+import { evaluationView } from './evaluation-view.js';
+import { paintClass, swatch } from './class-colours.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,6 +45,11 @@ function renderThumbs(thumbs) {
   spacer.replaceChildren(...images);
 }
 
+// Each class card in its class's colour: the cards' order is the classes' order in training.
+function paintCards() {
+  [...$('classes').children].forEach((card, i) => paintClass(card, i));
+}
+
 export const ui = {
   // --- 1. Model
   onOpen(handler) { $('open').addEventListener('click', handler); },
@@ -78,11 +85,16 @@ export const ui = {
     $('text-file').disabled = !open;
     $('paste-add').disabled = !open;
     $('train').disabled = !open;
+    $('folder-picker').disabled = !open;
+    $('zip-file').disabled = !open;
   },
   /** Shows the image or the text parts of the page. */
   setTask(task) {
     for (const id of ['image-data', 'try-image']) $(id).hidden = task !== 'images';
     for (const id of ['text-data', 'try-text']) $(id).hidden = task !== 'text';
+    $('data-hint').textContent = task === 'text'
+      ? 'Load a file of labelled texts (CSV, TSV or JSONL: one text and its class per row) or paste the texts of each class.'
+      : 'Add a class per kind of thing to recognise and give each class images: drop them on the class, pick files or use the camera.';
   },
   onTextFile(handler) {
     $('text-file').addEventListener('change', () => { const f = $('text-file').files[0]; if (f) handler(f); $('text-file').value = ''; });
@@ -118,7 +130,22 @@ export const ui = {
 
   // --- 2. Examples
   onAddClass(handler) { $('add-class').addEventListener('click', handler); },
-  /** Adds a class card; `handlers.onFiles(files)`, `onRename(name)`, `onDelete()`. */
+  /**
+   * Folders of classes: `onPicker(files)` (the directory picker), `onZip(file)`, and `onDrop(dataTransfer)`
+   * for a drop on the folder zone (a drop on a class card with folders in it comes there too).
+   */
+  onClassFolders({ onPicker, onZip, onDrop }) {
+    const picker = $('folder-picker');
+    picker.addEventListener('change', () => { if (picker.files.length) onPicker([...picker.files]); picker.value = ''; });
+    const zip = $('zip-file');
+    zip.addEventListener('change', () => { const f = zip.files[0]; if (f) onZip(f); zip.value = ''; });
+    const zone = $('folder-drop');
+    zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('dragover'); });
+    zone.addEventListener('dragleave', () => zone.classList.remove('dragover'));
+    zone.addEventListener('drop', (e) => { e.preventDefault(); zone.classList.remove('dragover'); onDrop(e.dataTransfer); });
+  },
+  folderStatus(text) { $('folder-status').textContent = text; },
+  /** Adds a class card; `handlers.onFiles(files)`, `onDrop(dataTransfer)`, `onRename(name)`, `onDelete()`, `onCamera()`. */
   addClassCard(name, handlers) {
     const card = document.createElement('div');
     card.className = 'class';
@@ -138,6 +165,10 @@ export const ui = {
     count.className = 'count';
     const thumbs = document.createElement('div');
     thumbs.className = 'thumbs';
+    // A scrolling list of thumbnails is reachable from the keyboard (to scroll it).
+    thumbs.tabIndex = 0;
+    thumbs.setAttribute('role', 'group');
+    thumbs.setAttribute('aria-label', `Images of ${name}`);
     const camera = cell('button', 'Camera');
     camera.type = 'button';
     camera.className = 'camera';
@@ -151,20 +182,23 @@ export const ui = {
     card.addEventListener('drop', (e) => {
       e.preventDefault();
       card.classList.remove('dragover');
-      handlers.onFiles([...e.dataTransfer.files]);
+      handlers.onDrop(e.dataTransfer);
     });
     card.append(label, files, count, thumbs, camera, remove);
     $('classes').append(card);
     $('empty-classes').hidden = true;
+    paintCards();
     return card;
   },
   renameClassCard(card, name) {
     card.dataset.className = name;
+    card.querySelector('.thumbs').setAttribute('aria-label', `Images of ${name}`);
     card.querySelector('input[type=file]').setAttribute('aria-label', `Add images to ${name}`);
     card.querySelector('button.camera').setAttribute('aria-label', `Capture images for ${name} with the camera`);
   },
   removeClassCard(card) {
     card.remove();
+    paintCards();
     $('empty-classes').hidden = $('classes').children.length > 0;
   },
   /** Shows the class's count and its thumbnails (only those scrolled into view exist). */
@@ -267,73 +301,11 @@ export const ui = {
       + 'More examples, augmentation, dropout or fewer epochs help; early stopping keeps the best epoch.');
   },
 
-  // --- 4. Evaluate
-  showEvaluation(evaluation, classes, onCell) {
-    const { report } = evaluation;
-    $('eval-empty').hidden = true;
-    $('evaluation').hidden = false;
-    $('per-class').querySelector('tbody').replaceChildren(...report.per_class.map((m, i) => {
-      const row = document.createElement('tr');
-      row.append(cell('td', classes[i]), cell('td', m.precision.toFixed(3)), cell('td', m.recall.toFixed(3)),
-        cell('td', m.f1.toFixed(3)), cell('td', m.support));
-      return row;
-    }));
-    const weights = evaluation.epoch == null ? '' : `The kept weights (epoch ${evaluation.epoch + 1}): `;
-    $('averages').textContent = `${weights}Accuracy ${pct(report.accuracy)} · macro F1 ${report.macro_f1.toFixed(3)} · weighted F1 ${report.weighted_f1.toFixed(3)} · top-${evaluation.top_k} ${pct(evaluation.top_k_accuracy)}`;
-    const table = $('confusion');
-    const head = document.createElement('tr');
-    head.append(cell('th', 'actual \\ predicted'), ...classes.map((c) => cell('th', c)));
-    const rows = report.confusion.counts.map((counts, a) => {
-      const row = document.createElement('tr');
-      row.append(cell('th', classes[a]));
-      counts.forEach((n, p) => {
-        const td = cell('td', n);
-        td.className = a === p ? 'cell diag' : 'cell';
-        td.tabIndex = 0;
-        td.dataset.actual = String(a);
-        td.dataset.predicted = String(p);
-        td.setAttribute('aria-label', `${n} ${classes[a]} predicted as ${classes[p]}`);
-        td.addEventListener('click', () => onCell(a, p));
-        td.addEventListener('keydown', (e) => { if (e.key === 'Enter') onCell(a, p); });
-        row.append(td);
-      });
-      return row;
-    });
-    table.replaceChildren(head, ...rows);
-    let detail = $('cell-examples');
-    if (!detail) {
-      detail = document.createElement('div');
-      detail.id = 'cell-examples';
-      detail.setAttribute('aria-live', 'polite');
-      $('evaluation').append(detail);
-    }
-    detail.replaceChildren();
-  },
-  /** Lists the `hardest` examples: `{label, predicted, loss, url?}` with class names. */
-  showHardest(items, classes) {
-    $('hardest').replaceChildren(...items.map((x) => {
-      const li = cell('li', `labelled ${classes[x.label]}, predicted ${classes[x.predicted]} (loss ${x.loss.toFixed(2)})`);
-      if (x.url) {
-        const img = document.createElement('img');
-        img.src = x.url;
-        img.alt = '';
-        img.width = 40;
-        li.prepend(img);
-      }
-      return li;
-    }));
-  },
+  // --- 4. Evaluate (the tables and drill-downs: evaluation-view.js)
+  ...evaluationView,
   onMetricsJson(handler) { $('metrics-json').addEventListener('click', handler); },
   onMetricsCsv(handler) { $('metrics-csv').addEventListener('click', handler); },
   setCanDownloadMetrics(can) { $('metrics-json').disabled = !can; $('metrics-csv').disabled = !can; },
-  showCellExamples(title, urls) {
-    const detail = $('cell-examples');
-    const thumbs = document.createElement('div');
-    thumbs.className = 'thumbs';
-    thumbs.append(...urls.map((url) => { const img = document.createElement('img'); img.src = url; img.alt = ''; return img; }));
-    detail.replaceChildren(cell('p', title), thumbs);
-  },
-
   // --- 5. Try it
   onTryFile(handler) { $('try-file').addEventListener('change', () => { const f = $('try-file').files[0]; if (f) handler(f); }); },
   setCanPredict(can) {
@@ -345,8 +317,10 @@ export const ui = {
   showPrediction(prediction, classes) {
     $('prediction').replaceChildren(...prediction.classes.map((c, i) => {
       const li = cell('li', `${classes[c]} ${pct(prediction.probabilities[i])}`);
+      li.prepend(swatch(c));
       const bar = document.createElement('span');
       bar.className = 'bar';
+      paintClass(bar, c);
       bar.style.width = `${Math.round(200 * prediction.probabilities[i])}px`;
       li.append(bar);
       return li;

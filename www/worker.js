@@ -29,7 +29,7 @@ let trainsArrived = 0; // train requests received so far
 let stoppedThrough = 0; // stop() applies to every train request received before it
 // Answered between the steps of a run (they only read the project); see the top of the file.
 // '__testTrap' is among them so that a test can crash a run mid-training.
-const READ_ONLY = new Set(['predict', 'predictText', 'predictTexts', 'predictImageFile', 'classes', 'classCounts',
+const READ_ONLY = new Set(['predict', 'predictText', 'predictTexts', 'predictImageFile', 'classes', 'classCounts', 'exampleTexts',
   'textColumns', 'memory', 'memoryEstimate', 'runtime', 'device', 'leaderboard', 'baselines', '__testTrap']);
 
 // Images are shrunk as they are decoded: the backbones resize to 256 px and crop 224, and
@@ -99,6 +99,7 @@ const handlers = {
   },
   predictText({ text, topK }) { return need().predictText(text, topK); },
   predictTexts({ texts, topK }) { return need().predictTexts(texts, topK); },
+  exampleTexts({ indices }) { return need().exampleTexts(Uint32Array.from(indices)); },
   async evaluate() {
     const t = need();
     await supplyRequested(t, { cacheOnly: true }); // a restored run refills its cache first
@@ -385,7 +386,7 @@ self.addEventListener('unhandledrejection', (event) => {
 
 self.addEventListener('message', ({ data }) => {
   const { type } = data;
-  if (type === 'threads') { askThreads(data.threads); return; }
+  if (type === 'threads') { askThreads(data.threads, data.wasm); return; }
   if (type === 'stop') { stoppedThrough = trainsArrived; paused?.unpause(); paused = null; return; }
   if (type === 'pause') {
     if (!paused) { let unpause; const promise = new Promise((r) => { unpause = r; }); paused = { promise, unpause }; }

@@ -115,6 +115,7 @@ impl ProjectState {
             trained_classes: Vec::new(),
             trained_config: None,
             tokenizer,
+            texts: Vec::new(),
             text_augment: options.text_augment,
             sweep: None,
         })

@@ -376,6 +376,13 @@ impl Project {
         self.state_mut()?.add_text_file(content, options)
     }
 
+    /// The texts of the examples at `indices` (e.g. an evaluation's `hardest`), in that order;
+    /// "" for an example added as numbers. An index past the examples is refused.
+    #[wasm_bindgen(js_name = exampleTexts)]
+    pub fn example_texts(&self, indices: Vec<u32>) -> Result<Vec<String>, JsError> {
+        self.state()?.example_texts(&indices)
+    }
+
     /// Top-k classes with probabilities for one text.
     #[wasm_bindgen(js_name = predictText)]
     pub async fn predict_text(&self, text: String, top_k: i32) -> Result<JsValue, JsError> {

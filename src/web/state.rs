@@ -50,6 +50,9 @@ pub(super) struct ProjectState {
     pub(super) trained_config: Option<TrainConfig>,
     /// The tokenizer of a text backbone.
     pub(super) tokenizer: Option<Tokenizer>,
+    /// A text project's texts by example index, for the drill-downs that show them (the data set
+    /// holds only their tokens); examples added as rows of numbers have none ("").
+    pub(super) texts: Vec<String>,
     pub(super) text_augment: Option<TextAugment>,
     pub(super) sweep: Option<SweepState>,
 }

@@ -56,7 +56,11 @@ impl ProjectState {
         for (i, e) in table.examples.iter().enumerate() {
             staged.add(&rows[i * 2 * max_len..(i + 1) * 2 * max_len], &e.label)?;
         }
+        let held = self.data.len();
         self.data = staged;
+        self.texts.resize(held, String::new());
+        self.texts
+            .extend(table.examples.iter().map(|e| e.text.clone()));
         Ok(table.examples.len())
     }
 }
@@ -98,6 +102,26 @@ impl ProjectState {
             columns: table.columns,
             counts,
         })
+    }
+
+    /// The texts of the examples at `indices` (an evaluation's `hardest` carry them), in that
+    /// order; an example added as a row of numbers has none (""). An index past the examples is
+    /// refused.
+    pub fn example_texts(&self, indices: &[u32]) -> Result<Vec<String>, JsError> {
+        indices
+            .iter()
+            .map(|&i| {
+                let i = i as usize;
+                if i >= self.data.len() {
+                    return Err(Error::Data(format!(
+                        "there is no example {i}: the project holds {} (indices come from its evaluation)",
+                        self.data.len()
+                    ))
+                    .into());
+                }
+                Ok(self.texts.get(i).cloned().unwrap_or_default())
+            })
+            .collect()
     }
 
     /// Top-k classes with probabilities for one text.

@@ -3,7 +3,7 @@
 // a reload, and k-fold cross-validation's mean ± std.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, screenshot, images } from './harness.mjs';
+import { serve, launch, screenshot, images, accessibilityProblems, openImageProject } from './harness.mjs';
 
 let server;
 let browser;
@@ -11,17 +11,7 @@ before(async () => { server = await serve(); browser = await launch(); });
 after(async () => { await browser?.close(); server?.close(); });
 
 async function openProject(page, name) {
-  await page.goto(server.url);
-  await page.click('#open');
-  await page.waitForSelector('.class >> nth=1');
-  const cards = await page.$$('.class');
-  for (const [i, [className, files]] of [['tshirt', images('tshirt', 0, 8)], ['bag', images('bag', 0, 8)]].entries()) {
-    const input = await cards[i].$('input[type=text]');
-    await input.fill(className);
-    await input.dispatchEvent('change');
-    await (await cards[i].$('input[type=file]')).setInputFiles(files);
-    await page.waitForFunction(([idx, n]) => document.querySelectorAll('.class')[idx].querySelector('.count').textContent.startsWith(`${n} `), [i, files.length]);
-  }
+  await openImageProject(page, server.url, [['tshirt', images('tshirt', 0, 8)], ['bag', images('bag', 0, 8)]]);
   await page.fill('#project-name', name);
   await page.dispatchEvent('#project-name', 'change');
   await page.click('#advanced > summary');
@@ -58,6 +48,7 @@ test('The three recipes: a ranked leaderboard against the baseline; a row become
     assert.match(r[8], /^\d+\.\d ms; \d+\.\d ms each in 16$/);
     assert.match(r[9], /^\d+\.\d MB$/);
   }
+  assert.deepEqual(await accessibilityProblems(page), [], 'the leaderboard');
   await screenshot(page, '14-leaderboard');
 
   // The best row becomes the project's model: its curves and evaluation show, and it predicts.

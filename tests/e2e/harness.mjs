@@ -1,6 +1,7 @@
 // Shared test harness: the project's static server (tests/serve.mjs) for www/ on a free loopback
 // port, and headless Chromium (Debian's, through playwright-core) with WebGPU enabled.
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,4 +36,51 @@ export async function screenshot(page, name) {
   const dir = new URL('./screenshots/', import.meta.url).pathname;
   await mkdir(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+// axe-core's script, evaluated in the page through the debugging protocol (the page's CSP allows
+// only its own scripts, and an audit must not change that).
+const AXE = createRequire(import.meta.url)('axe-core').source;
+
+/**
+ * Runs axe-core (WCAG 2.1 A/AA and best practices) on the page as it is now; resolves to the
+ * violations of impact serious or critical, each as "rule: what (where)". Hidden parts are not
+ * audited (axe skips them), so audit each main screen in its state.
+ */
+export async function accessibilityProblems(page) {
+  if (!await page.evaluate(() => Boolean(window.axe))) await page.evaluate(AXE);
+  const violations = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))));
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.targets.join(', ')})`);
+}
+
+/**
+ * Opens the page at `url`, starts an image project and fills its classes: `classes` is
+ * `[[name, files]]` (files whose name says "corrupt" are expected to be refused).
+ */
+export async function openImageProject(page, url, classes) {
+  await page.goto(url);
+  await page.click('#open');
+  await page.waitForSelector('.class >> nth=1');
+  while ((await page.$$('.class')).length < classes.length) await page.click('#add-class');
+  const cards = await page.$$('.class');
+  for (const [i, [name, files]] of classes.entries()) {
+    const nameInput = await cards[i].$('input[type=text]');
+    await nameInput.fill(name);
+    await nameInput.dispatchEvent('change');
+    if (files.length) await (await cards[i].$('input[type=file]')).setInputFiles(files);
+    await page.waitForFunction(([idx, n]) => document.querySelectorAll('.class')[idx].querySelector('.count').textContent.startsWith(`${n} `), [i, files.filter((f) => !f.includes('corrupt')).length]);
+  }
+}
+
+/** Trains with `recipe`, `epochs` and learning rate `lr` set in the Advanced panel; waits for the end. */
+export async function train(page, recipe, epochs, lr = '0.003') {
+  await page.check(`input[name=recipe][value=${recipe}]`);
+  await page.click('#advanced > summary');
+  await page.fill('#epochs', String(epochs));
+  await page.fill('#lr', lr);
+  await page.click('#train');
+  await page.waitForFunction(() => !document.querySelector('#train').disabled, null, { timeout: 600_000 });
 }

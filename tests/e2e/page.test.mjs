@@ -2,36 +2,14 @@
 // inputs, train, evaluate, predict, export and re-import, and the error paths.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, screenshot, images, FASHION } from './harness.mjs';
+import { serve, launch, screenshot, images, FASHION, openImageProject, train, accessibilityProblems } from './harness.mjs';
 
 let server;
 let browser;
 before(async () => { server = await serve(); browser = await launch(); });
 after(async () => { await browser?.close(); server?.close(); });
 
-async function openProject(page, classes) {
-  await page.goto(server.url);
-  await page.click('#open');
-  await page.waitForSelector('.class >> nth=1');
-  while ((await page.$$('.class')).length < classes.length) await page.click('#add-class');
-  const cards = await page.$$('.class');
-  for (const [i, [name, files]] of classes.entries()) {
-    const nameInput = await cards[i].$('input[type=text]');
-    await nameInput.fill(name);
-    await nameInput.dispatchEvent('change');
-    if (files.length) await (await cards[i].$('input[type=file]')).setInputFiles(files);
-    await page.waitForFunction(([idx, n]) => document.querySelectorAll('.class')[idx].querySelector('.count').textContent.startsWith(`${n} `), [i, files.filter((f) => !f.includes('corrupt')).length]);
-  }
-}
-
-async function train(page, recipe, epochs, lr = '0.003') {
-  await page.check(`input[name=recipe][value=${recipe}]`);
-  await page.click('#advanced > summary');
-  await page.fill('#epochs', String(epochs));
-  await page.fill('#lr', lr);
-  await page.click('#train');
-  await page.waitForFunction(() => !document.querySelector('#train').disabled, null, { timeout: 600_000 });
-}
+const openProject = (page, classes) => openImageProject(page, server.url, classes);
 
 // Trains a text project with Quick and checks the top class predicted for `text`.
 async function trainTextAndPredict(page, text, expected) {
@@ -202,11 +180,40 @@ test('Text: columns picked from the header, texts pasted per class, then trained
     await page.waitForFunction((n) => [...document.querySelectorAll('#text-counts li')].some((li) => li.textContent.startsWith(`${n}:`)), name);
   };
   const happy = ['what a joy', 'I am so happy today', 'this is wonderful news', 'love it so much', 'best day ever', 'great and lovely'];
-  const sad = ['this is terrible', 'I feel awful', 'worst day of my life', 'so sad and tired', 'I hate this', 'horrible and broken'];
+  // The sad texts are long: the drill-downs cut them and show the whole text on expand.
+  const sad = ['this is terrible', 'I feel awful', 'worst day of my life', 'so sad and tired', 'I hate this', 'horrible and broken']
+    .map((t, i) => `${t}: the heater broke again, the trains were cancelled all week, the rain came through the roof and nobody answered the phone (${i})`);
   await paste('happy', happy);
   await paste('sad', [...sad, '', '   ']);
   assert.deepEqual(await page.$$eval('#text-counts li', (li) => li.map((x) => x.textContent)), ['happy: 6 texts', 'sad: 6 texts']);
   await trainTextAndPredict(page, 'such a wonderful and happy day', /^happy/);
+  // A text project's evaluation speaks of texts: the likely mislabelled list and every
+  // confusion-matrix cell show the validation texts themselves.
+  const hardest = await page.$$eval('#hardest li .example-text', (q) => q.map((x) => x.textContent));
+  assert.ok(hardest.length >= 2, `the hardest list shows texts: ${hardest}`);
+  const shown = [];
+  for (const cell of await page.$$('#confusion td.cell')) {
+    const count = Number(await cell.textContent());
+    await cell.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('#cell-examples li').length === n
+      && document.querySelector('#cell-examples p')?.textContent.startsWith(`${n} `), count);
+    for (const item of await page.$$('#cell-examples li')) {
+      const details = await item.$('details');
+      if (details) {
+        await (await details.$('summary')).click();
+        shown.push(await (await details.$('p.example-text')).textContent());
+        assert.match(await (await details.$('summary')).textContent(), /…$/);
+      } else {
+        shown.push(await item.textContent());
+      }
+    }
+  }
+  const supports = await page.$$eval('#per-class tbody tr', (rows) => rows.map((r) => Number(r.children[4].textContent)));
+  assert.equal(shown.length, supports.reduce((a, b) => a + b, 0), 'every validation text is under one cell');
+  for (const text of shown) assert.ok(happy.includes(text) || sad.includes(text), `"${text}" is one of the texts given`);
+  assert.ok(shown.some((t) => sad.includes(t)), 'a long (sad) text was expanded in full');
+  assert.deepEqual(await accessibilityProblems(page), []);
   await screenshot(page, '7-text-pasted');
 });
 

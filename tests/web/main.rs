@@ -344,6 +344,15 @@ async fn the_wasm_api_trains_a_text_classifier_from_a_csv_and_reports_errors() {
         .map(|s| s["line"].as_u64().unwrap())
         .collect();
     assert_eq!(lines, vec![26, 27]);
+    // The drill-downs show the texts themselves, by example index (the skipped rows hold none).
+    assert_eq!(
+        t.example_texts(vec![23, 0]).unwrap(),
+        vec![
+            "This is awful and I hate it 11".to_string(),
+            "I love this wonderful day number 0".to_string()
+        ]
+    );
+    assert!(message(t.example_texts(vec![24]).err().unwrap()).contains("no example 24"));
     t.start().unwrap();
     while !t.finished().unwrap() {
         t.train_epoch().await.unwrap();
