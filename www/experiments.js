@@ -86,7 +86,7 @@ function render(board, actions) {
     const cell = document.createElement('td');
     cell.append(
       button('Show', `Show the curves and evaluation of ${row.name}`, () => actions.show(row)),
-      button('Use', `Make ${row.name} the project's model`, () => actions.use(row)),
+      button('Use', `Use ${row.name} as the project's model`, () => actions.use(row)),
       button('Download', `Download the model of ${row.name}`, () => actions.download(row)));
     tr.append(cell);
     return tr;
