@@ -328,7 +328,9 @@ test_wasm() {
 
 test_e2e() {
   say "test 3/3: page end-to-end (Playwright, headless Chromium)"
-  (cd tests/e2e && CHROMIUM="$CHROMIUM" WWW="$ROOT/www" node --test --test-concurrency=1 ./*.test.mjs)
+  # cli.test.mjs runs the native CLI that `cargo test` built (test 1/3).
+  (cd tests/e2e && CHROMIUM="$CHROMIUM" WWW="$ROOT/www" KINDLING_CLI="$CARGO_TARGET_DIR/debug/kindling" \
+    node --test --test-concurrency=1 ./*.test.mjs)
 }
 
 cmd_test() {
