@@ -386,6 +386,8 @@ cmd_bench() {
   KINDLING_NATIVE_JSON="$CACHE/bench-native.json" cargo bench --bench native --profile dev
   # Lighter models: memory with and without gradient checkpointing, the f16 file's size and error.
   cargo bench --bench lighter --profile dev
+  # The command line end to end on 10,000 images, one thread and every core (about 25 minutes).
+  cargo bench --bench cli --profile dev
   say "bench 2/3: kindling beside TF.js in headless Chromium"
   # kindling's WebGPU unit is skipped unless asked for (BENCH_DEVICES=webgpu,cpu): on a software
   # adapter (SwiftShader, as on CI) it takes hours and `auto` would choose the CPU anyway.

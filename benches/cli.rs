@@ -1,0 +1,127 @@
+//! The command line end to end on 10,000 Fashion-MNIST images (1,000 per class, written once as
+//! PNG class folders under ~/.cache/kindling/data/): `kindling train` with Quick (5 epochs) and
+//! Balanced (1 epoch), on one thread (`RAYON_NUM_THREADS=1`) and on every core, timed from start
+//! to exit — decoding, preprocessing, the backbone's features and every epoch included. Prints
+//! images/s end to end and the all-cores ÷ one-thread ratio per recipe; asserts nothing.
+//!
+//! cargo bench --bench cli --profile dev        (./build.sh bench runs it)
+//! KINDLING_CLI_BENCH_PER_CLASS=100 for a quicker run (1,000 images).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use web_time::Instant;
+
+#[allow(dead_code)] // the helpers the tests share; this bench reads Fashion-MNIST and the weights
+#[path = "../tests/common/real.rs"]
+mod real;
+
+/// Writes `per_class` images of each Fashion-MNIST class as `dir/<class>/<n>.png` (once).
+fn image_folder(per_class: usize) -> PathBuf {
+    let cache =
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kindling/data");
+    let dir = cache.join(format!("fashion-cli-{per_class}"));
+    let done = dir.join(".complete");
+    if done.exists() {
+        return dir;
+    }
+    let classes: Vec<usize> = (0..10).collect();
+    for (n, (class, image)) in real::fashion_mnist(&classes, per_class)
+        .into_iter()
+        .enumerate()
+    {
+        let folder = dir.join(real::FASHION_CLASSES[class]);
+        std::fs::create_dir_all(&folder).expect("the cache folder is writable");
+        let grey: Vec<u8> = image.pixels.chunks(4).map(|p| p[0]).collect();
+        image::save_buffer(
+            folder.join(format!("{n:05}.png")),
+            &grey,
+            28,
+            28,
+            image::ColorType::L8,
+        )
+        .expect("a PNG can be written");
+    }
+    std::fs::write(&done, b"").expect("the cache folder is writable");
+    dir
+}
+
+struct Run {
+    seconds: f64,
+    accuracy: f64,
+}
+
+/// `kindling train` on `data` with `recipe` and `epochs` on `threads` threads (None: every core).
+fn train(data: &Path, recipe: &str, epochs: usize, threads: Option<usize>, scratch: &Path) -> Run {
+    let config = scratch.join("config.json");
+    let metrics = scratch.join("metrics.json");
+    std::fs::write(
+        &config,
+        format!(r#"{{"epochs": {epochs}, "early_stopping": null, "seed": 1}}"#),
+    )
+    .expect("the scratch folder is writable");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kindling"));
+    command.args(["train", "--backbone", "mobilenet-v2", "--recipe", recipe]);
+    for (flag, path) in [
+        ("--data", data.to_path_buf()),
+        ("--weights", real::weights_path("mobilenet_v2.safetensors")),
+        ("--config", config),
+        ("--out", scratch.join("model.safetensors")),
+        ("--metrics", metrics.clone()),
+    ] {
+        command.arg(flag).arg(path);
+    }
+    match threads {
+        Some(n) => command.env("RAYON_NUM_THREADS", n.to_string()),
+        None => command.env_remove("RAYON_NUM_THREADS"),
+    };
+    let start = Instant::now();
+    let out = command.output().expect("the kindling binary runs");
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "kindling train failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).expect("metrics written"))
+            .expect("metrics are JSON");
+    let accuracy = report["evaluation"]["report"]["accuracy"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    Run { seconds, accuracy }
+}
+
+fn main() {
+    let per_class = std::env::var("KINDLING_CLI_BENCH_PER_CLASS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let images = 10 * per_class;
+    let data = image_folder(per_class);
+    let scratch = std::env::temp_dir().join(format!("kindling-cli-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("the temp folder is writable");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "kindling CLI end to end: {images} Fashion-MNIST PNGs (10 classes), MobileNetV2, {cores} cores"
+    );
+    for (recipe, epochs) in [("quick", 5), ("balanced", 1)] {
+        let mut rates = Vec::new();
+        for threads in [Some(1), None] {
+            let run = train(&data, recipe, epochs, threads, &scratch);
+            let rate = images as f64 / run.seconds;
+            let label = threads.map_or(format!("{cores} threads"), |n| format!("{n} thread"));
+            println!(
+                "cli {recipe} ({epochs} epoch(s)), {label}: {:.0} s, {rate:.1} images/s end to end (decode + features + training), validation accuracy {:.1}%",
+                run.seconds,
+                100.0 * run.accuracy
+            );
+            rates.push(rate);
+        }
+        println!(
+            "threads cli {recipe}: {cores} threads = {:.2}x one thread",
+            rates[1] / rates[0]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
