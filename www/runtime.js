@@ -31,13 +31,21 @@ export function askThreads(threads, wasm = {}) {
   wasmUrls = { single: wasm?.single, threaded: wasm?.threaded };
 }
 
-// wasm-bindgen's init: with no URL it loads the .wasm next to its JS (`import.meta.url`).
-const init = (module, url) => module.default(url ? { module_or_path: url } : undefined);
+// wasm-bindgen's init: with no URL it loads the .wasm next to its JS (`import.meta.url`). A
+// failure says which file, and is not kept: the next create() tries again.
+async function init(module, url, build) {
+  try {
+    return await module.default(url ? { module_or_path: url } : undefined);
+  } catch (e) {
+    loaded[build] = null;
+    throw new Error(`could not load kindling's ${build === 'single' ? 'one-thread' : 'threaded'} wasm from ${url ?? 'next to the package'}: ${e?.message ?? e} (check the client's ${build === 'single' ? 'wasmUrl' : 'threadsWasmUrl'})`);
+  }
+}
 
 function singleBuild() {
   loaded.single ??= (async () => {
     const module = await import('./pkg/kindling.js');
-    return { module, memory: (await init(module, wasmUrls.single)).memory };
+    return { module, memory: (await init(module, wasmUrls.single, 'single')).memory };
   })();
   return loaded.single;
 }
@@ -45,7 +53,7 @@ function singleBuild() {
 function threadedBuild(threads) {
   loaded.threaded ??= (async () => {
     const module = await import('./pkg-threads/kindling.js');
-    const { memory } = await init(module, wasmUrls.threaded);
+    const { memory } = await init(module, wasmUrls.threaded, 'threaded');
     await module.initThreadPool(threads); // a pool's size is fixed once started
     return { module, memory, threads };
   })();

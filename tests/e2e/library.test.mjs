@@ -378,3 +378,25 @@ test('a sweep from the library: baselines, ranked rows, a stop keeps finished ro
   assert.equal(result.savedModels, 4);
   await page.close();
 });
+
+test('the worker and wasm URLs can be given (relative to the page); a wrong wasm URL is named, and a retry works', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    const options = { ...data.options };
+    // From /examples/: the worker and the one-thread build's wasm where this site serves them.
+    const placed = new KindlingClient({ threads: 1, workerUrl: '../worker.js', wasmUrl: '../pkg/kindling_bg.wasm' });
+    await placed.create(options);
+    await placed.addExamples(data.values, data.labels, data.classes);
+    const epochs = [];
+    for await (const e of placed.train()) epochs.push(e.epoch);
+    placed.terminate();
+    const wrong = new KindlingClient({ threads: 1, wasmUrl: 'nowhere/kindling_bg.wasm' });
+    const refused = await wrong.create(options).then(() => 'created', (e) => e.message);
+    const again = await wrong.create(options).then(() => 'created', (e) => e.message);
+    wrong.terminate();
+    return { epochs, refused, again };
+  });
+  assert.equal(result.epochs.length, 6);
+  assert.match(result.refused, /could not load kindling's one-thread wasm from http:\/\/127\.0\.0\.1:\d+\/examples\/nowhere\/kindling_bg\.wasm: .*wasmUrl/);
+  assert.match(result.again, /could not load kindling's one-thread wasm/, 'tried again, not a cached failure');
+  await page.close();
+});
