@@ -59,6 +59,10 @@ usage: ./build.sh <command>
           pinned weights) in headless Chromium (one table, ratios per job; kindling's CPU device
           on 1 thread and on every core), and the
           scale job (1,000–20,000 Fashion-MNIST images through the worker client; ~25 min)
+  quality setup, then the quality benchmark (benches/quality/): kindling's default and
+          recipes against numpy baselines on the same frozen features and split, on public
+          labelled sets from registry packages (sha256-pinned), over seeds and sizes. Options
+          go to benches/quality/run.py (e.g. --sizes 30 --seeds 5 --recipes quick); hours in full
   help    this text
 TXT
 }
@@ -376,6 +380,22 @@ setup_minilm_onnx() {
   rm -f "$dir/model.safetensors"
 }
 
+# The quality benchmark's numpy and scipy (the independent baselines), in their own venv.
+QUALITY_TOOLS=(numpy==2.4.6 scipy==1.17.1)
+cmd_quality() {
+  cmd_setup
+  local venv="$CACHE/tools/quality-venv"
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "installing ${QUALITY_TOOLS[*]} (PyPI) for the quality benchmark's baselines"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "${QUALITY_TOOLS[@]}"
+  fi
+  say "quality: the native CLI (dev profile, as the tests build it)"
+  cargo build --bin kindling
+  (cd benches/quality && "$venv/bin/python" run.py --cli "$CARGO_TARGET_DIR/debug/kindling" \
+    --weights "$CACHE/weights" --downloads "$CACHE/downloads/quality" --json "$CACHE/quality.json" "$@")
+}
+
 cmd_bench() {
   cmd_setup
   cmd_build
@@ -407,6 +427,7 @@ case "${1:-help}" in
   test-wasm) test_wasm ;;
   test-e2e) test_e2e ;;
   bench) cmd_bench ;;
+  quality) shift; cmd_quality "$@" ;;
   fuzz) PROPTEST_CASES="${PROPTEST_CASES:-20000}" cargo test --test fuzz -- --nocapture ;;
   help|-h|--help) usage ;;
   *) usage; exit 2 ;;

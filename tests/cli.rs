@@ -205,9 +205,15 @@ fn trains_on_a_text_file_and_predicts_texts() {
     std::fs::write(&data, csv).unwrap();
     let weights = cache("weights/minilm/model.safetensors");
     let model = root.join("model.safetensors");
+    let features = root.join("features.safetensors");
     let out = run(
         "train",
-        &[("data", &data), ("weights", &weights), ("out", &model)],
+        &[
+            ("data", &data),
+            ("weights", &weights),
+            ("out", &model),
+            ("features", &features),
+        ],
         &[
             "--backbone",
             "minilm",
@@ -223,6 +229,45 @@ fn trains_on_a_text_file_and_predicts_texts() {
         stderr.contains("120 examples of 3 classes"),
         "{}",
         text(&out)
+    );
+    // The frozen features, labels and split the run used, for baselines computed elsewhere.
+    let bytes = std::fs::read(&features).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let tensor = file.tensor("features").unwrap();
+    assert_eq!(tensor.shape(), [120, 384]);
+    let first: Vec<f32> = tensor.data()[..384 * 4]
+        .chunks(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let norm = first.iter().map(|v| v * v).sum::<f32>().sqrt();
+    assert!(
+        (norm - 1.0).abs() < 1e-4,
+        "MiniLM's features are unit vectors: {norm}"
+    );
+    let indices = |name: &str| -> Vec<i64> {
+        file.tensor(name)
+            .unwrap()
+            .data()
+            .chunks(8)
+            .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
+            .collect()
+    };
+    let labels = indices("labels");
+    assert_eq!(labels.len(), 120);
+    assert_eq!(
+        (0..3)
+            .map(|c| labels.iter().filter(|&&l| l == c).count())
+            .collect::<Vec<_>>(),
+        [40, 40, 40]
+    );
+    let (train, validation) = (indices("train"), indices("validation"));
+    assert_eq!(validation.len(), 24, "the default validation share, 0.2");
+    let mut all: Vec<i64> = train.iter().chain(&validation).copied().collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..120).collect::<Vec<i64>>(),
+        "the split covers every example once"
     );
     let texts = root.join("texts.txt");
     std::fs::write(
@@ -269,6 +314,19 @@ fn bad_input_exits_with_a_reason_and_a_meaningful_code() {
         "{}",
         text(&out)
     );
+    // Features of a backbone that trains are not the pretrained ones: refused before training.
+    let features = root.join("features.safetensors");
+    let out = train(
+        &[&base[..], &[("features", &features)]].concat(),
+        &["--recipe", "balanced"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--features needs a frozen backbone"),
+        "{}",
+        text(&out)
+    );
+    assert!(!features.exists());
     // A recipe that does not exist.
     let out = train(&base, &["--recipe", "fast"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));

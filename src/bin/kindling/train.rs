@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::cli::Outcome;
 use crate::data::{TextColumns, load};
+use crate::features;
 use crate::progress;
 use crate::setup::{self, BackboneName, WeightArgs, read};
 
@@ -58,6 +59,11 @@ pub struct TrainArgs {
     /// Go on with the run saved in this checkpoint (same data and settings).
     #[arg(long)]
     resume: Option<PathBuf>,
+    /// Also write the frozen backbone's features of every example, their labels and the
+    /// train/validation split (safetensors), for baselines computed elsewhere on the same
+    /// features and split. Needs a frozen backbone (the quick recipe).
+    #[arg(long)]
+    features: Option<PathBuf>,
     /// k-fold cross-validation (k from 2 to 10) instead of one run: each fold's and the mean ±
     /// std accuracy and macro-F1; no model is written.
     #[arg(long)]
@@ -105,7 +111,7 @@ struct Metrics<'a> {
     classes: &'a [String],
 }
 
-fn write_file(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
+pub fn write_file(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
     // Written beside and renamed, so an interrupted write never leaves half a file.
     let partial = path.with_extension("partial");
     std::fs::write(&partial, bytes)
@@ -136,6 +142,9 @@ fn print_epoch(r: &EpochReport) {
 
 pub fn run(args: TrainArgs) -> Result<Outcome> {
     let (config, augment) = config(&args)?;
+    if args.features.is_some() {
+        features::check(&config)?;
+    }
     let spec = setup::spec(args.backbone, &args.weights.weights, args.max_len)?;
     let (weights, tokenizer) = setup::weights(&spec, &args.weights)?;
     let device = setup::device(args.weights.device)?;
@@ -307,6 +316,9 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     );
     let model = pollster::block_on(export(run.kept_model(), &info))?;
     write_file(&args.out, &model, "model file")?;
+    if let Some(path) = &args.features {
+        features::write(path, &mut run, data.labels())?;
+    }
     let evaluation = if run.is_finished() {
         Some(pollster::block_on(run.evaluate())?)
     } else {

@@ -204,10 +204,9 @@ impl TrainingRun {
     /// scored on the validation split — when the whole backbone is frozen, so that the cache
     /// holds those features (`None` otherwise). Completes the cache first; one read-back.
     pub async fn baselines(&mut self) -> Result<Option<Baselines>> {
-        if self.model.frozen_prefix(self.trainable) < self.model.backbone.num_blocks() {
+        let Some((values, dim)) = self.frozen_features().await? else {
             return Ok(None);
-        }
-        let (values, dim) = host_features(self.cached_activations()?).await?;
+        };
         let scored = baselines(
             &values,
             dim,
@@ -217,6 +216,16 @@ impl TrainingRun {
         )
         .await?;
         Ok(Some(scored))
+    }
+
+    /// The frozen backbone's features of every example (row-major) and their size, when the
+    /// whole backbone is frozen so that the cache holds them (`None` otherwise). Completes the
+    /// cache first; one read-back.
+    pub async fn frozen_features(&mut self) -> Result<Option<(Vec<f32>, usize)>> {
+        if self.model.frozen_prefix(self.trainable) < self.model.backbone.num_blocks() {
+            return Ok(None);
+        }
+        Ok(Some(host_features(self.cached_activations()?).await?))
     }
 
     /// Activations of every example after the frozen prefix, completing the cache first (where

@@ -1,0 +1,148 @@
+"""The quality benchmark (`./build.sh quality`): kindling's default recipe and each recipe against
+independent baselines on public labelled sets that registry packages ship (datasets.py), at
+few-shot and larger sizes, over several seeds, with stratified 85/15 splits.
+
+For each set, size and seed: a stratified sample (`size` examples per class); `kindling train`
+with the quick recipe — the default, what the page and the CLI start with — writing its frozen
+features and split (`--features`); the baselines of baselines.py on exactly those features and
+that split; then each other recipe through the CLI with the same seed (so the same split).
+Prints a table of mean ± std accuracy and macro-F1 and mean time per run, and writes every run
+as JSON (--json).
+
+  python run.py --cli target/debug/kindling --weights ~/.cache/kindling/weights \\
+      [--sets mnist,stamps,spam,movies,sources] [--sizes 30,300] [--seeds 5] \\
+      [--recipes quick,balanced,thorough] [--config '{"learning_rate": 0.01}'] [--json out.json]
+"""
+
+import argparse
+import csv
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import baselines
+import datasets
+
+DEFAULT = "quick"
+
+
+def stratified_sample(labels, per_class, seed):
+    """`per_class` examples of each class (all of a smaller class), drawn with `seed`."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        chosen.extend(rng.choice(members, size=min(per_class, len(members)), replace=False))
+    return sorted(int(i) for i in chosen)
+
+
+def write_inputs(kind, examples, labels, classes, chosen, folder):
+    """The sample as the CLI reads it: class folders of PNGs, or a text,label CSV."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind == "images":
+        for i in chosen:
+            target = folder / classes[labels[i]]
+            target.mkdir(exist_ok=True)
+            example = examples[i]
+            if isinstance(example, Path):
+                shutil.copy(example, target / f"{i:06d}{example.suffix}")
+            else:
+                datasets.write_png(target / f"{i:06d}.png", example)
+        return folder
+    path = folder / "data.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        for i in chosen:
+            writer.writerow([examples[i], classes[labels[i]]])
+    return path
+
+
+def kindling_train(args, kind, data, recipe, seed, scratch, features=None):
+    """One `kindling train` run: (accuracy, macro-F1, seconds) of the kept model on validation."""
+    config = scratch / "config.json"
+    config.write_text(json.dumps({**json.loads(args.config), "validation_fraction": 0.15, "seed": seed}))
+    weights = Path(args.weights)
+    backbone = (["--backbone", "mobilenet-v2", "--weights", weights / "mobilenet_v2.safetensors"]
+                if kind == "images" else
+                ["--backbone", "minilm", "--weights", weights / "minilm/model.safetensors"])
+    command = [args.cli, "train", "--data", data, *backbone, "--recipe", recipe,
+               "--config", config, "--out", scratch / "model.safetensors",
+               "--metrics", scratch / "metrics.json"]
+    if features:
+        command += ["--features", features]
+    start = time.perf_counter()
+    done = subprocess.run([str(c) for c in command], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"kindling train failed ({recipe}, seed {seed}):\n{done.stderr[-2000:]}")
+    report = json.loads((scratch / "metrics.json").read_text())["evaluation"]["report"]
+    return report["accuracy"], report["macro_f1"], seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cli", required=True)
+    parser.add_argument("--weights", required=True)
+    parser.add_argument("--downloads", default=str(Path.home() / ".cache/kindling/downloads/quality"))
+    parser.add_argument("--sets", default=",".join(datasets.SETS))
+    parser.add_argument("--sizes", default="30,300")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--recipes", default="quick,balanced,thorough")
+    parser.add_argument("--json")
+    parser.add_argument("--config", default="{}",
+                        help="TrainConfig fields (JSON) laid over every recipe, e.g. to measure a change")
+    args = parser.parse_args()
+    downloads = Path(args.downloads)
+    recipes = args.recipes.split(",")
+    if DEFAULT not in recipes:
+        recipes.insert(0, DEFAULT)
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="kindling-quality-") as tmp:
+        tmp = Path(tmp)
+        for name in args.sets.split(","):
+            kind, read = datasets.SETS[name]
+            examples, labels, classes = read(downloads, downloads / "unpacked")
+            for size in [int(s) for s in args.sizes.split(",")]:
+                for seed in range(args.seeds):
+                    scratch = tmp / f"{name}-{size}-{seed}"
+                    chosen = stratified_sample(labels, size, seed)
+                    data = write_inputs(kind, examples, labels, classes, chosen, scratch / "data")
+                    row = {"set": name, "size": size, "seed": seed, "examples": len(chosen)}
+                    features = scratch / "features.safetensors"
+                    for recipe in recipes:
+                        result = kindling_train(args, kind, data, recipe, seed, scratch,
+                                                features if recipe == DEFAULT else None)
+                        row[f"kindling {recipe}{' (default)' if recipe == DEFAULT else ''}"] = result
+                    row.update(baselines.run_baselines(features, seed))
+                    runs.append(row)
+                    print(json.dumps(row), flush=True)
+                    shutil.rmtree(scratch)
+    if args.json:
+        Path(args.json).write_text(json.dumps(runs, indent=1))
+    print_table(runs)
+
+
+def print_table(runs):
+    methods = [k for k in runs[0] if k not in ("set", "size", "seed", "examples")]
+    print("\n| set | per class | method | accuracy % (mean ± std) | macro-F1 | s per run |")
+    print("|---|---|---|---|---|---|")
+    for key in sorted({(r["set"], r["size"]) for r in runs}, key=lambda k: (list(datasets.SETS).index(k[0]), k[1])):
+        group = [r for r in runs if (r["set"], r["size"]) == key]
+        for method in methods:
+            values = np.array([r[method] for r in group])
+            acc, f1, seconds = values[:, 0] * 100, values[:, 1], values[:, 2]
+            print(f"| {key[0]} | {key[1]} | {method} | {acc.mean():.1f} ± {acc.std():.1f} | "
+                  f"{f1.mean():.3f} ± {f1.std():.3f} | {seconds.mean():.1f} |")
+        lr = np.array([r["logistic regression (numpy, C=1)"][0] for r in group]) * 100
+        default = np.array([r[f"kindling {DEFAULT} (default)"][0] for r in group]) * 100
+        print(f"| {key[0]} | {key[1]} | default − logistic regression | {np.mean(default - lr):+.1f} points | | |")
+
+
+if __name__ == "__main__":
+    main()
