@@ -17,7 +17,7 @@ const FIELDS = [
   { id: 'dropout', label: 'Dropout', type: 'number', min: 0, max: 0.95, def: 0, help: 'Randomly drops head inputs while training (0.1–0.5 fights overfitting).' },
   { group: 'Optimiser' },
   { id: 'epochs', label: 'Epochs', type: 'int', min: 1, max: 200, def: 15, help: 'Passes over the data; 5–20 is typical, early stopping may end sooner.' },
-  { id: 'lr', label: 'Learning rate', type: 'number', min: 1e-6, max: 1, def: 0.003, help: '10–100× below pre-training: 1e-4 to 1e-2.' },
+  { id: 'lr', label: 'Learning rate', type: 'number', min: 1e-6, max: 1, def: 0.01, help: 'The head\'s rate: 0.01 for a frozen backbone, 0.001 when blocks train (the recipes set these).' },
   { id: 'batch', label: 'Batch size', type: 'int', min: 1, max: 256, def: 16, help: 'Examples per step; 8–32. Larger is faster per example and needs more memory.' },
   { id: 'accumulation', label: 'Accumulate batches', type: 'int', min: 1, max: 64, def: 1, help: 'One optimiser step every N batches: an N× larger effective batch.' },
   { id: 'optimizer', label: 'Optimiser', type: 'select', def: 'adamw', options: [['adamw', 'AdamW'], ['sgd', 'SGD']], help: 'AdamW adapts per weight; SGD with momentum is the classic.' },
@@ -58,9 +58,9 @@ const FIELDS = [
 ];
 
 export const RECIPES = {
-  quick: { strategy: 'feature_extraction', hidden: '', dropout: 0, schedule: 'constant', warmup: 0, flip: false, crop: false },
-  balanced: { strategy: 'partial', 'trainable-blocks': 2, hidden: '128', dropout: 0.2, schedule: 'constant', warmup: 0, flip: false, crop: false },
-  thorough: { strategy: 'gradual', 'every-epochs': 2, 'max-blocks': 4, hidden: '256', dropout: 0.3, schedule: 'cosine', 'min-fraction': 0.05, warmup: 5, flip: true, crop: true },
+  quick: { strategy: 'feature_extraction', lr: 0.01, hidden: '', dropout: 0, schedule: 'constant', warmup: 0, flip: false, crop: false },
+  balanced: { strategy: 'partial', 'trainable-blocks': 2, lr: 0.001, hidden: '128', dropout: 0.2, schedule: 'constant', warmup: 0, flip: false, crop: false },
+  thorough: { strategy: 'gradual', 'every-epochs': 2, 'max-blocks': 4, lr: 0.001, hidden: '256', dropout: 0.3, schedule: 'cosine', 'min-fraction': 0.05, warmup: 5, flip: true, crop: true },
 };
 
 const input = (id) => document.getElementById(id);

@@ -4,7 +4,9 @@
 
 use std::str::FromStr;
 
-use crate::config::{HeadConfig, Schedule, Strategy, TrainConfig};
+use crate::config::{
+    FINE_TUNE_LEARNING_RATE, HeadConfig, QUICK_LEARNING_RATE, Schedule, Strategy, TrainConfig,
+};
 use crate::data::image::Augment;
 use crate::error::Error;
 
@@ -48,6 +50,7 @@ impl Recipe {
             Self::Quick => (
                 TrainConfig {
                     strategy: Strategy::FeatureExtraction,
+                    learning_rate: QUICK_LEARNING_RATE,
                     head: head(Vec::new(), 0.0),
                     schedule: Schedule::Constant,
                     warmup_steps: 0,
@@ -60,6 +63,7 @@ impl Recipe {
                     strategy: Strategy::Partial {
                         trainable_blocks: 2,
                     },
+                    learning_rate: FINE_TUNE_LEARNING_RATE,
                     head: head(vec![128], 0.2),
                     schedule: Schedule::Constant,
                     warmup_steps: 0,
@@ -73,6 +77,7 @@ impl Recipe {
                         every_epochs: 2,
                         max_blocks: Some(4),
                     },
+                    learning_rate: FINE_TUNE_LEARNING_RATE,
                     head: head(vec![256], 0.3),
                     schedule: Schedule::Cosine { min_fraction: 0.05 },
                     warmup_steps: 5,
