@@ -117,12 +117,10 @@ threaded_cargo() {
 }
 
 setup_npm() {
-  # Installed again when a package of the lock file is missing (one added since the last install).
-  local missing
-  missing="$(cd tests/e2e && node -e 'const fs = require("fs"); const lock = require("./package-lock.json");
-    const need = Object.keys(lock.packages).filter((p) => p.startsWith("node_modules/") && !lock.packages[p].optional);
-    process.stdout.write(need.filter((p) => !fs.existsSync(p)).join(" "))' 2>/dev/null || echo unreadable)"
-  if [ ! -d tests/e2e/node_modules ] || [ -n "$missing" ]; then
+  # Installed again when the lock file changed since the last install (npm keeps a copy of what
+  # it installed in node_modules/.package-lock.json).
+  if [ ! -f tests/e2e/node_modules/.package-lock.json ] ||
+     [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
     echo "installing the page tests' npm packages"
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
   fi
