@@ -13,6 +13,8 @@ const IMAGE_TYPES = {
 };
 /** A .zip larger than this is refused before it is read (it is unpacked in memory). */
 export const MAX_ZIP_BYTES = 1 << 30;
+/** What its images may unpack to, in all: a small zip that claims gigabytes (a zip bomb) is refused before it is unpacked. */
+export const MAX_UNZIPPED_BYTES = 2 ** 31;
 
 const imageType = (name) => IMAGE_TYPES[name.split('.').pop()?.toLowerCase() ?? ''];
 // Hidden files and folders (".DS_Store", "__MACOSX/…", "._photo.jpg") are the system's, not data.
@@ -89,12 +91,21 @@ export async function classesFromZip(file) {
   const { unzipSync } = await import('./vendor/fflate.js');
   const bytes = new Uint8Array(await file.arrayBuffer());
   let files;
+  let unpacked = 0; // the sizes the entries kept so far say they unpack to
+  const wanted = (f) => {
+    if (f.name.endsWith('/') || hidden(f.name.split('/'))) return false;
+    unpacked += f.originalSize;
+    return unpacked <= MAX_UNZIPPED_BYTES;
+  };
   try {
     // Synchronous: images are stored or barely deflated in a zip, so unpacking is mostly copying
     // (fflate's async path would start a Worker per large entry from a blob: URL).
-    files = unzipSync(bytes, { filter: (f) => !f.name.endsWith('/') && !hidden(f.name.split('/')) });
+    files = unzipSync(bytes, { filter: wanted });
   } catch (error) {
     throw new Error(`${file.name} could not be read as a .zip (${error.message}). Check that it is a zip file, or drop the unzipped folder.`);
+  }
+  if (unpacked > MAX_UNZIPPED_BYTES) {
+    throw new Error(`${file.name} would unpack to more than ${MAX_UNZIPPED_BYTES / 2 ** 30} GiB; a page can hold that little at once. Unzip it and choose the folder instead.`);
   }
   const names = Object.keys(files);
   // A zipped folder of classes: every entry under one top folder, which holds folders (a zip of

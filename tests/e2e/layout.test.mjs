@@ -126,6 +126,21 @@ test('folders as classes: a chosen folder and a dropped .zip make the classes an
   await page.setInputFiles('#zip-file', { name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') });
   await page.waitForFunction(() => /broken\.zip could not be read/.test(document.querySelector('#data-error').textContent));
   assert.deepEqual(await cards(), ['trouser: 8 images', 'tshirt: 10 images', 'bag: 3 images']);
+
+  // A small zip whose directory claims 3 GB (a zip bomb's shape): refused before unpacking.
+  const bomb = join(work, 'bomb.zip');
+  execFileSync('python3', ['-c', `
+import io, struct, zipfile, sys
+buffer = io.BytesIO()
+with zipfile.ZipFile(buffer, 'w') as z:
+    z.writestr('huge/class/a.png', b'tiny')
+data = bytearray(buffer.getvalue())
+at = data.index(b'PK\x01\x02')
+data[at + 24:at + 28] = struct.pack('<I', 3_000_000_000)
+open(sys.argv[1], 'wb').write(data)`, bomb]);
+  await page.setInputFiles('#zip-file', bomb);
+  await page.waitForFunction(() => /bomb\.zip would unpack to more than 2 GiB/.test(document.querySelector('#data-error').textContent));
+  assert.deepEqual(await cards(), ['trouser: 8 images', 'tshirt: 10 images', 'bag: 3 images']);
   await screenshot(page, 'folders-as-classes');
   await page.close();
 });
