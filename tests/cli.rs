@@ -70,7 +70,7 @@ fn trains_evaluates_and_predicts_an_image_folder() {
     let config = root.join("config.json");
     std::fs::write(
         &config,
-        r#"{"epochs": 6, "learning_rate": 0.01, "seed": 3}"#,
+        r#"{"epochs": 6, "learning_rate": 0.01, "seed": 3, "head_fit": "epochs"}"#,
     )
     .unwrap();
     let model = root.join("model.safetensors");

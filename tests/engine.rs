@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use kindling::config::TrainConfig;
 use kindling::config::{
     Balance, EarlyStopping, GradClip, HeadConfig, Monitor, OptimizerConfig, Strategy,
 };
+use kindling::config::{HeadFit, TrainConfig};
 
 fn base() -> TrainConfig {
     TrainConfig {
@@ -15,6 +15,9 @@ fn base() -> TrainConfig {
         batch_size: 16,
         learning_rate: 1e-2,
         early_stopping: None,
+        // These tests are of the epochs' machinery (rates, early stopping, batches), which
+        // the default convex fit of a linear head does not use.
+        head_fit: HeadFit::Epochs,
         ..TrainConfig::default()
     }
 }

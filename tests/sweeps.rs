@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use kindling::backbone::{Backbone, BackboneSpec};
-use kindling::config::TrainConfig;
+use kindling::config::{HeadFit, TrainConfig};
 use kindling::data::Dataset;
 use kindling::data::image::Augment;
 use kindling::train::TrainingRun;
@@ -18,6 +18,9 @@ fn base() -> TrainConfig {
         batch_size: 16,
         learning_rate: 1e-2,
         early_stopping: None,
+        // These tests are of the epochs' machinery (rates, early stopping, batches), which
+        // the default convex fit of a linear head does not use.
+        head_fit: HeadFit::Epochs,
         ..TrainConfig::default()
     }
 }

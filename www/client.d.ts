@@ -45,6 +45,10 @@ export interface TrainConfig {
   divergence_factor?: number;
   top_k?: number;
   seed?: number;
+  /** `auto` (default): a linear head on a frozen backbone is solved as the convex problem it is (L-BFGS); `epochs`: the optimiser over mini-batches. */
+  head_fit?: 'auto' | 'epochs' | 'convex';
+  /** The convex fit's inverse L2 strength, scikit-learn's C (default 1). */
+  convex_c?: number;
 }
 
 export interface CreateOptions {

@@ -28,9 +28,21 @@ function signedPoints(points) {
   return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(1)} points`;
 }
 
-// The sweep for the chosen kind, on the settings of the Train section (`config`).
-function specFor(kind, config) {
+// Whether the run of `config` and `augment` is the convex fit (TrainConfig::not_convex), which
+// has no learning rate: its regularisation is what a comparison varies instead.
+function solvesConvex(config, augment) {
+  const augments = Boolean(augment?.horizontal_flip || augment?.random_resized_crop || augment?.color_jitter > 0);
+  return (config.head_fit ?? 'auto') !== 'epochs' && (config.strategy?.kind ?? 'feature_extraction') === 'feature_extraction'
+    && !(config.head?.hidden?.length) && !(config.head?.dropout > 0) && config.balance !== 'sampling' && !augments;
+}
+
+// The sweep for the chosen kind, on the settings of the Train section (`config`, `augment`).
+function specFor(kind, config, augment) {
   if (kind === 'recipes') return { recipes: ['quick', 'balanced', 'thorough'] };
+  if (kind === 'learning-rates' && solvesConvex(config, augment)) {
+    const c = config.convex_c ?? 1;
+    return { grid: { convex_c: [c / 10, c, c * 10].map((x) => Number(x.toPrecision(3))) } };
+  }
   if (kind === 'learning-rates') {
     const lr = config.learning_rate ?? 1e-3;
     return { grid: { learning_rate: [lr / 3, lr, lr * 3].map((x) => Number(x.toPrecision(3))) } };
@@ -142,7 +154,7 @@ export function setupExperiments({ readSettings, prepare, showRow, useModel, sav
     let settings;
     try {
       settings = readSettings();
-      spec = specFor($('sweep-kind').value, settings.config ?? {});
+      spec = specFor($('sweep-kind').value, settings.config ?? {}, settings.augment);
     } catch (e) {
       showMessage('sweep-error', errorText(e));
       return;

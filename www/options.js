@@ -15,6 +15,11 @@ const FIELDS = [
   { id: 'hidden', label: 'Hidden layers', type: 'text', def: '', help: 'Widths, comma-separated (e.g. 128 or 256,64); empty = a linear head.' },
   { id: 'activation', label: 'Activation', type: 'select', def: 'relu', options: [['relu', 'ReLU'], ['gelu', 'GELU']], help: 'Between hidden layers.' },
   { id: 'dropout', label: 'Dropout', type: 'number', min: 0, max: 0.95, def: 0, help: 'Randomly drops head inputs while training (0.1–0.5 fights overfitting).' },
+  { id: 'head-fit', label: 'Fit the head', type: 'select', def: 'auto',
+    options: [['auto', 'Automatic'], ['convex', 'Solve it (logistic regression)'], ['epochs', 'Epochs of batches']],
+    help: 'A linear head on a frozen backbone is a logistic regression: Automatic solves it to its optimum (L-BFGS) where it applies, and trains by epochs otherwise.' },
+  { id: 'convex-c', label: 'Regularisation C', type: 'number', min: 1e-6, max: 1e6, def: 1, when: (v) => v['head-fit'] !== 'epochs',
+    help: 'The solved head\'s inverse L2 strength (scikit-learn\'s C): smaller is smoother; 1 is scikit-learn\'s default.' },
   { group: 'Optimiser' },
   { id: 'epochs', label: 'Epochs', type: 'int', min: 1, max: 200, def: 15, help: 'Passes over the data; 5–20 is typical, early stopping may end sooner.' },
   { id: 'lr', label: 'Learning rate', type: 'number', min: 1e-6, max: 1, def: 0.01, help: 'The head\'s rate: 0.01 for a frozen backbone, 0.001 when blocks train (the recipes set these).' },
@@ -184,6 +189,8 @@ export function readOptions(task) {
     top_k: number('top-k'),
     seed: number('seed'),
     gradient_checkpointing: v.checkpointing,
+    head_fit: v['head-fit'],
+    convex_c: number('convex-c'),
   };
   const augment = task === 'images' ? { horizontal_flip: v.flip, random_resized_crop: v.crop, color_jitter: number('jitter') } : {};
   const dropout = number('token-dropout');

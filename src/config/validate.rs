@@ -1,7 +1,7 @@
 //! Parsing a [`TrainConfig`] and checking every value, with errors that name the field and what
 //! is allowed.
 
-use super::{GradClip, OptimizerConfig, Schedule, Strategy, TrainConfig};
+use super::{Balance, GradClip, HeadFit, OptimizerConfig, Schedule, Strategy, TrainConfig};
 use crate::error::{Error, Result};
 
 fn check(ok: bool, field: &str, message: impl FnOnce() -> String) -> Result<()> {
@@ -21,10 +21,29 @@ pub const MAX_EPOCHS: usize = 10_000;
 pub const MAX_HIDDEN_LAYERS: usize = 8;
 pub const MAX_HIDDEN_WIDTH: usize = 8192;
 pub const MAX_TOP_K: usize = 1000;
+/// The weakest L2 the convex fit accepts (scikit-learn's `C`): beyond it, separable classes
+/// have no optimum to converge to.
+pub const MAX_CONVEX_C: f64 = 1e6;
 /// Validation beyond this share leaves too few examples to train on.
 pub const MAX_VALIDATION_FRACTION: f64 = 0.9;
 
 impl TrainConfig {
+    /// Why a run of this config is not the convex problem `head_fit: convex` solves (augmentation,
+    /// which is not part of the config, is checked where it is set), or `None` when it is.
+    pub fn not_convex(&self) -> Option<&'static str> {
+        if self.strategy != Strategy::FeatureExtraction {
+            Some("the strategy trains backbone blocks")
+        } else if !self.head.hidden.is_empty() {
+            Some("the head has hidden layers")
+        } else if self.head.dropout > 0.0 {
+            Some("the head has dropout")
+        } else if self.balance == Balance::Sampling {
+            Some("class-balanced sampling draws batches")
+        } else {
+            None
+        }
+    }
+
     /// Parses a config from JSON text, naming an unknown or mistyped field.
     pub fn from_json(text: &str) -> Result<Self> {
         serde_json::from_str(text).map_err(|e| Error::config("config", e.to_string()))
@@ -224,6 +243,26 @@ impl TrainConfig {
                 }
             }
             Strategy::FeatureExtraction | Strategy::Full => {}
+        }
+        check(
+            self.convex_c > 0.0 && self.convex_c <= MAX_CONVEX_C,
+            "convex_c",
+            || {
+                format!(
+                    "must be in (0, {MAX_CONVEX_C}] (1 is scikit-learn's default), got {}",
+                    self.convex_c
+                )
+            },
+        )?;
+        if self.head_fit == HeadFit::Convex {
+            if let Some(why) = self.not_convex() {
+                return Err(Error::config(
+                    "head_fit",
+                    format!(
+                        "'convex' solves a linear head on a frozen backbone, but {why}; use 'epochs' or 'auto'"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -1,10 +1,11 @@
-//! The training engine: one run ([`TrainingRun`]: batches, epochs, early stopping, checkpoints),
-//! its loss, optimiser, schedules, metrics and reports; sweeps that compare several runs against the
+//! The training engine: one run ([`TrainingRun`]: batches, epochs, early stopping, checkpoints,
+//! or the convex fit of a linear head by L-BFGS), its loss, optimiser, schedules, metrics and reports; sweeps that compare several runs against the
 //! no-training baselines, and k-fold cross-validation as one kind of sweep.
 
 pub mod baseline;
 pub mod checkpoint;
 pub mod cross_validation;
+pub mod lbfgs;
 pub mod loss;
 pub mod metrics;
 pub mod optimizer;

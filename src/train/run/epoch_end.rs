@@ -25,9 +25,12 @@ impl TrainingRun {
 
         self.elapsed += epoch_seconds;
         let epochs_left = self.config.epochs - self.epoch - 1;
-        let learning_rate = self
-            .schedule
-            .head_lr(self.optimizer_steps.saturating_sub(1));
+        let learning_rate = match &self.convex {
+            Some(fit) => fit.last_step,
+            None => self
+                .schedule
+                .head_lr(self.optimizer_steps.saturating_sub(1)),
+        };
         let report = EpochReport {
             epoch: self.epoch,
             epochs: self.config.epochs,
@@ -68,6 +71,19 @@ impl TrainingRun {
             return Ok(self.finish_epoch(report, Some(reason)));
         }
         self.last_good = self.model.clone();
+
+        if let Some(fit) = &self.convex {
+            // The optimum of a convex problem is its last iterate: nothing to watch or restore.
+            let end = match (fit.converged, epochs_left) {
+                (true, _) => Some(StopReason::Converged {
+                    epoch: self.epoch,
+                    iterations: fit.iterations,
+                }),
+                (false, 0) => Some(StopReason::Completed),
+                (false, _) => None,
+            };
+            return Ok(self.finish_epoch(report, end));
+        }
 
         let early_stopping = self.config.early_stopping.clone();
         let (value, higher_is_better) =

@@ -8,6 +8,7 @@
 
 mod cache_file;
 mod checkpointing;
+mod convex;
 mod epoch_end;
 mod epoch_start;
 mod evaluation;
@@ -17,6 +18,7 @@ mod memory;
 mod state;
 mod supplied_inputs;
 
+use convex::ConvexFit;
 pub use frozen_prefix::host_features;
 use frozen_prefix::{ActivationCache, CpuPlanCache};
 pub use memory::{MemoryEstimate, TAB_BUDGET_BYTES};
@@ -60,6 +62,8 @@ pub struct TrainingRun {
     rng: Rng,
     /// How many of the backbone's last blocks train now (gradual unfreezing raises it).
     trainable: usize,
+    /// The convex fit's solver state, once it has started (`head_fit`).
+    convex: Option<ConvexFit>,
     // Caches of the frozen prefix.
     cache: Option<ActivationCache>,
     cpu_plan: Option<CpuPlanCache>,
@@ -207,6 +211,7 @@ impl TrainingRun {
             optimizer_steps: 0,
             rng: rng.fork(3),
             trainable,
+            convex: None,
             cache: None,
             cpu_plan: None,
             cache_chunks_computed: 0,
@@ -289,6 +294,9 @@ impl TrainingRun {
                 self.apply_unfreezing();
                 if self.prepare_step()? {
                     return Ok(None);
+                }
+                if self.fits_convex()? {
+                    return self.convex_epoch().await.map(Some);
                 }
                 self.start_epoch()
             }

@@ -32,6 +32,10 @@ pub enum StopReason {
         patience: usize,
         best_epoch: usize,
     },
+    /// The convex fit of the head reached its optimum (no gradient component above the
+    /// tolerance, or no step that still lowers the objective) after `iterations` L-BFGS
+    /// iterations, in `epoch` (0-based).
+    Converged { epoch: usize, iterations: usize },
     /// The training loss became non-finite or grew past the divergence factor in `epoch`
     /// (0-based); the weights after the epoch before it are kept.
     Diverged {
@@ -60,6 +64,11 @@ impl StopReason {
             } => Some(format!(
                 "early stop: validation {monitor:?} did not improve for {patience} epochs; kept the weights of epoch {}",
                 best_epoch + 1
+            )),
+            Self::Converged { epoch, iterations } => Some(format!(
+                "converged: the head is the optimum of its convex problem (logistic regression), \
+                 reached after {iterations} L-BFGS iterations in epoch {}",
+                epoch + 1
             )),
             Self::Diverged {
                 epoch,
@@ -103,6 +112,19 @@ impl EpochInProgress {
             totals: EpochTotals::default(),
             started: Instant::now(),
             rng_at_start,
+        }
+    }
+
+    /// An epoch that ran as a whole in one call (the convex fit), with its totals and the
+    /// number of solver iterations in place of batches.
+    pub fn ended(totals: EpochTotals, started: Instant, steps: usize) -> Self {
+        Self {
+            order: Vec::new(),
+            batch_size: 1,
+            next: steps,
+            totals,
+            started,
+            rng_at_start: Rng::new(0),
         }
     }
 
