@@ -341,3 +341,123 @@ fn bad_input_exits_with_a_reason_and_a_meaningful_code() {
     assert!(kindling(&["train", "--help"]).status.success());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The fixture PNGs copied three times over: 27 images a class, enough for Auto to try
+/// fine-tuning (`AUTO_FINE_TUNES_FROM` = 20).
+fn larger_image_folder(root: &Path) -> PathBuf {
+    let data = root.join("images");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fashion");
+    for class in ["bag", "trouser", "tshirt"] {
+        std::fs::create_dir_all(data.join(class)).unwrap();
+        for i in 0..27 {
+            let name = format!("{class}-{}.png", i % 9);
+            std::fs::copy(
+                fixtures.join(&name),
+                data.join(class).join(format!("{i}.png")),
+            )
+            .unwrap();
+        }
+    }
+    data
+}
+
+#[test]
+fn auto_compares_the_recipes_that_suit_the_data_and_keeps_the_best() {
+    let root = scratch("auto");
+    let data = larger_image_folder(&root);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let config = root.join("config.json");
+    std::fs::write(&config, r#"{"epochs": 2, "seed": 4}"#).unwrap();
+    let model = root.join("model.safetensors");
+    let metrics = root.join("metrics.json");
+    let out = run(
+        "train",
+        &[
+            ("data", data.as_path()),
+            ("weights", weights.as_path()),
+            ("config", &config),
+            ("out", &model),
+            ("metrics", &metrics),
+        ],
+        &["--backbone", "mobilenet-v2", "--recipe", "auto"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("auto: comparing quick and balanced")
+            && stdout.contains("(the smallest 27)"),
+        "{}",
+        text(&out)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    let board = &report["leaderboard"];
+    assert_eq!(board["rows"].as_array().unwrap().len(), 2, "{report}");
+    let best = board["ranking"][0].as_u64().unwrap() as usize;
+    let chosen = report["chosen"].as_str().unwrap();
+    assert_eq!(board["rows"][best]["name"], chosen, "{report}");
+    assert!(
+        stdout.contains(&format!("auto chose {chosen}")),
+        "{}",
+        text(&out)
+    );
+    // The model written is the chosen one: it opens and predicts.
+    let predictions = root.join("predictions.csv");
+    let out = run(
+        "predict",
+        &[
+            ("model", &model),
+            ("input", &data.join("bag")),
+            ("weights", weights.as_path()),
+            ("out", &predictions),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // Auto keeps one model: it does not combine with options that need one recipe.
+    let out = run(
+        "train",
+        &[("data", data.as_path()), ("weights", weights.as_path())],
+        &[
+            "--backbone",
+            "mobilenet-v2",
+            "--recipe",
+            "auto",
+            "--k-fold",
+            "3",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("auto compares recipes"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn thorough_leaves_greyscale_images_unflipped() {
+    let root = scratch("greyscale");
+    let data = image_folder(&root);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let config = root.join("config.json");
+    std::fs::write(&config, r#"{"epochs": 1}"#).unwrap();
+    let out = run(
+        "train",
+        &[
+            ("data", data.as_path()),
+            ("weights", weights.as_path()),
+            ("config", &config),
+            ("out", &root.join("model.safetensors")),
+        ],
+        &["--backbone", "mobilenet-v2", "--recipe", "thorough"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("thorough: no horizontal flips: every image is greyscale"),
+        "{}",
+        text(&out)
+    );
+    assert!(!stdout.contains("colour jitter"), "{}", text(&out));
+}

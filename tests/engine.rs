@@ -191,6 +191,8 @@ fn early_stopping_restores_the_best_epoch() {
             patience: 2,
             min_delta: 2.0,
         }),
+        // The losses compared are the weights' own (temperature scaling would change them).
+        calibrate: false,
         ..base()
     };
     let mut t = trainer(config, separable(20, 7));
@@ -586,11 +588,25 @@ fn an_exported_model_imports_and_predicts_the_same() {
         classes: t.classes().to_vec(),
         preprocess: None,
         config,
+        temperature: None,
     };
     let bytes = pollster::block_on(export(t.model(), &info)).unwrap();
     let device = device();
     let (model, back) = import(&bytes, Some(&spec), None, &device).unwrap();
-    assert_eq!(back, info);
+    // The run ended calibrated; the file carries the temperature it applied, if any.
+    let calibration = t.calibration().cloned().unwrap();
+    let evaluation = pollster::block_on(t.evaluate()).unwrap();
+    assert_eq!(evaluation.calibration.as_ref(), Some(&calibration));
+    assert!((evaluation.expected_calibration_error - calibration.ece_after).abs() < 1e-4);
+    let applied = calibration.applied.then_some(calibration.temperature);
+    assert_eq!(
+        back,
+        ModelInfo {
+            temperature: applied,
+            ..info
+        }
+    );
+    assert_eq!(model.head.temperature, calibration.temperature);
     let rows = separable(20, 17).gather(&[0, 1, 2, 3, 4, 5]).unwrap();
     let a = pollster::block_on(t.predict(&rows, 3)).unwrap();
     let b = pollster::block_on(kindling::model::predict(&model, &rows, 3, &device)).unwrap();

@@ -40,6 +40,7 @@ fn files() -> &'static (Vec<u8>, Vec<u8>) {
             classes: t.classes().to_vec(),
             preprocess: None,
             config,
+            temperature: None,
         };
         let model = pollster::block_on(export(t.model(), &info)).unwrap();
         (model, checkpoint)

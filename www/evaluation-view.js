@@ -48,7 +48,12 @@ export const evaluationView = {
       return row;
     }));
     const weights = evaluation.epoch == null ? '' : `The kept weights (epoch ${evaluation.epoch + 1}): `;
-    $('averages').textContent = `${weights}Accuracy ${pct(report.accuracy)} · macro F1 ${report.macro_f1.toFixed(3)} · weighted F1 ${report.weighted_f1.toFixed(3)} · top-${evaluation.top_k} ${pct(evaluation.top_k_accuracy)}`;
+    // How far the stated confidences are from the accuracy they come with (ECE), and the
+    // temperature that calibration applied when the run ended, if it did.
+    const c = evaluation.calibration;
+    const scaled = c?.applied ? ` after temperature scaling (T = ${c.temperature.toFixed(2)}; ${pct(c.ece_before)} before)` : '';
+    const calibration = evaluation.expected_calibration_error == null ? '' : ` · calibration error ${pct(evaluation.expected_calibration_error)}${scaled}`;
+    $('averages').textContent = `${weights}Accuracy ${pct(report.accuracy)} · macro F1 ${report.macro_f1.toFixed(3)} · weighted F1 ${report.weighted_f1.toFixed(3)} · top-${evaluation.top_k} ${pct(evaluation.top_k_accuracy)}${calibration}`;
     const table = $('confusion');
     const head = document.createElement('tr');
     head.append(cell('th', 'actual \\ predicted'), ...classes.map((_, i) => className('th', classes, i)));

@@ -253,6 +253,10 @@ pub struct TrainConfig {
     /// burn's gradient checkpointing: memory-bound activations are recomputed in the backward
     /// pass instead of kept, trading compute for memory when backbone blocks train. Default: off.
     pub gradient_checkpointing: bool,
+    /// Temperature scaling when the run ends: one temperature dividing the logits, fitted on the
+    /// validation split and kept when it lowers the validation loss, so that the probabilities
+    /// mean what they say (the predictions do not change). Default: on.
+    pub calibrate: bool,
     /// How the head is fitted. Default: auto (the convex solve where it applies).
     pub head_fit: HeadFit,
     /// The convex fit's inverse L2 strength, scikit-learn's `C`: it minimises C·Σ cross-entropy +
@@ -286,6 +290,7 @@ impl Default for TrainConfig {
             top_k: 3,
             seed: 42,
             gradient_checkpointing: false,
+            calibrate: true,
             head_fit: HeadFit::Auto,
             convex_c: 1.0,
         }

@@ -15,6 +15,19 @@ pub struct Rgba {
     pub pixels: Vec<u8>,
 }
 
+impl Rgba {
+    /// Whether every pixel is grey (R = G = B, within JPEG's chroma rounding): digits,
+    /// documents, scans and sketches, whose mirror image is often another thing.
+    pub fn is_greyscale(&self) -> bool {
+        self.pixels
+            .chunks_exact(4)
+            .all(|p| p[0].abs_diff(p[1]) <= GREY_TOLERANCE && p[1].abs_diff(p[2]) <= GREY_TOLERANCE)
+    }
+}
+
+/// How far a grey pixel's channels may differ after lossy compression.
+const GREY_TOLERANCE: u8 = 3;
+
 /// The largest image taken, in pixels (8192 × 8192 = 256 MB of RGBA): larger ones are refused
 /// rather than copied into memory that a browser tab never gets back. Callers shrink photos while
 /// decoding (the page asks the browser for at most 1024 pixels a side).

@@ -8,6 +8,7 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use super::head::valid_temperature;
 use super::param_file::{Precision, load_params, read_description, read_tensors, write_tensors_as};
 use super::{Classifier, Head};
 use crate::backbone::{Backbone, BackboneSpec};
@@ -33,6 +34,10 @@ pub struct ModelInfo {
     pub classes: Vec<String>,
     pub preprocess: Option<Preprocess>,
     pub config: TrainConfig,
+    /// The temperature the head's logits are divided by (calibration); absent = 1, as in files
+    /// of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
 }
 
 impl ModelInfo {
@@ -52,6 +57,7 @@ impl ModelInfo {
             backbone_hash: pretrained.map(weights_hash),
             classes,
             config,
+            temperature: None,
         }
     }
 }
@@ -83,7 +89,11 @@ pub async fn export_as(
         .filter(|(p, _)| exported(p))
         .map(|(p, t)| (p, t.inner()))
         .collect();
-    let json = serde_json::to_string(info)
+    let info = ModelInfo {
+        temperature: (model.head.temperature != 1.0).then_some(model.head.temperature),
+        ..info.clone()
+    };
+    let json = serde_json::to_string(&info)
         .map_err(|e| Error::State(format!("internal: model metadata: {e}")))?;
     write_tensors_as(META_KEY, json, tensors, precision).await
 }
@@ -145,6 +155,11 @@ pub fn import(
         }
     }
     check_classes(&info.classes)?;
+    if let Some(t) = info.temperature.filter(|&t| !valid_temperature(t)) {
+        return Err(Error::Data(format!(
+            "this model file's temperature is {t}; calibration gives 0.05 to 20, so the file is damaged"
+        )));
+    }
     if let (Some(file_hash), Some(weights)) = (&info.backbone_hash, pretrained) {
         let ours = weights_hash(weights);
         if *file_hash != ours {
@@ -178,12 +193,13 @@ pub fn import(
         &mut rng,
         device,
     );
-    let model = load_params(
+    let mut model = load_params(
         Classifier { backbone, head },
         &tensors,
         "",
         &|p| !exported(p),
         device,
     )?;
+    model.head.temperature = info.temperature.unwrap_or(1.0);
     Ok((model, info))
 }

@@ -9,6 +9,16 @@ use crate::config::{Activation, HeadConfig};
 use crate::init::{default_bound, uniform_param};
 use crate::rng::Rng;
 
+/// The range calibration searches for the temperature: below 0.05 or above 20, a head is broken
+/// rather than mis-scaled.
+pub const MIN_TEMPERATURE: f64 = 0.05;
+pub const MAX_TEMPERATURE: f64 = 20.0;
+
+/// Whether a temperature (read from a file) is one calibration could have produced.
+pub fn valid_temperature(t: f64) -> bool {
+    (MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&t)
+}
+
 #[derive(Module, Debug)]
 pub struct Head {
     pub layers: Vec<Linear>,
@@ -16,6 +26,10 @@ pub struct Head {
     activation: Activation,
     #[module(skip)]
     dropout: f64,
+    /// The logits are divided by this before the softmax (temperature scaling, fitted when a
+    /// run ends: `train::calibration`); 1 while training.
+    #[module(skip)]
+    pub temperature: f64,
 }
 
 impl Head {
@@ -41,7 +55,16 @@ impl Head {
             layers,
             activation: config.activation,
             dropout: config.dropout,
+            temperature: 1.0,
         }
+    }
+
+    /// `logits` as the model's probabilities see them: divided by the calibrated temperature.
+    pub fn calibrated(&self, logits: Tensor<2>) -> Tensor<2> {
+        if self.temperature == 1.0 {
+            return logits;
+        }
+        logits / self.temperature
     }
 
     pub fn num_classes(&self) -> usize {

@@ -63,10 +63,11 @@ impl Predictor {
             Some(plan) => plan.forward(rows, n, &plain),
             None => backbone.infer(rows.to_vec(), n, &plain),
         };
-        let logits = self
-            .model
-            .valid()
-            .forward_from(features, blocks, None, false);
+        let logits = self.model.head.calibrated(
+            self.model
+                .valid()
+                .forward_from(features, blocks, None, false),
+        );
         let k = logits.dims()[1];
         let probs = softmax(logits, 1)
             .into_data_async()

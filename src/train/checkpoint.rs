@@ -43,6 +43,10 @@ pub struct CheckpointMeta {
     /// checkpoints of older versions.
     #[serde(default)]
     pub augmentation: Option<String>,
+    /// What temperature scaling did at the end of a finished run (absent before, and in
+    /// checkpoints of older versions).
+    #[serde(default)]
+    pub calibration: Option<crate::train::calibration::Calibration>,
     /// The examples' fingerprint (absent in checkpoints of older versions).
     #[serde(default)]
     pub examples_fingerprint: Option<String>,

@@ -3,6 +3,7 @@
 //! no-training baselines, and k-fold cross-validation as one kind of sweep.
 
 pub mod baseline;
+pub mod calibration;
 pub mod checkpoint;
 pub mod cross_validation;
 pub mod lbfgs;

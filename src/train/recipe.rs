@@ -4,6 +4,8 @@
 
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::{
     FINE_TUNE_LEARNING_RATE, HeadConfig, QUICK_LEARNING_RATE, Schedule, Strategy, TrainConfig,
 };
@@ -30,9 +32,15 @@ impl FromStr for Recipe {
             "quick" => Ok(Self::Quick),
             "balanced" => Ok(Self::Balanced),
             "thorough" => Ok(Self::Thorough),
+            "auto" => Err(Error::config(
+                "recipe",
+                "auto is not one recipe but a comparison of them (train::recipe::auto_plan): run it as a sweep",
+            )),
             other => Err(Error::config(
                 "recipe",
-                format!("'{other}' is not one of quick, balanced, thorough"),
+                format!(
+                    "'{other}' is not one of quick, balanced, thorough (or auto, which compares them)"
+                ),
             )),
         }
     }
@@ -93,6 +101,90 @@ impl Recipe {
     }
 }
 
+/// What the recipes adapt to in a project's examples.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataProfile {
+    /// Examples in the smallest class.
+    pub smallest_class: usize,
+    /// Whether the examples are images.
+    pub images: bool,
+    /// Whether every image is greyscale (`Rgba::is_greyscale`).
+    pub greyscale: bool,
+}
+
+/// Below this many images in its smallest class, an augmenting recipe adds colour jitter: few
+/// examples gain most from variety (a rule of thumb; not measured here, README Model quality).
+pub const FEW_PER_CLASS: usize = 100;
+
+/// The fewest examples in every class for which Auto also tries fine-tuning (Balanced): with
+/// fewer, a validation split of a handful of examples cannot tell the recipes apart.
+pub const AUTO_FINE_TUNES_FROM: usize = 20;
+
+impl Recipe {
+    /// The recipe's augmentation adapted to `profile`, with a sentence per change saying why.
+    /// Flips leave greyscale images alone (digits and documents are orientation-bearing), and
+    /// colour jitter joins an augmenting recipe when the smallest class has few colour images.
+    /// Only what the recipe itself turned on is changed: a person's own choice stands.
+    pub fn adapt(self, mut augment: Augment, profile: &DataProfile) -> (Augment, Vec<String>) {
+        let mut notes = Vec::new();
+        if !profile.images {
+            return (augment, notes);
+        }
+        let (_, own) = self.apply(TrainConfig::default());
+        if own.horizontal_flip && augment.horizontal_flip && profile.greyscale {
+            augment.horizontal_flip = false;
+            notes.push(
+                "no horizontal flips: every image is greyscale, as digits, documents and scans are, \
+                 whose mirror image can be another thing (turn flips on to have them)"
+                    .into(),
+            );
+        }
+        if own.any()
+            && augment.color_jitter == own.color_jitter
+            && !profile.greyscale
+            && profile.smallest_class < FEW_PER_CLASS
+        {
+            augment.color_jitter = 0.2;
+            notes.push(format!(
+                "colour jitter 0.2: the smallest class has {} images (fewer than {FEW_PER_CLASS}), where variety helps most",
+                profile.smallest_class
+            ));
+        }
+        (augment, notes)
+    }
+}
+
+/// What the Auto recipe tries: the recipes it compares on the project's split (keeping the best
+/// by validation accuracy), and why those.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AutoPlan {
+    pub recipes: Vec<String>,
+    pub why: String,
+}
+
+/// The recipes Auto compares for `profile`: Quick always (the solved linear head, never below a
+/// logistic regression on the same features), Balanced when every class has at least
+/// [`AUTO_FINE_TUNES_FROM`] examples. Thorough is left out: it takes many times longer.
+pub fn auto_plan(profile: &DataProfile) -> AutoPlan {
+    if profile.smallest_class >= AUTO_FINE_TUNES_FROM {
+        AutoPlan {
+            recipes: vec!["quick".into(), "balanced".into()],
+            why: format!(
+                "every class has at least {AUTO_FINE_TUNES_FROM} examples (the smallest {}), enough to try fine-tuning the last blocks (balanced) against the frozen backbone (quick)",
+                profile.smallest_class
+            ),
+        }
+    } else {
+        AutoPlan {
+            recipes: vec!["quick".into()],
+            why: format!(
+                "the smallest class has {} examples, fewer than the {AUTO_FINE_TUNES_FROM} that fine-tuning needs to be judged: the frozen backbone (quick) only",
+                profile.smallest_class
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,9 +202,55 @@ mod tests {
             assert_eq!(augment.any(), name == "thorough");
         }
         let err = "fast".parse::<Recipe>().unwrap_err();
+        assert!(err.to_string().contains("auto"), "{err}");
         assert!(
             err.to_string().contains("quick, balanced, thorough"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn recipes_adapt_to_the_data_and_auto_fine_tunes_only_with_enough_examples() {
+        let own = Recipe::Thorough.apply(TrainConfig::default()).1;
+        let digits = DataProfile {
+            smallest_class: 500,
+            images: true,
+            greyscale: true,
+        };
+        let (augment, notes) = Recipe::Thorough.adapt(own.clone(), &digits);
+        assert!(
+            !augment.horizontal_flip && augment.random_resized_crop,
+            "{augment:?}"
+        );
+        assert!(notes[0].contains("greyscale"), "{notes:?}");
+        let few_photos = DataProfile {
+            smallest_class: 12,
+            images: true,
+            greyscale: false,
+        };
+        let (augment, notes) = Recipe::Thorough.adapt(own.clone(), &few_photos);
+        assert!(
+            augment.horizontal_flip && augment.color_jitter == 0.2,
+            "{augment:?}"
+        );
+        assert!(notes[0].contains("12 images"), "{notes:?}");
+        // Recipes without augmentation, text, and a person's own flips stay as they are.
+        let (augment, notes) = Recipe::Quick.adapt(Augment::default(), &few_photos);
+        assert!(!augment.any() && notes.is_empty());
+        let text = DataProfile {
+            images: false,
+            ..few_photos
+        };
+        assert_eq!(Recipe::Thorough.adapt(own.clone(), &text).0, own);
+        let asked = Augment {
+            horizontal_flip: true,
+            ..Augment::default()
+        };
+        assert_eq!(Recipe::Quick.adapt(asked.clone(), &digits).0, asked);
+
+        assert_eq!(auto_plan(&few_photos).recipes, vec!["quick"]);
+        let plan = auto_plan(&digits);
+        assert_eq!(plan.recipes, vec!["quick", "balanced"]);
+        assert!(plan.why.contains("500"), "{}", plan.why);
     }
 }

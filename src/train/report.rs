@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::calibration::Calibration;
 use super::metrics::ClassificationReport;
 
 /// Progress and metrics after one epoch. Times are in seconds.
@@ -53,4 +54,11 @@ pub struct Evaluation {
     pub report: ClassificationReport,
     /// Validation examples by decreasing loss (all of them).
     pub hardest: Vec<ExampleLoss>,
+    /// The expected calibration error of these probabilities (15 bins; 0 = every confidence
+    /// matches its accuracy).
+    #[serde(default)]
+    pub expected_calibration_error: f64,
+    /// What temperature scaling did when the run ended (absent before then).
+    #[serde(default)]
+    pub calibration: Option<Calibration>,
 }

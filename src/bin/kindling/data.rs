@@ -10,6 +10,7 @@ use kindling::backbone::BackboneSpec;
 use kindling::data::image::{Rgba, decode_file};
 use kindling::data::text_table::{Column, TextFormat, read_table};
 use kindling::data::{Dataset, Tokenizer, encoder_rows};
+use kindling::train::recipe::DataProfile;
 use kindling::{Error, Result};
 use rayon::prelude::*;
 
@@ -36,6 +37,17 @@ fn column(value: &str) -> Column {
 pub struct Examples {
     pub data: Dataset,
     pub images: Vec<Rgba>,
+    /// What the recipes adapt to (`Recipe::adapt`, `auto_plan`).
+    pub profile: DataProfile,
+}
+
+/// The profile of `data`; `greyscale` says whether every image was grey (`None` for text).
+fn profile(data: &Dataset, greyscale: Option<bool>) -> DataProfile {
+    DataProfile {
+        smallest_class: data.class_counts().into_iter().min().unwrap_or(0),
+        images: greyscale.is_some(),
+        greyscale: greyscale.unwrap_or(false),
+    }
 }
 
 const IMAGE_EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "jfif"];
@@ -68,8 +80,12 @@ pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// A decoded image's backbone input, and the image shrunk when asked for.
-type Decoded = (Vec<f32>, Option<Rgba>);
+/// A decoded image: the backbone's input, the image shrunk when asked for, and whether it is grey.
+pub struct Decoded {
+    pub row: Vec<f32>,
+    pub kept: Option<Rgba>,
+    pub greyscale: bool,
+}
 
 /// Decodes and preprocesses `files` on every core into rows for `spec` (keeping each image
 /// shrunk to `keep` pixels on its short side when given); unreadable ones are reported and left
@@ -87,7 +103,11 @@ pub fn image_rows(
         .par_iter()
         .map(|path| {
             let row = match decode_file(path) {
-                Ok(img) => Some((preprocess.eval(&img), keep.map(|side| img.shrunk(side)))),
+                Ok(img) => Some(Decoded {
+                    row: preprocess.eval(&img),
+                    kept: keep.map(|side| img.shrunk(side)),
+                    greyscale: img.is_greyscale(),
+                }),
                 Err(e) => {
                     bar.suspend(|| eprintln!("skipped {e}"));
                     None
@@ -125,13 +145,20 @@ fn image_folder(dir: &Path, spec: &BackboneSpec, keep: Option<usize>) -> Result<
     let rows = image_rows(&paths, spec, keep)?;
     let mut data = Dataset::new(spec.preprocess().map_or(0, |p| p.len()));
     let mut images = Vec::new();
+    let mut greyscale = true;
     for ((class, _), decoded) in files.into_iter().zip(rows) {
-        if let Some((row, image)) = decoded {
-            data.add(&row, &class)?;
-            images.extend(image);
+        if let Some(decoded) = decoded {
+            data.add(&decoded.row, &class)?;
+            images.extend(decoded.kept);
+            greyscale &= decoded.greyscale;
         }
     }
-    Ok(Examples { data, images })
+    let profile = profile(&data, Some(greyscale));
+    Ok(Examples {
+        data,
+        images,
+        profile,
+    })
 }
 
 /// The texts of a file: CSV/TSV/JSONL by extension (`label`: the label column, or `None` for
@@ -202,6 +229,7 @@ pub fn load(
         data.add(&rows[i * 2 * max_len..(i + 1) * 2 * max_len], label)?;
     }
     Ok(Examples {
+        profile: profile(&data, None),
         data,
         images: Vec::new(),
     })

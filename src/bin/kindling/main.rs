@@ -17,6 +17,7 @@ fn main() -> std::process::ExitCode {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+mod auto;
 mod convert;
 #[cfg(not(target_arch = "wasm32"))]
 mod data;

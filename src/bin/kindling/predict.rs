@@ -191,9 +191,9 @@ pub fn predict(args: PredictArgs) -> Result<()> {
             .iter()
             .zip(image_rows(&files, &loaded.info.backbone, None)?)
         {
-            if let Some((row, _)) = decoded {
+            if let Some(decoded) = decoded {
                 names.push(file.display().to_string());
-                rows.extend(row);
+                rows.extend(decoded.row);
             }
         }
         (names, rows, dim)

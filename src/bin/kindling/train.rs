@@ -21,6 +21,7 @@ use kindling::train::{EpochReport, TrainingRun, training_device};
 use kindling::{Error, Result};
 use serde::Serialize;
 
+use crate::auto;
 use crate::cli::Outcome;
 use crate::data::{TextColumns, load};
 use crate::features;
@@ -40,7 +41,8 @@ pub struct TrainArgs {
     /// Tokens per text (text backbones).
     #[arg(long, default_value_t = 128)]
     max_len: usize,
-    /// The recipe to start from: quick, balanced or thorough (as on the page).
+    /// The recipe to start from: quick, balanced or thorough (as on the page), or auto: the
+    /// recipes that suit the data compared on one split, the best by validation kept.
     #[arg(long, default_value = "quick")]
     recipe: String,
     /// A TrainConfig as JSON (the page's Advanced settings, same names, defaults and checks);
@@ -72,10 +74,21 @@ pub struct TrainArgs {
     columns: TextColumns,
 }
 
-/// The recipe's config with the fields of the JSON file (if any) laid over it.
-fn config(args: &TrainArgs) -> Result<(TrainConfig, Augment)> {
-    let recipe: Recipe = args.recipe.parse()?;
-    let (config, augment) = recipe.apply(TrainConfig::default());
+/// The recipe named on the command line; `None` for auto (a comparison of recipes).
+fn recipe(args: &TrainArgs) -> Result<Option<Recipe>> {
+    match args.recipe.as_str() {
+        "auto" => Ok(None),
+        name => name.parse().map(Some),
+    }
+}
+
+/// The recipe's config (the defaults for auto, whose recipes are applied per run) with the
+/// fields of the JSON file (if any) laid over it.
+fn config(args: &TrainArgs, recipe: Option<Recipe>) -> Result<(TrainConfig, Augment)> {
+    let (config, augment) = match recipe {
+        Some(recipe) => recipe.apply(TrainConfig::default()),
+        None => (TrainConfig::default(), Augment::default()),
+    };
     let Some(path) = &args.config else {
         return Ok((config, augment));
     };
@@ -141,7 +154,16 @@ fn print_epoch(r: &EpochReport) {
 }
 
 pub fn run(args: TrainArgs) -> Result<Outcome> {
-    let (config, augment) = config(&args)?;
+    let recipe = recipe(&args)?;
+    let (config, augment) = config(&args, recipe)?;
+    if recipe.is_none()
+        && (args.features.is_some() || args.resume.is_some() || args.k_fold.is_some())
+    {
+        return Err(Error::config(
+            "recipe",
+            "auto compares recipes and keeps one model: it does not combine with --features, --resume or --k-fold; name a recipe for those",
+        ));
+    }
     if args.features.is_some() {
         features::check(&config)?;
     }
@@ -162,6 +184,24 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         data.num_classes(),
         data.classes().join(", ")
     );
+    let Some(recipe) = recipe else {
+        let outputs = auto::Outputs {
+            model: &args.out,
+            metrics: args.metrics.as_deref(),
+        };
+        return auto::run(
+            &config,
+            data,
+            &examples.profile,
+            (&spec, &weights),
+            outputs,
+            &device,
+        );
+    };
+    let (augment, notes) = recipe.adapt(augment, &examples.profile);
+    for note in notes {
+        println!("{}: {note}", args.recipe);
+    }
     let backbone = |device: &Device| Backbone::load(&spec, &weights, device);
     if let Some(k) = args.k_fold {
         let cv = pollster::block_on(cross_validate(

@@ -76,6 +76,7 @@ impl TrainingRun {
             classes: self.data.classes().to_vec(),
             examples_fingerprint: Some(self.data.fingerprint()),
             augmentation: self.augmenter.as_ref().map(|a| a.settings()),
+            calibration: self.calibration.clone(),
         };
         checkpoint::write(&meta, tensors).await
     }
@@ -200,6 +201,16 @@ impl TrainingRun {
             t.phase = Phase::Finished(meta.stop_reason.unwrap_or(StopReason::Completed));
         }
         t.history = meta.history;
+        if let Some(calibration) = meta.calibration {
+            if !crate::model::head::valid_temperature(calibration.temperature) {
+                return Err(Error::Data(format!(
+                    "this checkpoint is damaged: its temperature is {}",
+                    calibration.temperature
+                )));
+            }
+            t.model.head.temperature = calibration.temperature;
+            t.calibration = Some(calibration);
+        }
         Ok(t)
     }
 }

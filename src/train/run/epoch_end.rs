@@ -10,6 +10,14 @@ use crate::train::schedule::block_lr_factor;
 
 impl TrainingRun {
     pub(super) async fn end_epoch(&mut self, epoch: EpochInProgress) -> Result<EpochReport> {
+        let report = self.judge_epoch(epoch).await?;
+        if self.is_finished() {
+            self.calibrate().await?;
+        }
+        Ok(report)
+    }
+
+    async fn judge_epoch(&mut self, epoch: EpochInProgress) -> Result<EpochReport> {
         let batches = epoch.batches();
         let epoch_seconds = epoch.started.elapsed().as_secs_f64();
         let totals = epoch.totals;

@@ -62,6 +62,8 @@ pub struct TrainingRun {
     rng: Rng,
     /// How many of the backbone's last blocks train now (gradual unfreezing raises it).
     trainable: usize,
+    /// What temperature scaling did when the run ended.
+    calibration: Option<crate::train::calibration::Calibration>,
     /// The convex fit's solver state, once it has started (`head_fit`).
     convex: Option<ConvexFit>,
     // Caches of the frozen prefix.
@@ -212,6 +214,7 @@ impl TrainingRun {
             rng: rng.fork(3),
             trainable,
             convex: None,
+            calibration: None,
             cache: None,
             cpu_plan: None,
             cache_chunks_computed: 0,
@@ -320,6 +323,11 @@ impl TrainingRun {
             return Ok(None);
         }
         self.end_epoch(epoch).await.map(Some)
+    }
+
+    /// What temperature scaling did when the run ended (`None` before, or when off).
+    pub fn calibration(&self) -> Option<&crate::train::calibration::Calibration> {
+        self.calibration.as_ref()
     }
 
     /// Forward and backward pass of one batch; the gradients wait in the optimiser. Returns the

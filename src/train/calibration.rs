@@ -1,0 +1,171 @@
+//! Calibrated probabilities: the expected calibration error (ECE) of a model's confidences, and
+//! temperature scaling (Guo et al. 2017) — one number T that divides the logits, fitted on the
+//! validation split by minimising its negative log-likelihood. Dividing by T changes no
+//! prediction (the order of the classes stays), only how sure each one says it is.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::head::{MAX_TEMPERATURE, MIN_TEMPERATURE};
+
+/// Equal-width confidence bins of the ECE (the usual choice, as in Guo et al.).
+pub const ECE_BINS: usize = 15;
+
+/// The smallest drop of the validation loss (nats per example) for which a temperature is
+/// applied: below it, scaling would only fit the validation split's noise.
+const MIN_GAIN: f64 = 1e-3;
+
+/// What calibration did at the end of a run, measured on the validation split it was fitted on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The temperature the logits are divided by (1 when not applied).
+    pub temperature: f64,
+    /// Whether scaling lowered the validation loss enough to be applied.
+    pub applied: bool,
+    pub ece_before: f64,
+    pub ece_after: f64,
+    pub loss_before: f64,
+    pub loss_after: f64,
+}
+
+/// Softmax of each row of `logits` (`k` per row) divided by `temperature`, in f64.
+fn probabilities(logits: &[f32], k: usize, temperature: f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(logits.len());
+    for row in logits.chunks(k) {
+        let max = row.iter().fold(f64::MIN, |m, &l| m.max(l as f64));
+        let exps: Vec<f64> = row
+            .iter()
+            .map(|&l| ((l as f64 - max) / temperature).exp())
+            .collect();
+        let sum: f64 = exps.iter().sum();
+        out.extend(exps.iter().map(|e| e / sum));
+    }
+    out
+}
+
+/// Mean negative log-likelihood of `actual` under `logits / temperature`.
+fn mean_loss(logits: &[f32], k: usize, actual: &[usize], temperature: f64) -> f64 {
+    let p = probabilities(logits, k, temperature);
+    let total: f64 = actual
+        .iter()
+        .enumerate()
+        .map(|(row, &c)| -(p[row * k + c].max(1e-300)).ln())
+        .sum();
+    total / actual.len().max(1) as f64
+}
+
+/// The expected calibration error of `probabilities` (`k` per row): the examples binned by
+/// their top probability, Σ over bins of (bin share) × |accuracy − mean confidence|.
+pub fn expected_calibration_error(probabilities: &[f64], k: usize, actual: &[usize]) -> f64 {
+    let mut count = [0usize; ECE_BINS];
+    let mut confidence = [0.0f64; ECE_BINS];
+    let mut correct = [0.0f64; ECE_BINS];
+    for (row, &c) in probabilities.chunks(k).zip(actual) {
+        let (best, &p) = row
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap_or((0, &0.0));
+        let bin = ((p * ECE_BINS as f64) as usize).min(ECE_BINS - 1);
+        count[bin] += 1;
+        confidence[bin] += p;
+        correct[bin] += f64::from(u8::from(best == c));
+    }
+    let n = actual.len().max(1) as f64;
+    (0..ECE_BINS)
+        .filter(|&b| count[b] > 0)
+        .map(|b| (correct[b] - confidence[b]).abs() / n)
+        .sum()
+}
+
+/// Fits the temperature on validation `logits` (`k` per row) and `actual` classes: the loss is
+/// convex in 1/T, so a golden-section search over 1/T finds its minimum. Applied only when it
+/// lowers the loss by more than [`MIN_GAIN`].
+pub fn calibrate(logits: &[f32], k: usize, actual: &[usize]) -> Calibration {
+    let loss = |inverse: f64| mean_loss(logits, k, actual, 1.0 / inverse);
+    let ratio = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut lo, mut hi) = (1.0 / MAX_TEMPERATURE, 1.0 / MIN_TEMPERATURE);
+    let mut a = hi - ratio * (hi - lo);
+    let mut b = lo + ratio * (hi - lo);
+    let (mut fa, mut fb) = (loss(a), loss(b));
+    for _ in 0..60 {
+        if fa < fb {
+            hi = b;
+            (b, fb) = (a, fa);
+            a = hi - ratio * (hi - lo);
+            fa = loss(a);
+        } else {
+            lo = a;
+            (a, fa) = (b, fb);
+            b = lo + ratio * (hi - lo);
+            fb = loss(b);
+        }
+    }
+    let fitted = 2.0 / (lo + hi);
+    let loss_before = mean_loss(logits, k, actual, 1.0);
+    let loss_fitted = mean_loss(logits, k, actual, fitted);
+    let applied = loss_fitted < loss_before - MIN_GAIN;
+    let temperature = if applied { fitted } else { 1.0 };
+    let ece = |t: f64| expected_calibration_error(&probabilities(logits, k, t), k, actual);
+    Calibration {
+        temperature,
+        applied,
+        ece_before: ece(1.0),
+        ece_after: ece(temperature),
+        loss_before,
+        loss_after: if applied { loss_fitted } else { loss_before },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// Logits whose softmax is calibrated by construction: each example's class is drawn from
+    /// the probabilities the logits give.
+    fn calibrated_set(n: usize, k: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
+        let mut rng = Rng::new(seed);
+        let mut logits = Vec::new();
+        let mut actual = Vec::new();
+        for _ in 0..n {
+            let row: Vec<f32> = (0..k).map(|_| rng.normal() * 2.0).collect();
+            let p = probabilities(&row, k, 1.0);
+            let u = rng.next_f32() as f64;
+            let mut acc = 0.0;
+            let class = p.iter().position(|&q| {
+                acc += q;
+                u < acc
+            });
+            actual.push(class.unwrap_or(k - 1));
+            logits.extend(row);
+        }
+        (logits, actual)
+    }
+
+    #[test]
+    fn an_over_confident_model_is_cooled_and_a_calibrated_one_left_alone() {
+        let (logits, actual) = calibrated_set(4000, 4, 1);
+        let fine = calibrate(&logits, 4, &actual);
+        assert!(!fine.applied && fine.temperature == 1.0, "{fine:?}");
+        assert!(fine.ece_before < 0.03, "{fine:?}");
+        // The same model, three times as sure of itself.
+        let hot: Vec<f32> = logits.iter().map(|l| l * 3.0).collect();
+        let cooled = calibrate(&hot, 4, &actual);
+        assert!(cooled.applied, "{cooled:?}");
+        assert!((cooled.temperature - 3.0).abs() < 0.3, "{cooled:?}");
+        assert!(cooled.ece_after < cooled.ece_before / 3.0, "{cooled:?}");
+        assert!(cooled.loss_after < cooled.loss_before);
+    }
+
+    #[test]
+    fn the_ece_of_a_small_case_by_hand() {
+        // Two examples at confidence 0.9 (one right), one at 0.6 (right):
+        // bin of 0.9: |1/2 − 0.9| × 2/3; bin of 0.6: |1 − 0.6| × 1/3.
+        let p = [0.9, 0.1, 0.9, 0.1, 0.4, 0.6];
+        let ece = expected_calibration_error(&p, 2, &[0, 1, 1]);
+        let expected = 0.4 * 2.0 / 3.0 + 0.4 / 3.0;
+        assert!((ece - expected).abs() < 1e-12, "{ece} vs {expected}");
+        use crate::model::head::valid_temperature;
+        assert!(valid_temperature(1.0) && !valid_temperature(0.0) && !valid_temperature(f64::NAN));
+    }
+}
