@@ -49,6 +49,8 @@ export interface TrainConfig {
   head_fit?: 'auto' | 'epochs' | 'convex';
   /** The convex fit's inverse L2 strength, scikit-learn's C (default 1). */
   convex_c?: number;
+  /** Temperature scaling on the validation split when the run ends (default true). */
+  calibrate?: boolean;
 }
 
 export interface CreateOptions {
@@ -112,6 +114,10 @@ export interface Evaluation {
   report: { accuracy: number; per_class: ClassMetrics[]; macro_f1: number; weighted_f1: number; confusion: { counts: number[][] } };
   /** Validation examples by decreasing loss: likely mislabelled first. */
   hardest: { index: number; label: number; predicted: number; loss: number }[];
+  /** The expected calibration error of these probabilities (15 bins). */
+  expected_calibration_error: number;
+  /** What temperature scaling did when the run ended (null before then, or when `calibrate` is off). */
+  calibration: { temperature: number; applied: boolean; ece_before: number; ece_after: number; loss_before: number; loss_after: number } | null;
 }
 
 /** Classes (indices into `classes()`) by decreasing probability. */
@@ -120,6 +126,8 @@ export interface Prediction { classes: number[]; probabilities: number[] }
 export interface ModelInfo {
   format: number; kindling_version: string; backbone: BackboneSpec; backbone_hash: string | null;
   classes: string[]; preprocess: unknown; config: TrainConfig;
+  /** The temperature the logits are divided by (calibration); absent = 1. */
+  temperature?: number;
 }
 
 /** What `sweep()` compares (see the README's "Experiments"). Fields are paths in the settings as JSON: `learning_rate`, `head.dropout`, `strategy`, `augment.horizontal_flip`; `recipe` applies a recipe first. */
@@ -127,7 +135,9 @@ export type SweepSpec =
   | { recipes: ('quick' | 'balanced' | 'thorough')[] }
   | { grid: Record<string, unknown[]> }
   | { random: { draws: number; seed?: number; fields: Record<string, { choice: unknown[] } | { uniform: [number, number] } | { log_uniform: [number, number] }> } }
-  | { folds: { k: number; train_final?: boolean } };
+  | { folds: { k: number; train_final?: boolean } }
+  /** The Auto recipe: the recipes that suit the examples (Quick; Balanced too when every class has 20 or more). */
+  | { auto: Record<string, never> };
 
 /** Validation accuracy of the no-training baselines on the frozen backbone's features. */
 export interface Baselines { nearest_centroid: number; knn: number; k: number }
@@ -165,6 +175,8 @@ export interface Leaderboard {
   spec: SweepSpec; planned: number; entries: { name: string; config: TrainConfig; split: SweepRow['split'] }[];
   baselines: Baselines | null; rows: SweepRow[]; ranking: number[];
   crossValidation: CrossValidation | null; stopped: boolean; finished: boolean;
+  /** An Auto sweep's plan: the recipes compared and why (its choice is `rows[ranking[0]]`). */
+  auto: { recipes: string[]; why: string } | null;
 }
 
 export type SweepProgress =

@@ -148,17 +148,9 @@ export function setupExperiments({ readSettings, prepare, showRow, useModel, sav
     $('sweep-custom').hidden = $('sweep-kind').value !== 'custom';
   });
   $('sweep-stop').addEventListener('click', () => { state.stopped = true; state.client?.stop(); });
-  $('sweep-run').addEventListener('click', async () => {
-    showMessage('sweep-error', '');
-    let spec;
-    let settings;
-    try {
-      settings = readSettings();
-      spec = specFor($('sweep-kind').value, settings.config ?? {}, settings.augment);
-    } catch (e) {
-      showMessage('sweep-error', errorText(e));
-      return;
-    }
+  // Runs the sweep `spec` on the settings read (`settings`); resolves to its leaderboard, or
+  // null when it failed (the error is shown).
+  async function runSweep(spec, settings) {
     setBusy(true);
     try {
       $('sweep-status').textContent = 'Preparing the examples…';
@@ -191,16 +183,46 @@ export function setupExperiments({ readSettings, prepare, showRow, useModel, sav
         ? `Stopped: ${board.rows.length} of ${board.planned} runs finished.`
         : `Done: ${board.rows.length} runs. Use a row to make it the project's model.`;
       save(state.sweep);
+      return board;
     } catch (e) {
       showMessage('sweep-error', errorText(e));
       $('sweep-status').textContent = '';
       if (state.sweep?.board) save(state.sweep);
+      return null;
     } finally {
       setBusy(false);
     }
+  }
+
+  $('sweep-run').addEventListener('click', async () => {
+    showMessage('sweep-error', '');
+    let spec;
+    let settings;
+    try {
+      settings = readSettings();
+      spec = specFor($('sweep-kind').value, settings.config ?? {}, settings.augment);
+    } catch (e) {
+      showMessage('sweep-error', errorText(e));
+      return;
+    }
+    await runSweep(spec, settings);
   });
 
   return {
+    /**
+     * The Auto recipe: compares the recipes that suit the examples (the wasm plans them from the
+     * examples per class) on one split, and makes the best by validation accuracy the project's
+     * model. Resolves to `{ row, why, others }` (`row` null when nothing finished).
+     */
+    async runAuto(settings) {
+      showMessage('sweep-error', '');
+      const board = await runSweep({ auto: {} }, settings);
+      const best = board?.rows[board.ranking[0]];
+      if (!best) return { row: null, why: board?.auto?.why ?? '', others: [] };
+      await useModel(best, modelOf(best));
+      const others = board.ranking.slice(1).map((i) => board.rows[i]);
+      return { row: best, why: board.auto?.why ?? '', others };
+    },
     /** Shows a saved sweep (`{ board, models }`), or clears the panel (null). */
     show(sweep) {
       state.sweep = sweep;

@@ -165,6 +165,19 @@ function showRun(history, evaluation) {
   showEvaluation();
 }
 
+// The Auto recipe: a comparison of the recipes that suit the examples (shown on the
+// leaderboard), whose best becomes the project's model; the status says what it chose and why.
+async function trainAuto(settings) {
+  ui.setStatus('Auto: comparing recipes…');
+  const { row, why, others } = await experiments.runAuto(settings);
+  if (!row) {
+    ui.setStatus('Auto: no run finished.');
+    return;
+  }
+  const against = others.length ? ` against ${others.map((r) => `${r.name} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}` : '';
+  ui.setStatus(`Auto chose ${row.name}: validation accuracy ${(100 * row.accuracy).toFixed(1)}%${against} — ${why}.`);
+}
+
 const experiments = setupExperiments({
   readSettings: () => readOptions(state.task),
   prepare: prepareTrainer,
@@ -188,6 +201,10 @@ ui.onTrain(async () => {
     settings = readOptions(state.task);
   } catch (e) {
     ui.trainError(errorText(e));
+    return;
+  }
+  if (ui.recipe() === 'auto') {
+    await trainAuto(settings);
     return;
   }
   ui.setTraining(true);

@@ -58,6 +58,8 @@ const FIELDS = [
     options: [['loss', 'Validation loss'], ['accuracy', 'Validation accuracy'], ['macro_f1', 'Macro F1']], help: 'The metric that decides the best epoch.' },
   { id: 'patience', label: 'Patience (epochs)', type: 'int', min: 1, max: 100, def: 5, when: (v) => v.early, help: 'Epochs without improvement before stopping.' },
   { id: 'divergence', label: 'Divergence factor', type: 'number', min: 1.5, max: 1e6, def: 20, help: 'Stops when the loss grows beyond this × its first value.' },
+  { id: 'calibrate', label: 'Calibrate probabilities', type: 'checkbox', def: true,
+    help: 'When training ends, one temperature fitted on the validation split scales the scores so that "90 %" is right about 9 times in 10 (no prediction changes).' },
   { id: 'top-k', label: 'Top-k', type: 'int', min: 1, max: 100, def: 3, help: 'Counts a prediction right if the class is among the k most likely.' },
   { id: 'seed', label: 'Seed', type: 'int', min: 0, max: 2 ** 32 - 1, def: 42, help: 'Same seed, same data split and same run.' },
 ];
@@ -67,6 +69,8 @@ export const RECIPES = {
   balanced: { strategy: 'partial', 'trainable-blocks': 2, lr: 0.001, hidden: '128', dropout: 0.2, schedule: 'constant', warmup: 0, flip: false, crop: false },
   thorough: { strategy: 'gradual', 'every-epochs': 2, 'max-blocks': 4, lr: 0.001, hidden: '256', dropout: 0.3, schedule: 'cosine', 'min-fraction': 0.05, warmup: 5, flip: true, crop: true },
 };
+// Auto compares recipes (each applied to these settings): the panel shows Quick's, its first.
+RECIPES.auto = RECIPES.quick;
 
 const input = (id) => document.getElementById(id);
 
@@ -189,6 +193,7 @@ export function readOptions(task) {
     top_k: number('top-k'),
     seed: number('seed'),
     gradient_checkpointing: v.checkpointing,
+    calibrate: v.calibrate,
     head_fit: v['head-fit'],
     convex_c: number('convex-c'),
   };

@@ -11,6 +11,7 @@ export class SweepRecord {
     this.rows = [];
     this.ranking = [];
     this.crossValidation = null;
+    this.auto = null; // an Auto sweep's plan: { recipes, why }
     this.stopped = false;
     this.finished = false;
     this.running = null; // { entry, name } of the run in progress (not saved)
@@ -20,7 +21,7 @@ export class SweepRecord {
   /** A record from what `board()` returned (as saved with a project), with its models (`Map<entry, bytes>`). */
   static fromSaved(saved, models = new Map()) {
     const record = new SweepRecord(saved.spec);
-    for (const key of ['entries', 'baselines', 'rows', 'ranking', 'crossValidation', 'stopped', 'finished']) {
+    for (const key of ['entries', 'baselines', 'rows', 'ranking', 'crossValidation', 'auto', 'stopped', 'finished']) {
       if (key in saved) record[key] = saved[key];
     }
     record.models = new Map([...models].map(([entry, bytes]) => [Number(entry), bytes]));
@@ -47,6 +48,7 @@ export class SweepRecord {
   finish(leaderboard, stopped) {
     this.ranking = leaderboard?.ranking ?? rank(this.rows);
     this.crossValidation = leaderboard?.cross_validation ?? null;
+    this.auto = leaderboard?.auto ?? null;
     this.stopped = stopped;
     this.finished = !stopped;
     this.running = null;
@@ -56,7 +58,7 @@ export class SweepRecord {
   board() {
     return structuredClone({
       spec: this.spec, planned: this.entries.length, entries: this.entries, baselines: this.baselines,
-      rows: this.rows, ranking: this.ranking, crossValidation: this.crossValidation,
+      rows: this.rows, ranking: this.ranking, crossValidation: this.crossValidation, auto: this.auto,
       stopped: this.stopped, finished: this.finished,
     });
   }

@@ -72,7 +72,8 @@ async function inPage(body) {
       for (let j = 0; j < 8; j++) values[i * 8 + j] = (labels[i] ? 1 : -1) * (j % 3) + Math.sin(i * 7 + j);
     }
     const options = { backbone: { kind: 'features', dim: 8 }, device: 'cpu',
-      config: { epochs: 6, learning_rate: 0.05, batch_size: 8, early_stopping: null, seed: 3 } };
+      // Epochs of batches (not the convex fit of a linear head): these tests are of the steps.
+      config: { epochs: 6, learning_rate: 0.05, batch_size: 8, early_stopping: null, seed: 3, head_fit: 'epochs' } };
     const data = { values, labels, classes: ['left', 'right'], options };
     // An uninterrupted run's prediction for \`probe\`, for the recovery tests to compare with.
     data.uninterrupted = async (probe) => {

@@ -33,12 +33,14 @@ test('Quick: an image project trains, evaluates, drills into the confusion matri
   await screenshot(page, '1-examples');
   await train(page, 'quick', 12);
   assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
-  assert.match(await page.textContent('#status'), /Done|early stop/);
+  assert.match(await page.textContent('#status'), /Done|early stop|converged: the head is the optimum/);
   assert.match(await page.textContent('#device'), /^(CPU, \d+ threads? \(wasm SIMD\)|WebGPU:) /);
   const accuracy = await page.$$eval('#metrics tbody tr', (rows) => parseFloat(rows.at(-1).children[4].textContent));
   assert.ok(accuracy >= 66, `validation accuracy ${accuracy}% (chance 33%)`);
   await page.waitForSelector('#evaluation:not([hidden])');
   assert.equal(await page.$$eval('#per-class tbody tr', (r) => r.length), 3);
+  // The kept model's calibration error, after temperature scaling where that helped.
+  assert.match(await page.textContent('#averages'), /calibration error \d+\.\d%/);
   await page.click('#confusion td.diag >> nth=0');
   await page.waitForSelector('#cell-examples img');
   assert.equal(await page.$$eval('#hardest li', (li) => li.length), 5);
@@ -52,6 +54,22 @@ test('Quick: an image project trains, evaluates, drills into the confusion matri
   await page.waitForSelector('#prediction li');
   assert.match(await page.textContent('#prediction li'), /^trouser/);
   await screenshot(page, '3-prediction');
+});
+
+test('Auto: the recipes that suit the examples are compared and the best is kept, saying why', async () => {
+  const page = await browser.newPage();
+  await openProject(page, threeClasses);
+  await page.check('input[name=recipe][value=auto]');
+  await page.click('#train');
+  await page.waitForFunction(() => !document.querySelector('#train').disabled, null, { timeout: 600_000 });
+  assert.equal(await page.isHidden('#sweep-error'), true, await page.textContent('#sweep-error'));
+  // 8 images a class: too few to judge fine-tuning, so Quick alone.
+  assert.match(await page.textContent('#status'),
+    /^Auto chose quick: validation accuracy \d+\.\d% — the smallest class has 8 examples, fewer than the 20/);
+  assert.equal(await page.$$eval('#leaderboard tbody tr', (r) => r.length), 1);
+  await page.setInputFiles('#try-file', images('trouser', 8, 9));
+  await page.waitForSelector('#prediction li');
+  assert.match(await page.textContent('#prediction li'), /^trouser/);
 });
 
 test('Balanced: MLP head and the last two blocks train', async () => {
@@ -107,6 +125,7 @@ test('Pause holds training, Resume continues, Stop keeps the epochs done', async
   const page = await browser.newPage();
   await openProject(page, threeClasses);
   await page.click('#advanced > summary');
+  await page.selectOption('#head-fit', 'epochs'); // the convex fit would converge in a few epochs
   await page.fill('#epochs', '200');
   await page.fill('#lr', '0.000001');
   await page.click('#train');

@@ -101,12 +101,12 @@ async fn head_trains_on_webgpu() {
         Strategy::FeatureExtraction,
     )
     .await;
-    let (first, last) = (&h[0], h.last().unwrap());
+    // A linear head on frozen features is solved (the convex fit: its objective and gradient
+    // are read back from the GPU at every L-BFGS evaluation) to its optimum.
+    let last = h.last().unwrap();
     assert!(
-        last.train_loss < first.train_loss,
-        "loss falls: {} -> {}",
-        first.train_loss,
-        last.train_loss
+        last.stopped.as_deref().is_some_and(|s| s.contains("L-BFGS")),
+        "the convex fit converges: {last:?}"
     );
     assert!(last.val_accuracy >= 0.95, "accuracy {}", last.val_accuracy);
 }
@@ -447,7 +447,8 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     let options = js(serde_json::json!({
         "backbone": {"kind": "mobilenet_v2"},
         "device": "cpu",
-        "config": {"epochs": 4, "learning_rate": 0.01, "early_stopping": null, "validation_fraction": 0.25, "batch_size": 4},
+        // Epochs of batches (the convex fit could converge before the checkpoint this tests).
+        "config": {"epochs": 4, "learning_rate": 0.01, "early_stopping": null, "validation_fraction": 0.25, "batch_size": 4, "head_fit": "epochs"},
     }));
     let t = Api::create(options.clone(), Some(MOBILENET_V2.to_vec()))
         .await

@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use kindling::backbone::{Backbone, BackboneSpec};
 use kindling::config::TrainConfig;
 use kindling::data::image::Augment;
-use kindling::train::recipe::{AutoPlan, DataProfile, auto_plan};
+use kindling::train::recipe::AutoPlan;
 use kindling::train::sweep::{Leaderboard, Sweep, SweepSpec, SweepTask};
 use kindling::{Error, Result};
 use serde::Serialize;
@@ -34,22 +34,29 @@ pub struct Outputs<'a> {
 pub fn run(
     base: &TrainConfig,
     data: kindling::data::Dataset,
-    profile: &DataProfile,
     model_of: (&BackboneSpec, &[u8]),
     outputs: Outputs,
     device: &Device,
 ) -> Result<Outcome> {
-    let plan = auto_plan(profile);
+    let (spec, weights) = model_of;
+    let backbone = |d: &Device| Backbone::load(spec, weights, d);
+    let num_blocks = backbone(device)?.num_blocks();
+    let mut sweep = Sweep::new(
+        &SweepSpec::Auto {},
+        base,
+        &Augment::default(),
+        data,
+        num_blocks,
+    )?;
+    let plan = sweep
+        .leaderboard()
+        .auto
+        .ok_or_else(|| Error::State("internal: an auto sweep without its plan".into()))?;
     println!(
         "auto: comparing {} — {}",
         plan.recipes.join(" and "),
         plan.why
     );
-    let (spec, weights) = model_of;
-    let backbone = |d: &Device| Backbone::load(spec, weights, d);
-    let num_blocks = backbone(device)?.num_blocks();
-    let sweep_spec = SweepSpec::Recipes(plan.recipes.clone());
-    let mut sweep = Sweep::new(&sweep_spec, base, &Augment::default(), data, num_blocks)?;
     let mut models = Vec::new();
     while let Some((task, mut run)) = sweep.start_next(&backbone, device)? {
         match task {

@@ -26,6 +26,7 @@ use crate::model::file::{ModelInfo, export};
 use crate::rng::Rng;
 use crate::train::baseline::{Baselines, baselines};
 use crate::train::cross_validation::summarize;
+use crate::train::recipe::AutoPlan;
 use crate::train::run::{TrainingRun, host_features, training_device};
 
 /// What the next run handed out is for.
@@ -54,6 +55,8 @@ pub struct Sweep {
     next: usize,
     rows: Vec<SweepRow>,
     cache_chunks_computed: usize,
+    /// For an Auto sweep: the recipes it compares and why.
+    auto: Option<AutoPlan>,
 }
 
 impl Sweep {
@@ -67,6 +70,8 @@ impl Sweep {
         num_blocks: usize,
     ) -> Result<Self> {
         data.check_trainable()?;
+        let (spec, auto) = spec.for_data(&data);
+        let spec = &spec;
         let entries = spec.plan(base, base_augment, num_blocks)?;
         let mut rng = Rng::new(base.seed);
         let holdout = stratified_split(
@@ -102,6 +107,7 @@ impl Sweep {
             next: 0,
             rows: Vec::new(),
             cache_chunks_computed: 0,
+            auto,
         })
     }
 
@@ -343,6 +349,7 @@ impl Sweep {
             cross_validation: (folds > 0 && fold_rows.len() == folds)
                 .then(|| summarize(&fold_rows)),
             cache_chunks_computed: self.cache_chunks_computed,
+            auto: self.auto.clone(),
         }
     }
 

@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::TrainConfig;
+use crate::data::Dataset;
 use crate::data::image::Augment;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::train::recipe::{AutoPlan, DataProfile, auto_plan};
 
 use super::fields::{configure, entry_name};
 
@@ -24,8 +26,8 @@ pub const MAX_RUNS: usize = 64;
 pub const FOLDS: std::ops::RangeInclusive<usize> = 2..=10;
 
 /// What to compare. From JS: `{recipes: ["quick", …]}`, `{grid: {learning_rate: [1e-3, 3e-3]}}`,
-/// `{random: {draws: 6, seed: 1, fields: {learning_rate: {log_uniform: [1e-4, 1e-2]}}}}` or
-/// `{folds: {k: 5, train_final: true}}`.
+/// `{random: {draws: 6, seed: 1, fields: {learning_rate: {log_uniform: [1e-4, 1e-2]}}}}`,
+/// `{folds: {k: 5, train_final: true}}` or `{auto: {}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum SweepSpec {
@@ -46,6 +48,9 @@ pub enum SweepSpec {
         #[serde(default)]
         train_final: bool,
     },
+    /// The Auto recipe: the recipes that suit the examples (`recipe::auto_plan`), named when
+    /// the sweep is planned on them ([`SweepSpec::for_data`]).
+    Auto {},
 }
 
 /// How a random sweep draws one field.
@@ -124,6 +129,22 @@ impl Draw {
 }
 
 impl SweepSpec {
+    /// This spec for `data`: Auto becomes the recipes `auto_plan` names for the examples, with
+    /// the plan (what and why); any other spec stays as it is.
+    pub fn for_data(&self, data: &Dataset) -> (SweepSpec, Option<AutoPlan>) {
+        match self {
+            Self::Auto {} => {
+                let profile = DataProfile {
+                    smallest_class: data.class_counts().into_iter().min().unwrap_or(0),
+                    ..DataProfile::default()
+                };
+                let plan = auto_plan(&profile);
+                (Self::Recipes(plan.recipes.clone()), Some(plan))
+            }
+            other => (other.clone(), None),
+        }
+    }
+
     /// The entries of this sweep on the project's `base` settings, each validated for a backbone
     /// of `num_blocks` blocks. Errors name the field and what to change.
     pub fn plan(
@@ -135,6 +156,12 @@ impl SweepSpec {
         let base = (base.clone(), base_augment.clone());
         let mut combinations: Vec<Vec<(String, Value)>> = Vec::new();
         match self {
+            Self::Auto {} => {
+                return Err(Error::State(
+                    "internal: an auto sweep is planned on its examples (SweepSpec::for_data)"
+                        .into(),
+                ));
+            }
             Self::Recipes(names) => {
                 if names.is_empty() {
                     return Err(Error::config("sweep.recipes", "list at least one recipe"));

@@ -75,6 +75,9 @@ pub struct Leaderboard {
     pub cross_validation: Option<CrossValidation>,
     /// Chunks of frozen-prefix caches computed across the sweep (runs that adopt a cache add none).
     pub cache_chunks_computed: usize,
+    /// For an Auto sweep: the recipes it compared and why (its choice is `ranking[0]`).
+    #[serde(default)]
+    pub auto: Option<crate::train::recipe::AutoPlan>,
 }
 
 /// Positions of `rows` held out on validation examples, best first.
