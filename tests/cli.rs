@@ -461,3 +461,68 @@ fn thorough_leaves_greyscale_images_unflipped() {
     );
     assert!(!stdout.contains("colour jitter"), "{}", text(&out));
 }
+
+#[test]
+fn a_streamed_folder_trains_the_same_model_as_one_held_in_memory() {
+    let root = scratch("streamed");
+    let data = image_folder(&root);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let mut predictions = Vec::new();
+    for (name, extra) in [("streamed", None), ("held", Some("--in-memory"))] {
+        let model = root.join(format!("{name}.safetensors"));
+        let mut flags = vec!["--backbone", "mobilenet-v2", "--recipe", "quick"];
+        flags.extend(extra);
+        let out = run(
+            "train",
+            &[
+                ("data", data.as_path()),
+                ("weights", weights.as_path()),
+                ("out", &model),
+            ],
+            &flags,
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            stdout.contains("images: streamed from disk"),
+            extra.is_none(),
+            "{}",
+            text(&out)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("corrupt.png"),
+            "{}",
+            text(&out)
+        );
+        let csv = root.join(format!("{name}.csv"));
+        let out = run(
+            "predict",
+            &[
+                ("model", &model),
+                ("input", &data.join("bag")),
+                ("weights", weights.as_path()),
+                ("out", &csv),
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        predictions.push(std::fs::read_to_string(&csv).unwrap());
+    }
+    // The same rows in the same order: the same model, so the same probabilities.
+    let numbers = |csv: &str| -> Vec<f64> {
+        csv.lines()
+            .skip(1)
+            .flat_map(|l| {
+                l.split(',')
+                    .skip(1)
+                    .filter_map(|v| v.parse().ok())
+                    .collect::<Vec<f64>>()
+            })
+            .collect()
+    };
+    let (a, b) = (numbers(&predictions[0]), numbers(&predictions[1]));
+    assert!(!a.is_empty() && a.len() == b.len(), "{predictions:?}");
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+    }
+}

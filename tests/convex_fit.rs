@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{CLASSES, fit, params, trainer};
+use common::{CLASSES, Jitter, fit, params, trainer};
 use kindling::config::{Balance, HeadConfig, HeadFit, TrainConfig};
 use kindling::data::Dataset;
 use kindling::rng::Rng;
@@ -204,22 +204,6 @@ fn auto_solves_only_the_convex_problem_and_convex_is_refused_elsewhere() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("convex_c"), "{err}");
-}
-
-struct Jitter(Dataset);
-
-impl kindling::data::Augmenter for Jitter {
-    fn augment(&self, index: usize, rng: &mut Rng) -> Vec<f32> {
-        self.0
-            .row(index)
-            .iter()
-            .map(|v| v + 0.1 * rng.normal())
-            .collect()
-    }
-
-    fn settings(&self) -> String {
-        "jitter 0.1".into()
-    }
 }
 
 #[test]

@@ -423,23 +423,6 @@ fn a_resumed_checkpoint_matches_an_uninterrupted_run() {
     );
 }
 
-/// Adds small noise to the stored rows: a stand-in modality for the augmentation hook.
-struct Jitter(kindling::data::Dataset);
-
-impl kindling::data::Augmenter for Jitter {
-    fn augment(&self, index: usize, rng: &mut kindling::rng::Rng) -> Vec<f32> {
-        self.0
-            .row(index)
-            .iter()
-            .map(|v| v + 0.1 * rng.normal())
-            .collect()
-    }
-
-    fn settings(&self) -> String {
-        "jitter 0.1".into()
-    }
-}
-
 #[test]
 fn the_augmentation_hook_feeds_training_batches() {
     let data = separable(20, 14);

@@ -287,6 +287,9 @@ export class KindlingClient {
   addExamples(values: Float32Array, labels: Uint32Array, classes: string[]): Promise<number>;
   /** Column names of a CSV/TSV (header) or JSONL (first object's keys) file, read from its first 1 MB; needs no trainer. */
   textColumns(file: Blob, format: 'csv' | 'tsv' | 'jsonl'): Promise<string[]>;
+  /** A recipe's augmentation adapted to the examples, with a sentence per change (README, Model quality). */
+  adaptRecipe(name: 'quick' | 'balanced' | 'thorough', augment: CreateOptions['augment'],
+    profile: { smallest_class: number; images: boolean; greyscale: boolean }): Promise<{ augment: CreateOptions['augment']; notes: string[] }>;
   /** `continue`: go on with an unfinished run; `checkpoints: false`: no per-epoch checkpoint. */
   train(options?: { signal?: AbortSignal; continue?: boolean; checkpoints?: boolean; cache?: Uint8Array | Blob | null }): AsyncGenerator<EpochReport, void, void>;
   /** Holds training after the current step; read-only requests are still answered. */

@@ -359,6 +359,13 @@ export class KindlingClient {
    */
   textColumns(file, format) { return this.request('textColumns', { file, format }); }
 
+  /**
+   * Recipe `name`'s augmentation `augment` adapted to the examples (`profile`: `{ smallest_class,
+   * images, greyscale }`): `{ augment, notes }`, a sentence per change (no flips for greyscale
+   * images, colour jitter for few colour images). Needs no trainer.
+   */
+  adaptRecipe(name, augment, profile) { return this.request('adaptRecipe', { name, augment, profile }); }
+
   /** Full evaluation on the validation set (per-class metrics, confusion matrix, hardest examples). */
   evaluate() { return this.request('evaluate'); }
 

@@ -12,12 +12,39 @@ let cameraFor = () => {};
 // photos themselves decoded at full size.
 const THUMB_SIDE = 80;
 
-/** A small JPEG of `bitmap` as an object URL. */
-async function thumbnailUrl(bitmap) {
+// How far a grey pixel's channels may differ (JPEG's chroma rounding), as kindling's own check.
+const GREY_TOLERANCE = 3;
+
+/** A small JPEG of `bitmap` as an object URL, and whether the image is greyscale (R = G = B). */
+async function thumbnail(bitmap) {
   const scale = Math.min(1, THUMB_SIDE / Math.min(bitmap.width, bitmap.height));
   const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)));
-  canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  return URL.createObjectURL(await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 }));
+  const context = canvas.getContext('2d');
+  context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  let grey = true;
+  for (let i = 0; grey && i < pixels.length; i += 4) {
+    grey = Math.abs(pixels[i] - pixels[i + 1]) <= GREY_TOLERANCE && Math.abs(pixels[i + 1] - pixels[i + 2]) <= GREY_TOLERANCE;
+  }
+  return { url: URL.createObjectURL(await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 })), grey };
+}
+
+/** Counts an image's colour in its class: the recipes adapt to greyscale projects (`imageProfile`). */
+function noteColour(entry, grey) {
+  entry.checked = (entry.checked ?? 0) + 1;
+  entry.colour = (entry.colour ?? 0) + (grey ? 0 : 1);
+}
+
+/**
+ * What the recipes adapt to (`Recipe::adapt`): the smallest class and whether every image is
+ * greyscale — only when every image has been looked at (a reopened project's are, as their
+ * thumbnails are remade), else not claimed.
+ */
+export function imageProfile() {
+  const classes = state.classes.filter((c) => c.files.length > 0);
+  const smallest = Math.min(...classes.map((c) => c.files.length));
+  const greyscale = classes.length > 0 && classes.every((c) => c.checked === c.files.length && c.colour === 0);
+  return { smallest_class: Number.isFinite(smallest) ? smallest : 0, images: true, greyscale };
 }
 
 /** Replaces a reopened class's thumbnails (the files themselves, at first) by small ones. */
@@ -26,8 +53,9 @@ async function shrinkThumbnails(entry) {
     if (!state.classes.includes(entry)) return; // deleted meanwhile (its URLs are revoked)
     try {
       const bitmap = await createImageBitmap(file);
-      const url = await thumbnailUrl(bitmap).finally(() => bitmap.close());
+      const { url, grey } = await thumbnail(bitmap).finally(() => bitmap.close());
       if (!state.classes.includes(entry)) { URL.revokeObjectURL(url); return; }
+      noteColour(entry, grey);
       URL.revokeObjectURL(entry.urls[i]);
       entry.urls[i] = url;
     } catch {
@@ -113,9 +141,10 @@ export async function addFiles(entry, files, report = true) {
       // Decoding here checks the file and makes its thumbnail; the worker decodes it again for
       // training.
       const bitmap = await createImageBitmap(file);
-      const url = await thumbnailUrl(bitmap).finally(() => bitmap.close());
+      const { url, grey } = await thumbnail(bitmap).finally(() => bitmap.close());
       entry.files.push(file);
       entry.urls.push(url);
+      noteColour(entry, grey);
       saving.saveImage(entry, file);
     } catch {
       skipped.push(file.name);

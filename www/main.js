@@ -3,10 +3,10 @@
 // modules; saving.js keeps the open project saved in this browser.
 import { ui } from './ui.js';
 import { state, errorText, createTrainer, TEXT_BACKBONES } from './page-state.js';
-import { addClass, clearClasses, setupClassFolders } from './image-classes.js';
+import { addClass, clearClasses, setupClassFolders, imageProfile } from './image-classes.js';
 import { addTextSource, showTextCounts, showColumnsOfLastFile } from './text-project.js';
 import { closeWebcam } from './camera-panel.js';
-import { renderOptions, setOptionsTask, applyRecipe, readOptions, setOptionValues } from './options.js';
+import { renderOptions, setOptionsTask, applyRecipe, readOptions, setOptionValues, augmentIsRecipes, setAugment } from './options.js';
 import * as store from './store.js';
 import * as saving from './saving.js';
 import { setupExperiments, baselineText } from './experiments.js';
@@ -194,10 +194,23 @@ const experiments = setupExperiments({
   save: (sweep) => saving.saveSweep(sweep),
 });
 
+// A named recipe's augmentation adapted to the images (kindling's Recipe::adapt: no flips for
+// greyscale images, colour jitter for few colour ones) when the person has not changed it since
+// the recipe filled the panel; returns what changed, a sentence each.
+async function adaptRecipe(settings) {
+  const recipe = ui.recipe();
+  if (state.task !== 'images' || recipe === 'auto' || !augmentIsRecipes()) return [];
+  const { augment, notes } = await state.client.adaptRecipe(recipe, settings.augment, imageProfile());
+  if (notes.length) setAugment(advanced, augment);
+  return notes.map((note) => `${recipe[0].toUpperCase()}${recipe.slice(1)}: ${note}.`);
+}
+
 ui.onTrain(async () => {
   ui.trainError('');
   let settings;
+  let notes = [];
   try {
+    notes = await adaptRecipe(readOptions(state.task));
     settings = readOptions(state.task);
   } catch (e) {
     ui.trainError(errorText(e));
@@ -240,7 +253,7 @@ ui.onTrain(async () => {
     // stopping watches, else the last completed one's), and says which epoch that is.
     const { epoch, report } = state.evaluation;
     const kept = `${epoch == null ? 'the weights before training' : `the weights of epoch ${epoch + 1}`}: validation accuracy ${(100 * report.accuracy).toFixed(1)}%`;
-    const reused = state.cacheReused ? ' (backbone features reused from the last run)' : '';
+    const reused = (state.cacheReused ? ' (backbone features reused from the last run)' : '') + notes.map((n) => ` ${n}`).join('');
     if (state.stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); kept ${kept}.${reused}`);
     else if (last?.stopped) ui.setStatus(`${last.stopped} — ${kept}.${reused}`);
     else ui.setStatus(`Done: kept ${kept}.${reused}`);

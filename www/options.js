@@ -123,15 +123,31 @@ export function renderOptions(container) {
     table.append(row);
   }
   container.append(table);
-  container.addEventListener('change', () => refresh(container.dataset.task));
+  container.addEventListener('change', (e) => { touched.add(e.target.id); refresh(container.dataset.task); });
   refresh(container.dataset.task);
 }
 
 /** Shows the fields for `task` ('images' or 'text'). */
 export function setOptionsTask(container, task) { container.dataset.task = task; refresh(task); }
 
+// Fields the person changed since the last recipe filled the panel: their choice stands.
+const touched = new Set();
+const AUGMENT_FIELDS = ['flip', 'crop', 'jitter'];
+
+/** Whether the image augmentation is still the recipe's (nobody changed it since). */
+export function augmentIsRecipes() { return !AUGMENT_FIELDS.some((id) => touched.has(id)); }
+
+/** Sets the image augmentation fields (`{ horizontal_flip, random_resized_crop, color_jitter }`). */
+export function setAugment(container, augment) {
+  input('flip').checked = Boolean(augment.horizontal_flip);
+  input('crop').checked = Boolean(augment.random_resized_crop);
+  input('jitter').value = String(augment.color_jitter ?? 0);
+  refresh(container.dataset.task);
+}
+
 /** Fills the panel with a recipe's choices (other fields keep what the person set). */
 export function applyRecipe(container, name) {
+  touched.clear();
   for (const [id, value] of Object.entries(RECIPES[name])) {
     const el = input(id);
     if (el.type === 'checkbox') el.checked = value; else el.value = String(value);

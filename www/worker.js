@@ -85,6 +85,7 @@ const handlers = {
   addTexts({ texts, className }) { return need().addTexts(texts, className); },
   async addTextFile({ file, options }) { return need().addTextFile(await file.text(), options); },
   // The header (or the first JSON object) is at the start: 1 MB of it is plenty.
+  async adaptRecipe({ name, augment, profile }) { return (await anyBuild()).module.adaptRecipe(name, augment, profile); },
   async textColumns({ file, format }) { return (await anyBuild()).module.textColumns(await file.slice(0, 1 << 20).text(), format); },
   runtime() {
     return build?.runtime ?? { threads: null, build: null, reason: 'not chosen yet: create() chooses the build for its device' };

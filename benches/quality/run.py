@@ -90,7 +90,8 @@ def kindling_train(args, kind, data, recipe, seed, scratch, features=None):
     evaluation = metrics["evaluation"]
     calibration = evaluation.get("calibration") or {}
     notes = {"ece": evaluation.get("expected_calibration_error"),
-             "ece_before": calibration.get("ece_before"), "temperature": calibration.get("temperature")}
+             "ece_before": calibration.get("ece_before"), "temperature": calibration.get("temperature"),
+             "fit_seconds": sum(h["epoch_seconds"] for h in metrics["history"]), "stopped": metrics.get("stopped")}
     return (evaluation["report"]["accuracy"], evaluation["report"]["macro_f1"], seconds), notes
 
 

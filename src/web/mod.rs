@@ -19,6 +19,7 @@ mod bench;
 mod create;
 mod files;
 mod images;
+mod recipes;
 mod state;
 mod sweeps;
 mod text;

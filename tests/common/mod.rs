@@ -51,6 +51,23 @@ pub fn gradual_config() -> TrainConfig {
     }
 }
 
+/// Adds small noise to the stored rows: a stand-in modality for the augmentation hook.
+pub struct Jitter(pub Dataset);
+
+impl kindling::data::Augmenter for Jitter {
+    fn augment(&self, index: usize, rng: &mut Rng) -> Vec<f32> {
+        self.0
+            .row(index)
+            .iter()
+            .map(|v| v + 0.1 * rng.normal())
+            .collect()
+    }
+
+    fn settings(&self) -> String {
+        "jitter 0.1".into()
+    }
+}
+
 pub fn device() -> Device {
     Device::flex().autodiff()
 }

@@ -72,6 +72,26 @@ test('Auto: the recipes that suit the examples are compared and the best is kept
   assert.match(await page.textContent('#prediction li'), /^trouser/);
 });
 
+test('Thorough on greyscale images: the recipe leaves flips out and says why', async () => {
+  const page = await browser.newPage();
+  await openProject(page, threeClasses);
+  await page.check('input[name=recipe][value=thorough]');
+  await page.click('#advanced > summary');
+  assert.equal(await page.isChecked('#flip'), true, 'the recipe itself flips');
+  await page.fill('#epochs', '1');
+  await page.click('#train');
+  await page.waitForFunction(() => !document.querySelector('#train').disabled, null, { timeout: 600_000 });
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  assert.equal(await page.isChecked('#flip'), false);
+  assert.match(await page.textContent('#status'), /Thorough: no horizontal flips: every image is greyscale/);
+  // A person's own choice stands: flips asked for again are kept.
+  await page.check('#flip');
+  await page.click('#train');
+  await page.waitForFunction(() => !document.querySelector('#train').disabled, null, { timeout: 600_000 });
+  assert.equal(await page.isChecked('#flip'), true);
+  assert.doesNotMatch(await page.textContent('#status'), /no horizontal flips/);
+});
+
 test('Balanced: MLP head and the last two blocks train', async () => {
   const page = await browser.newPage();
   await openProject(page, threeClasses);

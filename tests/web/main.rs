@@ -105,7 +105,9 @@ async fn head_trains_on_webgpu() {
     // are read back from the GPU at every L-BFGS evaluation) to its optimum.
     let last = h.last().unwrap();
     assert!(
-        last.stopped.as_deref().is_some_and(|s| s.contains("L-BFGS")),
+        last.stopped
+            .as_deref()
+            .is_some_and(|s| s.contains("L-BFGS")),
         "the convex fit converges: {last:?}"
     );
     assert!(last.val_accuracy >= 0.95, "accuracy {}", last.val_accuracy);

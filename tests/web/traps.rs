@@ -307,7 +307,9 @@ async fn images_whose_size_overflows_or_bombs_are_refused() {
 
 #[wasm_bindgen_test]
 async fn damaged_model_files_and_checkpoints_are_refused() {
-    let config = serde_json::json!({"epochs": 10, "learning_rate": 0.05, "batch_size": 4, "early_stopping": null});
+    // Epochs of batches: their checkpoints carry optimiser state, which a damaged file must not
+    // slip past (the convex fit keeps none).
+    let config = serde_json::json!({"epochs": 10, "learning_rate": 0.05, "batch_size": 4, "early_stopping": null, "head_fit": "epochs"});
     let (t, values) = features_project(config.clone()).await;
     t.start().unwrap();
     // Before the first epoch the examples' activations are cached a chunk per step.

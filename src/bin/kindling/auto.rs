@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::cli::Outcome;
 use crate::progress;
-use crate::train::write_file;
+use crate::report::write_file;
 
 /// What `--metrics` holds for an Auto run.
 #[derive(Serialize)]

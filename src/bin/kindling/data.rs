@@ -121,8 +121,54 @@ pub fn image_rows(
     Ok(rows)
 }
 
-/// An image folder whose sub-folders are the classes.
-fn image_folder(dir: &Path, spec: &BackboneSpec, keep: Option<usize>) -> Result<Examples> {
+/// An image folder streamed from disk (`stream.rs`): labels and files, no rows.
+pub struct StreamedFolder {
+    pub data: Dataset,
+    pub files: Vec<PathBuf>,
+    pub profile: DataProfile,
+}
+
+/// The folder's images as a data set whose rows stay on disk. Every image is decoded once here,
+/// on every core, to leave out (and name) the unreadable ones and to see whether all are grey;
+/// nothing of it is kept.
+pub fn image_folder_streamed(dir: &Path, spec: &BackboneSpec) -> Result<StreamedFolder> {
+    let files = class_files(dir)?;
+    let dim = spec.preprocess().map_or(0, |p| p.len());
+    let bar = progress::bar(files.len(), "checking", "images");
+    let checked: Vec<Option<bool>> = files
+        .par_iter()
+        .map(|(_, path)| {
+            let grey = match decode_file(path) {
+                Ok(img) => Some(img.is_greyscale()),
+                Err(e) => {
+                    bar.suspend(|| eprintln!("skipped {e}"));
+                    None
+                }
+            };
+            bar.inc(1);
+            grey
+        })
+        .collect();
+    bar.finish();
+    let mut data = Dataset::rows_elsewhere(dim);
+    let mut kept = Vec::new();
+    let mut greyscale = true;
+    for ((class, path), grey) in files.into_iter().zip(checked) {
+        if let Some(grey) = grey {
+            data.add_elsewhere(path.to_string_lossy().as_bytes(), &class)?;
+            kept.push(path);
+            greyscale &= grey;
+        }
+    }
+    Ok(StreamedFolder {
+        profile: profile(&data, Some(greyscale)),
+        data,
+        files: kept,
+    })
+}
+
+/// The images of a folder of class folders, with their class, in the order examples take.
+fn class_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut files = Vec::new();
     for class_dir in sorted_entries(dir)?.into_iter().filter(|p| p.is_dir()) {
         let class = class_dir
@@ -141,6 +187,12 @@ fn image_folder(dir: &Path, spec: &BackboneSpec, keep: Option<usize>) -> Result<
             dir.display()
         )));
     }
+    Ok(files)
+}
+
+/// An image folder whose sub-folders are the classes, every image's row held in memory.
+fn image_folder(dir: &Path, spec: &BackboneSpec, keep: Option<usize>) -> Result<Examples> {
+    let files = class_files(dir)?;
     let paths: Vec<PathBuf> = files.iter().map(|(_, f)| f.clone()).collect();
     let rows = image_rows(&paths, spec, keep)?;
     let mut data = Dataset::new(spec.preprocess().map_or(0, |p| p.len()));

@@ -11,7 +11,7 @@ use kindling::train::TrainingRun;
 use kindling::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
 
-use crate::train::write_file;
+use crate::report::write_file;
 
 /// Refuses `--features` before training when the run's features are not the frozen backbone's.
 pub fn check(config: &TrainConfig) -> Result<()> {

@@ -1,8 +1,9 @@
 //! `kindling train`: a recipe and/or a TrainConfig JSON (the page's settings), data from a folder
 //! or a text file, progress bars and a per-epoch table, a checkpoint after every epoch, Ctrl-C
-//! that stops after the current step and keeps the model, k-fold cross-validation.
+//! that stops after the current step and keeps the model; k-fold cross-validation (`kfold.rs`)
+//! and auto (`auto.rs`) are sweeps of their own.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,20 +14,20 @@ use kindling::config::TrainConfig;
 use kindling::data::Augmenter;
 use kindling::data::image::{Augment, ImageAugmenter};
 use kindling::model::file::{ModelInfo, export};
-use kindling::train::baseline::Baselines;
 use kindling::train::checkpoint;
-use kindling::train::cross_validation::cross_validate;
 use kindling::train::recipe::Recipe;
-use kindling::train::{EpochReport, TrainingRun, training_device};
+use kindling::train::{TrainingRun, training_device};
 use kindling::{Error, Result};
-use serde::Serialize;
 
 use crate::auto;
 use crate::cli::Outcome;
-use crate::data::{TextColumns, load};
+use crate::data::{Examples, TextColumns, image_folder_streamed, load};
 use crate::features;
+use crate::kfold;
 use crate::progress;
+use crate::report::{Metrics, print_epoch, print_epoch_header, write_file, write_metrics};
 use crate::setup::{self, BackboneName, WeightArgs, read};
+use crate::stream::ImageStream;
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -66,6 +67,10 @@ pub struct TrainArgs {
     /// features and split. Needs a frozen backbone (the quick recipe).
     #[arg(long)]
     features: Option<PathBuf>,
+    /// Decode every image up front and hold its rows in memory (about 600 KB an image) instead
+    /// of streaming the folder from disk a chunk at a time.
+    #[arg(long)]
+    in_memory: bool,
     /// k-fold cross-validation (k from 2 to 10) instead of one run: each fold's and the mean ±
     /// std accuracy and macro-F1; no model is written.
     #[arg(long)]
@@ -111,48 +116,6 @@ fn config(args: &TrainArgs, recipe: Option<Recipe>) -> Result<(TrainConfig, Augm
     Ok((config, augment))
 }
 
-#[derive(Serialize)]
-struct Metrics<'a> {
-    history: &'a [EpochReport],
-    /// Nearest centroid and k-NN on the frozen features (runs whose backbone stays frozen).
-    baselines: Option<Baselines>,
-    stopped: Option<String>,
-    interrupted: bool,
-    evaluation: Option<kindling::train::Evaluation>,
-    cross_validation: Option<kindling::train::cross_validation::CrossValidation>,
-    examples: usize,
-    classes: &'a [String],
-}
-
-pub fn write_file(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
-    // Written beside and renamed, so an interrupted write never leaves half a file.
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, bytes)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| Error::Data(format!("cannot write the {what} {}: {e}", path.display())))
-}
-
-fn write_metrics(path: Option<&Path>, metrics: &Metrics) -> Result<()> {
-    let Some(path) = path else { return Ok(()) };
-    let json = serde_json::to_vec_pretty(metrics)
-        .map_err(|e| Error::State(format!("internal: metrics: {e}")))?;
-    write_file(path, &json, "metrics")
-}
-
-fn print_epoch(r: &EpochReport) {
-    println!(
-        "{:>5} {:>10.4} {:>9.1}% {:>10.4} {:>9.1}% {:>8.3} {:>9.0} {:>7.1}s",
-        r.epoch + 1,
-        r.train_loss,
-        100.0 * r.train_accuracy,
-        r.val_loss,
-        100.0 * r.val_accuracy,
-        r.val_macro_f1,
-        r.examples_per_second,
-        r.epoch_seconds
-    );
-}
-
 pub fn run(args: TrainArgs) -> Result<Outcome> {
     let recipe = recipe(&args)?;
     let (config, augment) = config(&args, recipe)?;
@@ -176,7 +139,36 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         (Some(p), true) => Some(p.resize * 3 / 2),
         _ => None,
     };
-    let examples = load(&args.data, &spec, tokenizer.as_ref(), &args.columns, keep)?;
+    // One run without augmentation streams an image folder from disk (a chunk of rows in memory
+    // at a time); augmentation, k-fold and auto hold every image's rows (Command line).
+    let streamed = args.data.is_dir()
+        && !args.in_memory
+        && recipe.is_some()
+        && !augment.any()
+        && args.k_fold.is_none();
+    let (examples, mut stream) = match (streamed, &preprocess) {
+        (true, Some(preprocess)) => {
+            let folder = image_folder_streamed(&args.data, &spec)?;
+            let examples = Examples {
+                data: folder.data,
+                images: Vec::new(),
+                profile: folder.profile,
+            };
+            (
+                examples,
+                Some(ImageStream::new(folder.files, preprocess.clone())),
+            )
+        }
+        _ => (
+            load(&args.data, &spec, tokenizer.as_ref(), &args.columns, keep)?,
+            None,
+        ),
+    };
+    if stream.is_some() {
+        println!(
+            "images: streamed from disk, a chunk at a time (the next decoded while the backbone runs)"
+        );
+    }
     let data = examples.data;
     eprintln!(
         "{} examples of {} classes: {}",
@@ -197,41 +189,14 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     }
     let backbone = |device: &Device| Backbone::load(&spec, &weights, device);
     if let Some(k) = args.k_fold {
-        let cv = pollster::block_on(cross_validate(
+        return kfold::run(
             &config,
             k,
             &data,
-            &backbone,
-            (&spec, Some(&weights)),
+            (&spec, &weights),
+            args.metrics.as_deref(),
             &device,
-        ))?;
-        for f in &cv.folds {
-            println!(
-                "fold {}: accuracy {:.1}%, macro-F1 {:.3}",
-                f.fold + 1,
-                100.0 * f.accuracy,
-                f.macro_f1
-            );
-        }
-        println!(
-            "mean: accuracy {:.1}% ± {:.1}, macro-F1 {:.3} ± {:.3}",
-            100.0 * cv.accuracy_mean,
-            100.0 * cv.accuracy_std,
-            cv.macro_f1_mean,
-            cv.macro_f1_std
         );
-        let metrics = Metrics {
-            history: &[],
-            baselines: None,
-            stopped: None,
-            interrupted: false,
-            evaluation: None,
-            cross_validation: Some(cv),
-            examples: data.len(),
-            classes: data.classes(),
-        };
-        write_metrics(args.metrics.as_deref(), &metrics)?;
-        return Ok(Outcome::Done);
     }
     let augmenter: Option<Box<dyn Augmenter>> = match (preprocess, augment.any()) {
         (Some(preprocess), true) => Some(Box::new(ImageAugmenter {
@@ -302,6 +267,9 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
                 }
             }
         }
+        if let Some(stream) = stream.as_mut() {
+            stream.supply(&mut run)?;
+        }
         let report = pollster::block_on(run.step())?;
         if run.caching_progress().is_none() {
             if let Some(b) = &bar {
@@ -313,17 +281,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
                 b.finish_and_clear();
             }
             if !header_printed {
-                println!(
-                    "{:>5} {:>10} {:>10} {:>10} {:>10} {:>8} {:>9} {:>8}",
-                    "epoch",
-                    "train loss",
-                    "train acc",
-                    "val loss",
-                    "val acc",
-                    "macro-F1",
-                    "ex/s",
-                    "time"
-                );
+                print_epoch_header();
                 header_printed = true;
             }
             print_epoch(&report);
