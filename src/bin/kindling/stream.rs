@@ -48,6 +48,16 @@ impl ImageStream {
         }
     }
 
+    /// Completes `run`'s cache of its frozen part outside training (a finished run resumed from
+    /// its checkpoint is evaluated and exported from it).
+    pub fn complete_cache(&mut self, run: &mut TrainingRun) -> Result<()> {
+        while run.caching_progress().is_some() {
+            self.supply(run)?;
+            run.cache_next_chunk()?;
+        }
+        Ok(())
+    }
+
     /// Gives `run` the rows its next step asks for, if it asks, and starts decoding the chunk
     /// after them (the frozen part's cache is filled in example order).
     pub fn supply(&mut self, run: &mut TrainingRun) -> Result<()> {

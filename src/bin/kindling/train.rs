@@ -299,6 +299,14 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         b.finish_and_clear();
     }
     let stopped_early = interrupted.load(Ordering::SeqCst) && !run.is_finished();
+    // A finished run resumed from its checkpoint has no cache yet: its evaluation (and the
+    // features file) are computed from it.
+    if let Some(stream) = stream
+        .as_mut()
+        .filter(|_| run.is_finished() || args.features.is_some())
+    {
+        stream.complete_cache(&mut run)?;
+    }
     let info = ModelInfo::new(
         spec.clone(),
         Some(&weights),

@@ -200,6 +200,19 @@ impl TrainingRun {
         self.cached_activations().map(|_| ())
     }
 
+    /// Caches the next chunk of the frozen prefix's activations from the rows supplied for it
+    /// (`input_request`), outside a training step: how a finished or restored run whose data set
+    /// keeps its rows elsewhere completes its cache before it is evaluated or exported. `false`
+    /// when the cache was complete already.
+    pub fn cache_next_chunk(&mut self) -> Result<bool> {
+        let chunk = if self.data.rows_held() {
+            EVAL_CHUNK
+        } else {
+            CACHE_CHUNK
+        };
+        self.extend_cache(chunk)
+    }
+
     /// The no-training baselines (nearest centroid, k-NN) on the frozen backbone's features,
     /// scored on the validation split — when the whole backbone is frozen, so that the cache
     /// holds those features (`None` otherwise). Completes the cache first; one read-back.
