@@ -49,10 +49,30 @@ fn image_folder(per_class: usize) -> PathBuf {
 struct Run {
     seconds: f64,
     accuracy: f64,
+    /// The process's peak resident memory (VmHWM, polled while it runs), in MB.
+    peak_mb: f64,
+    /// The seconds of the training epochs themselves (the convex fit, for Quick).
+    training_seconds: f64,
 }
 
-/// `kindling train` on `data` with `recipe` and `epochs` on `threads` threads (None: every core).
-fn train(data: &Path, recipe: &str, epochs: usize, threads: Option<usize>, scratch: &Path) -> Run {
+/// The peak resident memory so far of process `pid`, in MB (Linux's VmHWM).
+fn peak_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1000.0)
+}
+
+/// `kindling train` on `data` with `recipe` and `epochs` on `threads` threads (None: every core),
+/// streaming the folder or (`in_memory`) holding every image's rows.
+fn train(
+    data: &Path,
+    recipe: &str,
+    epochs: usize,
+    threads: Option<usize>,
+    in_memory: bool,
+    scratch: &Path,
+) -> Run {
     let config = scratch.join("config.json");
     let metrics = scratch.join("metrics.json");
     std::fs::write(
@@ -71,15 +91,37 @@ fn train(data: &Path, recipe: &str, epochs: usize, threads: Option<usize>, scrat
     ] {
         command.arg(flag).arg(path);
     }
+    if in_memory {
+        command.arg("--in-memory");
+    }
     match threads {
         Some(n) => command.env("RAYON_NUM_THREADS", n.to_string()),
         None => command.env_remove("RAYON_NUM_THREADS"),
     };
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
     let start = Instant::now();
-    let out = command.output().expect("the kindling binary runs");
+    let mut child = command.spawn().expect("the kindling binary runs");
+    let mut peak = 0.0f64;
+    let status = loop {
+        if let Some(mb) = peak_mb(child.id()) {
+            peak = peak.max(mb);
+        }
+        match child
+            .try_wait()
+            .expect("the kindling process can be waited for")
+        {
+            Some(status) => break status,
+            None => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    };
     let seconds = start.elapsed().as_secs_f64();
+    let out = child
+        .wait_with_output()
+        .expect("the kindling output can be read");
     assert!(
-        out.status.success(),
+        status.success(),
         "kindling train failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -89,7 +131,15 @@ fn train(data: &Path, recipe: &str, epochs: usize, threads: Option<usize>, scrat
     let accuracy = report["evaluation"]["report"]["accuracy"]
         .as_f64()
         .unwrap_or(f64::NAN);
-    Run { seconds, accuracy }
+    let training_seconds = report["history"].as_array().map_or(0.0, |h| {
+        h.iter().filter_map(|e| e["epoch_seconds"].as_f64()).sum()
+    });
+    Run {
+        seconds,
+        accuracy,
+        peak_mb: peak,
+        training_seconds,
+    }
 }
 
 fn main() {
@@ -108,13 +158,15 @@ fn main() {
     for (recipe, epochs) in [("quick", 5), ("balanced", 1)] {
         let mut rates = Vec::new();
         for threads in [Some(1), None] {
-            let run = train(&data, recipe, epochs, threads, &scratch);
+            let run = train(&data, recipe, epochs, threads, false, &scratch);
             let rate = images as f64 / run.seconds;
             let label = threads.map_or(format!("{cores} threads"), |n| format!("{n} thread"));
             println!(
-                "cli {recipe} ({epochs} epoch(s)), {label}: {:.0} s, {rate:.1} images/s end to end (decode + features + training), validation accuracy {:.1}%",
+                "cli {recipe} ({epochs} epoch(s)), {label}: {:.0} s, {rate:.1} images/s end to end (decode + features + training), validation accuracy {:.1}%, peak memory {:.0} MB, training epochs {:.2} s",
                 run.seconds,
-                100.0 * run.accuracy
+                100.0 * run.accuracy,
+                run.peak_mb,
+                run.training_seconds
             );
             rates.push(rate);
         }
@@ -122,6 +174,17 @@ fn main() {
             "threads cli {recipe}: {cores} threads = {:.2}x one thread",
             rates[1] / rates[0]
         );
+        if recipe == "quick" {
+            // The same run holding every image's rows (as before streaming), for comparison.
+            let held = train(&data, recipe, epochs, None, true, &scratch);
+            let rate = images as f64 / held.seconds;
+            println!(
+                "cli quick --in-memory, {cores} threads: {:.0} s, {rate:.1} images/s, peak memory {:.0} MB; streamed = {:.2}x its speed",
+                held.seconds,
+                held.peak_mb,
+                rates[1] / rate
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(&scratch);
 }

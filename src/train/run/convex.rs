@@ -30,6 +30,11 @@ pub const ITERATIONS_PER_EPOCH: usize = 10;
 /// objective scaled the same way; the device computes in f32, whose rounding is near 1e-7).
 const GRADIENT_TOLERANCE: f64 = 1e-5;
 
+/// The most examples × classes the convex fit takes: each evaluation holds a few tensors of that
+/// many f32 values at once (logits, log-probabilities, targets, residuals: ~350 MB at this bound),
+/// where epochs of batches hold a batch's. Beyond it, `auto` trains by epochs.
+pub const MAX_CONVEX_ELEMENTS: usize = 1 << 24;
+
 /// The solver's state between epochs.
 pub(super) struct ConvexFit {
     problem: Problem,
@@ -126,10 +131,15 @@ impl TrainingRun {
     /// Whether this run fits its head by the convex solve; an error when `head_fit: convex` was
     /// asked of a run that is not that problem.
     pub(super) fn fits_convex(&self) -> Result<bool> {
+        let elements = self.data.len().checked_mul(self.data.num_classes());
         let not_convex = self.config.not_convex().or_else(|| {
-            self.augmenter
-                .as_ref()
-                .map(|_| "the run augments its examples")
+            if self.augmenter.is_some() {
+                Some("the run augments its examples")
+            } else if elements.is_none_or(|e| e > MAX_CONVEX_ELEMENTS) {
+                Some("its examples × classes exceed what one full-batch evaluation holds (2^24)")
+            } else {
+                None
+            }
         });
         match (self.config.head_fit, not_convex) {
             (HeadFit::Epochs, _) => Ok(false),
