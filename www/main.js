@@ -3,10 +3,11 @@
 // modules; saving.js keeps the open project saved in this browser.
 import { ui } from './ui.js';
 import { state, errorText, createTrainer, TEXT_BACKBONES } from './page-state.js';
-import { addClass, clearClasses, setupClassFolders, imageProfile } from './image-classes.js';
+import { addClass, clearClasses, setupClassFolders } from './image-classes.js';
 import { addTextSource, showTextCounts, showColumnsOfLastFile } from './text-project.js';
 import { closeWebcam } from './camera-panel.js';
-import { renderOptions, setOptionsTask, applyRecipe, readOptions, setOptionValues, augmentIsRecipes, setAugment } from './options.js';
+import { renderOptions, setOptionsTask, applyRecipe, readOptions, setOptionValues } from './options.js';
+import { adaptRecipe, trainAuto } from './recipe-choice.js';
 import * as store from './store.js';
 import * as saving from './saving.js';
 import { setupExperiments, baselineText } from './experiments.js';
@@ -165,19 +166,6 @@ function showRun(history, evaluation) {
   showEvaluation();
 }
 
-// The Auto recipe: a comparison of the recipes that suit the examples (shown on the
-// leaderboard), whose best becomes the project's model; the status says what it chose and why.
-async function trainAuto(settings) {
-  ui.setStatus('Auto: comparing recipes…');
-  const { row, why, others } = await experiments.runAuto(settings);
-  if (!row) {
-    ui.setStatus('Auto: no run finished.');
-    return;
-  }
-  const against = others.length ? ` against ${others.map((r) => `${r.name} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}` : '';
-  ui.setStatus(`Auto chose ${row.name}: validation accuracy ${(100 * row.accuracy).toFixed(1)}%${against} — ${why}.`);
-}
-
 const experiments = setupExperiments({
   readSettings: () => readOptions(state.task),
   prepare: prepareTrainer,
@@ -194,30 +182,19 @@ const experiments = setupExperiments({
   save: (sweep) => saving.saveSweep(sweep),
 });
 
-// A named recipe's augmentation adapted to the images (kindling's Recipe::adapt: no flips for
-// greyscale images, colour jitter for few colour ones) when the person has not changed it since
-// the recipe filled the panel; returns what changed, a sentence each.
-async function adaptRecipe(settings) {
-  const recipe = ui.recipe();
-  if (state.task !== 'images' || recipe === 'auto' || !augmentIsRecipes()) return [];
-  const { augment, notes } = await state.client.adaptRecipe(recipe, settings.augment, imageProfile());
-  if (notes.length) setAugment(advanced, augment);
-  return notes.map((note) => `${recipe[0].toUpperCase()}${recipe.slice(1)}: ${note}.`);
-}
-
 ui.onTrain(async () => {
   ui.trainError('');
   let settings;
   let notes = [];
   try {
-    notes = await adaptRecipe(readOptions(state.task));
+    notes = await adaptRecipe(advanced, readOptions(state.task));
     settings = readOptions(state.task);
   } catch (e) {
     ui.trainError(errorText(e));
     return;
   }
   if (ui.recipe() === 'auto') {
-    await trainAuto(settings);
+    await trainAuto(experiments, settings);
     return;
   }
   ui.setTraining(true);

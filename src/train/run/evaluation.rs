@@ -26,6 +26,11 @@ impl TrainingRun {
         Ok(evaluation)
     }
 
+    /// What temperature scaling did when the run ended (`None` before, or when off).
+    pub fn calibration(&self) -> Option<&crate::train::calibration::Calibration> {
+        self.calibration.as_ref()
+    }
+
     /// Temperature scaling of the kept model, fitted on the validation split when the run ends
     /// (`TrainConfig::calibrate`); the kept model divides its logits by the temperature from
     /// then on (predictions, evaluation, the model file).

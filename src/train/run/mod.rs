@@ -325,11 +325,6 @@ impl TrainingRun {
         self.end_epoch(epoch).await.map(Some)
     }
 
-    /// What temperature scaling did when the run ended (`None` before, or when off).
-    pub fn calibration(&self) -> Option<&crate::train::calibration::Calibration> {
-        self.calibration.as_ref()
-    }
-
     /// Forward and backward pass of one batch; the gradients wait in the optimiser. Returns the
     /// batch's summed loss and number of correct predictions, still on the device.
     fn forward_backward(&mut self, batch: &[usize]) -> Result<(Tensor<1>, Tensor<1, Int>)> {
