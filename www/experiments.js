@@ -217,6 +217,8 @@ export function setupExperiments({ readSettings, prepare, showRow, useModel, sav
     async runAuto(settings) {
       showMessage('sweep-error', '');
       const board = await runSweep({ auto: {} }, settings);
+      // Still busy while the best row becomes the project's model (the caller ends it).
+      ui.setTraining(true);
       const best = board?.rows[board.ranking[0]];
       if (!best) return { row: null, why: board?.auto?.why ?? '', others: [] };
       await useModel(best, modelOf(best));

@@ -184,6 +184,9 @@ const experiments = setupExperiments({
 
 ui.onTrain(async () => {
   ui.trainError('');
+  // Busy at once: the recipe's adaptation asks the worker first, and a second click (or a
+  // prediction) must not start meanwhile.
+  ui.setTraining(true);
   let settings;
   let notes = [];
   try {
@@ -191,6 +194,7 @@ ui.onTrain(async () => {
     settings = readOptions(state.task);
   } catch (e) {
     ui.trainError(errorText(e));
+    ui.setTraining(false);
     return;
   }
   if (ui.recipe() === 'auto') {

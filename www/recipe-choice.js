@@ -11,7 +11,10 @@ import { augmentIsRecipes, setAugment } from './options.js';
 // the recipe filled the panel; returns what changed, a sentence each.
 export async function adaptRecipe(advanced, settings) {
   const recipe = ui.recipe();
-  if (state.task !== 'images' || recipe === 'auto' || !augmentIsRecipes()) return [];
+  const { horizontal_flip: flip, random_resized_crop: crop, color_jitter: jitter } = settings.augment ?? {};
+  // Only a recipe's own augmentation adapts (Recipe::adapt): without any, there is nothing to ask.
+  const augments = flip || crop || jitter > 0;
+  if (state.task !== 'images' || recipe === 'auto' || !augments || !augmentIsRecipes()) return [];
   const { augment, notes } = await state.client.adaptRecipe(recipe, settings.augment, imageProfile());
   if (notes.length) setAugment(advanced, augment);
   return notes.map((note) => `${recipe[0].toUpperCase()}${recipe.slice(1)}: ${note}.`);
@@ -21,11 +24,15 @@ export async function adaptRecipe(advanced, settings) {
 // leaderboard), whose best becomes the project's model; the status says what it chose and why.
 export async function trainAuto(experiments, settings) {
   ui.setStatus('Auto: comparing recipes…');
-  const { row, why, others } = await experiments.runAuto(settings);
-  if (!row) {
-    ui.setStatus('Auto: no run finished.');
-    return;
+  try {
+    const { row, why, others } = await experiments.runAuto(settings);
+    if (!row) {
+      ui.setStatus('Auto: no run finished.');
+      return;
+    }
+    const against = others.length ? ` against ${others.map((r) => `${r.name} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}` : '';
+    ui.setStatus(`Auto chose ${row.name}: validation accuracy ${(100 * row.accuracy).toFixed(1)}%${against} — ${why}.`);
+  } finally {
+    ui.setTraining(false);
   }
-  const against = others.length ? ` against ${others.map((r) => `${r.name} ${(100 * r.accuracy).toFixed(1)}%`).join(', ')}` : '';
-  ui.setStatus(`Auto chose ${row.name}: validation accuracy ${(100 * row.accuracy).toFixed(1)}%${against} — ${why}.`);
 }

@@ -57,7 +57,8 @@ test('the Vite app trains two classes in the bundled worker and predicts', async
   await page.setInputFiles('#bags', images('bag', 0, 8));
   await page.click('#train');
   await page.waitForFunction(() => /done|Error/.test(document.querySelector('#log').textContent), null, { timeout: 300_000 });
-  assert.match(await page.textContent('#log'), /^epoch 6: \d+% validation accuracy — done$/);
+  // Up to 6 epochs: the solved linear head may converge before the last.
+  assert.match(await page.textContent('#log'), /^epoch [1-6]: \d+% validation accuracy — done$/);
   await page.setInputFiles('#try', images('bag', 8, 9));
   await page.waitForFunction(() => document.querySelector('#answer').textContent);
   assert.match(await page.textContent('#answer'), /^bag \(p = /);
