@@ -26,7 +26,7 @@ use crate::model::file::{ModelInfo, export};
 use crate::rng::Rng;
 use crate::train::baseline::{Baselines, baselines};
 use crate::train::cross_validation::summarize;
-use crate::train::recipe::AutoPlan;
+use crate::train::recipe::{AutoPlan, DataProfile, auto_plan};
 use crate::train::run::{TrainingRun, host_features, training_device};
 
 /// What the next run handed out is for.
@@ -59,6 +59,22 @@ pub struct Sweep {
     auto: Option<AutoPlan>,
 }
 
+/// `spec` for `data`: Auto becomes the recipes `auto_plan` names for the examples, with the plan
+/// (what and why); any other spec stays as it is.
+fn for_data(spec: &SweepSpec, data: &Dataset) -> (SweepSpec, Option<AutoPlan>) {
+    match spec {
+        SweepSpec::Auto {} => {
+            let profile = DataProfile {
+                smallest_class: data.class_counts().into_iter().min().unwrap_or(0),
+                ..DataProfile::default()
+            };
+            let plan = auto_plan(&profile);
+            (SweepSpec::Recipes(plan.recipes.clone()), Some(plan))
+        }
+        other => (other.clone(), None),
+    }
+}
+
 impl Sweep {
     /// Plans `spec` on the project's settings `base`/`base_augment` for `data` and a backbone of
     /// `num_blocks` blocks. The split is the one a single run of `base` would draw.
@@ -70,7 +86,7 @@ impl Sweep {
         num_blocks: usize,
     ) -> Result<Self> {
         data.check_trainable()?;
-        let (spec, auto) = spec.for_data(&data);
+        let (spec, auto) = for_data(spec, &data);
         let spec = &spec;
         let entries = spec.plan(base, base_augment, num_blocks)?;
         let mut rng = Rng::new(base.seed);

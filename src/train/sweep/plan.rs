@@ -12,11 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::TrainConfig;
-use crate::data::Dataset;
 use crate::data::image::Augment;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::train::recipe::{AutoPlan, DataProfile, auto_plan};
 
 use super::fields::{configure, entry_name};
 
@@ -49,7 +47,7 @@ pub enum SweepSpec {
         train_final: bool,
     },
     /// The Auto recipe: the recipes that suit the examples (`recipe::auto_plan`), named when
-    /// the sweep is planned on them ([`SweepSpec::for_data`]).
+    /// the sweep is planned on them (`Sweep::new`).
     Auto {},
 }
 
@@ -129,22 +127,6 @@ impl Draw {
 }
 
 impl SweepSpec {
-    /// This spec for `data`: Auto becomes the recipes `auto_plan` names for the examples, with
-    /// the plan (what and why); any other spec stays as it is.
-    pub fn for_data(&self, data: &Dataset) -> (SweepSpec, Option<AutoPlan>) {
-        match self {
-            Self::Auto {} => {
-                let profile = DataProfile {
-                    smallest_class: data.class_counts().into_iter().min().unwrap_or(0),
-                    ..DataProfile::default()
-                };
-                let plan = auto_plan(&profile);
-                (Self::Recipes(plan.recipes.clone()), Some(plan))
-            }
-            other => (other.clone(), None),
-        }
-    }
-
     /// The entries of this sweep on the project's `base` settings, each validated for a backbone
     /// of `num_blocks` blocks. Errors name the field and what to change.
     pub fn plan(
@@ -158,8 +140,7 @@ impl SweepSpec {
         match self {
             Self::Auto {} => {
                 return Err(Error::State(
-                    "internal: an auto sweep is planned on its examples (SweepSpec::for_data)"
-                        .into(),
+                    "internal: an auto sweep is planned on its examples (Sweep::new)".into(),
                 ));
             }
             Self::Recipes(names) => {
