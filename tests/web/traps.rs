@@ -358,6 +358,20 @@ async fn damaged_model_files_and_checkpoints_are_refused() {
             }),
             "NaN",
         ),
+        // A temperature no calibration gives (it would turn every prediction to one class or
+        // to chance): refused, as a damaged file.
+        (
+            rewrite(&model, "kindling.model", |m, _| {
+                m["temperature"] = serde_json::json!(1e9);
+            }),
+            "temperature is 1000000000",
+        ),
+        (
+            rewrite(&model, "kindling.model", |m, _| {
+                m["temperature"] = serde_json::json!(-1.0);
+            }),
+            "temperature is -1",
+        ),
     ];
     for (file, expected) in cases {
         let err = message(other.import_model(&file).err().unwrap());
