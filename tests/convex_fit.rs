@@ -5,7 +5,7 @@
 mod common;
 
 use common::{CLASSES, Jitter, fit, params, trainer};
-use kindling::config::{Balance, HeadConfig, HeadFit, TrainConfig};
+use kindling::config::{Balance, HeadConfig, HeadFit, HeadInit, Strategy, TrainConfig};
 use kindling::data::Dataset;
 use kindling::rng::Rng;
 use kindling::train::TrainingRun;
@@ -249,4 +249,78 @@ fn a_convex_fit_resumed_from_a_checkpoint_reaches_the_same_optimum() {
     {
         assert!((x - y).abs() < 2e-3, "{x} vs {y}");
     }
+}
+
+/// The head's weight and bias, read back.
+fn head_of(t: &TrainingRun) -> Vec<f32> {
+    params(t)
+        .into_iter()
+        .filter(|(n, _)| n.contains("head."))
+        .flat_map(|(_, v)| v)
+        .collect()
+}
+
+#[test]
+fn a_probe_solves_the_head_on_the_whole_backbone_before_blocks_train() {
+    let data = overlapping(20, 6);
+    // The optimum on the pretrained backbone's features: the solved head of a frozen run.
+    let mut frozen = trainer(TrainConfig::default(), data.clone());
+    fit(&mut frozen);
+    assert!(matches!(
+        frozen.stop_reason(),
+        Some(StopReason::Converged { .. })
+    ));
+
+    let probing = TrainConfig {
+        strategy: Strategy::Partial {
+            trainable_blocks: 2,
+        },
+        head_init: HeadInit::Probe,
+        learning_rate: 1e-3,
+        epochs: 4,
+        early_stopping: None,
+        ..TrainConfig::default()
+    };
+    let mut t = trainer(probing.clone(), data.clone());
+    let probe = pollster::block_on(t.run_epoch()).unwrap();
+    // The first epoch is the probe: the same optimum, though the cache it starts from stops two
+    // blocks earlier and the blocks run forward here.
+    let (solved, probed) = (head_of(&frozen), head_of(&t));
+    let largest = solved.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    for (a, b) in solved.iter().zip(&probed) {
+        assert!((a - b).abs() <= 1e-3 * largest, "{a} vs {b}");
+    }
+    assert_eq!(probe.trainable_blocks, 2);
+    // Then the blocks train (the run does not end at the probe's convergence) and move.
+    let before: Vec<(String, Vec<f32>)> = params(&t);
+    let history = fit(&mut t);
+    assert_eq!(history.len(), 4);
+    assert_eq!(t.stop_reason(), Some(&StopReason::Completed));
+    let moved = params(&t)
+        .iter()
+        .zip(&before)
+        .filter(|((n, after), (_, was))| n.contains("backbone") && after != was)
+        .count();
+    assert!(moved > 0, "no backbone parameter trained after the probe");
+
+    // A probe needs a linear head, and examples whose features are cached.
+    let err = TrainConfig {
+        head: HeadConfig {
+            hidden: vec![8],
+            ..HeadConfig::default()
+        },
+        ..probing.clone()
+    }
+    .validate(3)
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("head_init") && err.contains("hidden"), "{err}");
+    let mut t = trainer(probing, data.clone());
+    t.set_augmenter(Some(Box::new(Jitter(data))));
+    let err = pollster::block_on(t.fit()).unwrap_err().to_string();
+    assert!(
+        err.contains("head_init") && err.contains("augments"),
+        "{err}"
+    );
+    assert!(t.history().is_empty());
 }

@@ -1,7 +1,9 @@
 //! Parsing a [`TrainConfig`] and checking every value, with errors that name the field and what
 //! is allowed.
 
-use super::{Balance, GradClip, HeadFit, OptimizerConfig, Schedule, Strategy, TrainConfig};
+use super::{
+    Balance, GradClip, HeadFit, HeadInit, OptimizerConfig, Schedule, Strategy, TrainConfig,
+};
 use crate::error::{Error, Result};
 
 fn check(ok: bool, field: &str, message: impl FnOnce() -> String) -> Result<()> {
@@ -252,6 +254,15 @@ impl TrainConfig {
                     "must be in (0, {MAX_CONVEX_C}] (1 is scikit-learn's default), got {}",
                     self.convex_c
                 )
+            },
+        )?;
+        check(
+            self.head_init != HeadInit::Probe || self.head.hidden.is_empty(),
+            "head_init",
+            || {
+                "'probe' solves a linear head before fine-tuning, but the head has hidden layers; \
+                 remove them (head.hidden: []) or use 'random'"
+                    .into()
             },
         )?;
         if self.head_fit == HeadFit::Convex {

@@ -37,9 +37,9 @@ pub const MAX_CONVEX_ELEMENTS: usize = 1 << 24;
 
 /// The solver's state between epochs.
 pub(super) struct ConvexFit {
-    problem: Problem,
+    pub(super) problem: Problem,
     /// The head's weight `[features, classes]` row-major, then its bias `[classes]`.
-    params: Vec<f64>,
+    pub(super) params: Vec<f64>,
     value: f64,
     gradient: Vec<f64>,
     memory: Lbfgs,
@@ -48,19 +48,22 @@ pub(super) struct ConvexFit {
     /// learning rate).
     pub last_step: f64,
     pub converged: bool,
+    /// Whether this fit is a probe before fine-tuning (`head_init: probe`), whose convergence
+    /// does not end the run.
+    pub probe: bool,
 }
 
 /// The problem on the device: every cached example, with targets and weights that leave the
 /// validation rows out.
-struct Problem {
+pub(super) struct Problem {
     device: Device,
     features: Tensor<2>,
     targets: Tensor<2>,
     weights: Tensor<2>,
     train_mask: Tensor<1>,
     labels: Tensor<1, Int>,
-    dim: usize,
-    classes: usize,
+    pub(super) dim: usize,
+    pub(super) classes: usize,
     l2: f64,
 }
 
@@ -112,7 +115,7 @@ impl Problem {
 
     /// The training split's summed cross-entropy and correct predictions at `params`, for the
     /// epoch's report (read back with the validation pass).
-    fn train_sums(&self, params: &[f64]) -> (Tensor<1>, Tensor<1, Int>) {
+    pub(super) fn train_sums(&self, params: &[f64]) -> (Tensor<1>, Tensor<1, Int>) {
         let logits = self.logits(params);
         let n = self.labels.dims()[0];
         let loss = cross_entropy_per_example(logits.clone(), self.labels.clone(), 0.0);
@@ -160,7 +163,10 @@ impl TrainingRun {
         let started = Instant::now();
         let mut fit = match self.convex.take() {
             Some(fit) => fit,
-            None => self.start_convex_fit().await?,
+            None => {
+                let features = self.cached_activations()?.into_features().inner();
+                self.start_convex_fit(features, false).await?
+            }
         };
         let mut done = 0;
         while done < ITERATIONS_PER_EPOCH && !fit.converged {
@@ -180,8 +186,13 @@ impl TrainingRun {
         self.end_epoch(epoch).await
     }
 
-    async fn start_convex_fit(&mut self) -> Result<ConvexFit> {
-        let features = self.cached_activations()?.into_features().inner();
+    /// The solver at the head's current weights, on `features` of every example (the backbone's
+    /// output, without autodiff).
+    pub(super) async fn start_convex_fit(
+        &mut self,
+        features: Tensor<2>,
+        probe: bool,
+    ) -> Result<ConvexFit> {
         let [n, dim] = features.dims();
         let classes = self.data.num_classes();
         let device = self.device.clone().without_autodiff();
@@ -237,6 +248,7 @@ impl TrainingRun {
             iterations: 0,
             last_step: 0.0,
             converged: false,
+            probe,
         })
     }
 
@@ -262,7 +274,7 @@ impl TrainingRun {
     }
 
     /// Writes the solver's parameters into the head (on the run's device, trainable as before).
-    fn set_head(&mut self, params: &[f64], dim: usize, classes: usize) -> Result<()> {
+    pub(super) fn set_head(&mut self, params: &[f64], dim: usize, classes: usize) -> Result<()> {
         let device = self.device.clone();
         let to_f32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         let weight = TensorData::new(to_f32(&params[..dim * classes]), [dim, classes]);
@@ -293,7 +305,7 @@ impl ConvexFit {
     /// One L-BFGS iteration: the quasi-Newton direction, a Wolfe line search along it, and the
     /// convergence test. A search that finds no step has reached the optimum as closely as the
     /// device's f32 arithmetic allows: that counts as converged.
-    async fn iterate(&mut self) -> Result<()> {
+    pub(super) async fn iterate(&mut self) -> Result<()> {
         let mut direction = self.memory.direction(&self.gradient);
         let mut slope = dot(&self.gradient, &direction);
         if !(slope < 0.0) {

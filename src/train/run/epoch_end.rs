@@ -80,7 +80,7 @@ impl TrainingRun {
         }
         self.last_good = self.model.clone();
 
-        if let Some(fit) = &self.convex {
+        if let Some(fit) = self.convex.as_ref().filter(|fit| !fit.probe) {
             // The optimum of a convex problem is its last iterate: nothing to watch or restore.
             let end = match (fit.converged, epochs_left) {
                 (true, _) => Some(StopReason::Converged {

@@ -3,8 +3,8 @@
 //!
 //! A run moves through [`Phase`]s: between epochs → inside an epoch (batches) → between epochs …
 //! → finished, with a [`StopReason`]. The files beside this one each add one part: the end of an
-//! epoch (`epoch_end`), validation (`evaluation`), the frozen prefix's cache (`frozen_prefix`) and
-//! checkpoints (`checkpointing`).
+//! epoch (`epoch_end`), validation (`evaluation`), the frozen prefix's cache (`frozen_prefix`),
+//! the solved head (`convex`, and `probe` before fine-tuning) and checkpoints (`checkpointing`).
 
 mod cache_file;
 mod checkpointing;
@@ -15,6 +15,7 @@ mod evaluation;
 mod frozen_prefix;
 mod kept;
 mod memory;
+mod probe;
 mod state;
 mod supplied_inputs;
 
@@ -300,6 +301,9 @@ impl TrainingRun {
                 }
                 if self.fits_convex()? {
                     return self.convex_epoch().await.map(Some);
+                }
+                if self.probes_now()? {
+                    return self.probe_epoch().await.map(Some);
                 }
                 self.start_epoch()
             }

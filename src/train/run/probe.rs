@@ -1,0 +1,104 @@
+//! Linear probing before fine-tuning (`head_init: probe`, LP-FT): the run's first epoch solves the
+//! linear head on the whole pretrained backbone's features — the convex fit, run to its optimum —
+//! and the blocks start training under it in the next epoch.
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+use web_time::Instant;
+
+use super::convex::MAX_CONVEX_ELEMENTS;
+use super::frozen_prefix::EVAL_CHUNK;
+use super::state::{EpochInProgress, EpochTotals};
+use super::{TrainingRun, index_tensor};
+use crate::config::HeadInit;
+use crate::error::{Error, Result};
+use crate::train::report::EpochReport;
+
+/// The most L-BFGS iterations the probe takes (it runs in one step; the convex fit of the
+/// benchmark's sets converges in 50–70).
+const MAX_PROBE_ITERATIONS: usize = 300;
+
+impl TrainingRun {
+    /// Whether the next epoch is the probe: asked for, and no epoch has run yet. An error when the
+    /// run cannot probe (the config's own checks are in `TrainConfig::validate`).
+    pub(super) fn probes_now(&self) -> Result<bool> {
+        if self.config.head_init != HeadInit::Probe || self.epoch > 0 {
+            return Ok(false);
+        }
+        let why = if self.augmenter.is_some() {
+            Some("the run augments its examples, so their features are not cached")
+        } else if self
+            .data
+            .len()
+            .checked_mul(self.data.num_classes())
+            .is_none_or(|e| e > MAX_CONVEX_ELEMENTS)
+        {
+            Some("its examples × classes exceed what one full-batch evaluation holds (2^24)")
+        } else {
+            None
+        };
+        match why {
+            None => Ok(true),
+            Some(why) => Err(Error::config(
+                "head_init",
+                format!(
+                    "'probe' solves the linear head on every example's features first, but {why}; use 'random'"
+                ),
+            )),
+        }
+    }
+
+    /// The probe epoch: the head solved on the backbone's features to convergence (or
+    /// [`MAX_PROBE_ITERATIONS`]), reported and validated as an epoch, so the best-epoch tracker
+    /// keeps it when fine-tuning never beats it.
+    pub(super) async fn probe_epoch(&mut self) -> Result<EpochReport> {
+        let started = Instant::now();
+        let features = self.backbone_features()?;
+        let mut fit = self.start_convex_fit(features, true).await?;
+        let mut done = 0;
+        while done < MAX_PROBE_ITERATIONS && !fit.converged {
+            fit.iterate().await?;
+            done += 1;
+        }
+        self.set_head(&fit.params, fit.problem.dim, fit.problem.classes)?;
+        let (loss_sum, correct) = fit.problem.train_sums(&fit.params);
+        let mut totals = EpochTotals::default();
+        totals.add(
+            Tensor::from_inner(loss_sum),
+            Tensor::from_inner(correct),
+            self.split.train.len(),
+        );
+        self.convex = Some(fit);
+        let ended = self
+            .end_epoch(EpochInProgress::ended(totals, started, done.max(1)))
+            .await;
+        self.convex = None;
+        // Divergence is judged against the first epoch that trains blocks: the probe's optimum
+        // is a far lower training loss than any epoch with dropout and moving features.
+        self.first_loss = None;
+        ended
+    }
+
+    /// Every example's features at the backbone's output, without autodiff: the cache of the
+    /// frozen prefix carried through the trainable blocks at their current (pretrained) weights.
+    fn backbone_features(&mut self) -> Result<Tensor<2>> {
+        let cached = self.cached_activations()?;
+        let frozen = self.model.frozen_prefix(self.trainable);
+        let blocks = self.model.backbone.num_blocks();
+        if frozen == blocks {
+            return Ok(cached.into_features().inner());
+        }
+        let backbone = self.model.valid().backbone;
+        let all: Vec<usize> = (0..self.data.len()).collect();
+        let chunks = all
+            .chunks(EVAL_CHUNK)
+            .map(|chunk| {
+                let x = cached.select(index_tensor(chunk, &self.device)).inner();
+                backbone
+                    .forward_blocks(x, frozen..blocks, false)
+                    .into_features()
+            })
+            .collect();
+        Ok(Tensor::cat(chunks, 0))
+    }
+}
