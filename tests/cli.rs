@@ -526,3 +526,95 @@ fn a_streamed_folder_trains_the_same_model_as_one_held_in_memory() {
         assert!((x - y).abs() < 1e-5, "{x} vs {y}");
     }
 }
+
+/// Fixture PNGs `range` of each of `classes` as an image folder `name` under `root`.
+fn fixture_folder(
+    root: &Path,
+    name: &str,
+    classes: &[&str],
+    range: std::ops::Range<usize>,
+) -> PathBuf {
+    let folder = root.join(name);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fashion");
+    for class in classes {
+        std::fs::create_dir_all(folder.join(class)).unwrap();
+        for i in range.clone() {
+            let file = format!("{class}-{i}.png");
+            std::fs::copy(fixtures.join(&file), folder.join(class).join(&file)).unwrap();
+        }
+    }
+    folder
+}
+
+#[test]
+fn a_held_out_test_set_is_scored_once_with_the_kept_model() {
+    let root = scratch("held-out");
+    let classes = ["bag", "trouser", "tshirt"];
+    let data = fixture_folder(&root, "train", &classes, 0..6);
+    let test = fixture_folder(&root, "test", &classes, 6..9);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let (model, metrics, features) = (
+        root.join("model.safetensors"),
+        root.join("metrics.json"),
+        root.join("features.safetensors"),
+    );
+    let out = run(
+        "train",
+        &[
+            ("data", data.as_path()),
+            ("weights", &weights),
+            ("test", &test),
+            ("out", &model),
+            ("metrics", &metrics),
+            ("features", &features),
+        ],
+        &["--backbone", "mobilenet-v2", "--recipe", "quick"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    assert_eq!(report["test"]["examples"], 9, "{report}");
+    let tested = report["test"]["report"]["accuracy"].as_f64().unwrap();
+    assert!(tested >= 0.7, "{report}");
+    // The model file, evaluated on the same folder, scores what the run reported.
+    let out = run(
+        "eval",
+        &[
+            ("data", test.as_path()),
+            ("weights", &weights),
+            ("model", &model),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("accuracy {:.1}% on 9 examples", 100.0 * tested)),
+        "{stdout} vs {report}"
+    );
+    // The features file carries the test set's features (MobileNetV2: 1280 each) and labels.
+    let bytes = std::fs::read(&features).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(tensors.tensor("test_features").unwrap().shape(), &[9, 1280]);
+    assert_eq!(tensors.tensor("test_labels").unwrap().shape(), &[9]);
+
+    // A test folder with a class the training data lacks is refused before any training.
+    let other = fixture_folder(&root, "other", &["bag"], 0..1);
+    std::fs::rename(other.join("bag"), other.join("sandal")).unwrap();
+    let out = run(
+        "train",
+        &[
+            ("data", data.as_path()),
+            ("weights", &weights),
+            ("test", &other),
+        ],
+        &["--backbone", "mobilenet-v2"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("'sandal'"),
+        "{}",
+        text(&out)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -114,15 +114,20 @@ def run_baselines(features_file, seed):
     x, y = f["features"].astype(np.float64), f["labels"]
     train, val = f["train"], f["validation"]
     classes = int(y.max()) + 1
+    # Scored on the held-out test set when the file has one (`--test`), else on validation.
+    if "test_features" in f:
+        x_score, y_score = f["test_features"].astype(np.float64), f["test_labels"]
+    else:
+        x_score, y_score = x[val], y[val]
     out = {}
     start = time.perf_counter()
     w, result = logistic_regression(x[train], y[train], classes)
     if not result.success:
         raise SystemExit(f"logistic regression did not converge: {result.message}")
-    out["logistic regression (numpy, C=1)"] = (*scores(y[val], predict_linear(w, x[val]), classes),
+    out["logistic regression (numpy, C=1)"] = (*scores(y_score, predict_linear(w, x_score), classes),
                                                time.perf_counter() - start)
     start = time.perf_counter()
     predict = dense_head(x[train], y[train], classes, seed)
-    out["Dense(100) head (numpy, Teachable Machine's)"] = (*scores(y[val], predict(x[val]), classes),
+    out["Dense(100) head (numpy, Teachable Machine's)"] = (*scores(y_score, predict(x_score), classes),
                                                            time.perf_counter() - start)
     return out

@@ -8,12 +8,14 @@ use burn::tensor::Device;
 use kindling::backbone::{Backbone, BackboneSpec};
 use kindling::config::TrainConfig;
 use kindling::data::image::Augment;
+use kindling::model::file::import;
 use kindling::train::recipe::AutoPlan;
 use kindling::train::sweep::{Leaderboard, Sweep, SweepSpec, SweepTask};
 use kindling::{Error, Result};
 use serde::Serialize;
 
 use crate::cli::Outcome;
+use crate::held_out::{HeldOut, TestScore};
 use crate::progress;
 use crate::report::write_file;
 
@@ -23,12 +25,16 @@ struct AutoMetrics<'a> {
     auto: &'a AutoPlan,
     chosen: &'a str,
     leaderboard: &'a Leaderboard,
+    /// The chosen model on the held-out data of `--test`.
+    test: Option<TestScore>,
 }
 
 /// Where the chosen model and the metrics go.
 pub struct Outputs<'a> {
     pub model: &'a Path,
     pub metrics: Option<&'a Path>,
+    /// Held-out data to score the chosen model on.
+    pub test: Option<&'a HeldOut>,
 }
 
 pub fn run(
@@ -116,11 +122,22 @@ pub fn run(
         100.0 * chosen.accuracy
     );
     write_file(outputs.model, model, "model file")?;
+    let test = match outputs.test {
+        Some(test) => {
+            let device = device.clone().autodiff();
+            let (classifier, _) = import(model, None, Some(weights), &device)?;
+            let score = test.score(&classifier, &device)?;
+            println!("held-out test: {}", score.summary());
+            Some(score)
+        }
+        None => None,
+    };
     if let Some(path) = outputs.metrics {
         let metrics = AutoMetrics {
             auto: &plan,
             chosen: &chosen.name,
             leaderboard: &board,
+            test,
         };
         let json = serde_json::to_vec_pretty(&metrics)
             .map_err(|e| Error::State(format!("internal: metrics: {e}")))?;

@@ -1,6 +1,6 @@
 //! `kindling train --features FILE`: the frozen backbone's features of every example, their
 //! labels and the run's train/validation split, as a safetensors file (`features` [n, dim] f32;
-//! `labels`, `train`, `validation` i64) — so that baselines computed outside kindling (the
+//! `labels`, `train`, `validation` i64; with `--test`, `test_features` and `test_labels`) — so that baselines computed outside kindling (the
 //! quality benchmark's logistic regression in numpy, `./build.sh quality`) see exactly the
 //! features and the split the run trained and was scored on.
 
@@ -31,15 +31,21 @@ fn little_endian_i64(values: &[usize]) -> Vec<u8> {
         .collect()
 }
 
-/// Writes the run's frozen features, `labels` (by example) and split to `path`.
-pub fn write(path: &Path, run: &mut TrainingRun, labels: &[usize]) -> Result<()> {
+/// Writes the run's frozen features, `labels` (by example) and split to `path`, and the
+/// held-out test set's features and labels when given.
+pub fn write(
+    path: &Path,
+    run: &mut TrainingRun,
+    labels: &[usize],
+    test: Option<((Vec<f32>, usize), &[usize])>,
+) -> Result<()> {
     let Some((features, dim)) = pollster::block_on(run.frozen_features())? else {
         return check(run.config());
     };
     let rows = features.len() / dim.max(1);
     let bytes: Vec<u8> = features.iter().flat_map(|v| v.to_le_bytes()).collect();
     let split = run.split();
-    let columns = [
+    let mut columns = vec![
         ("features", Dtype::F32, vec![rows, dim], bytes),
         (
             "labels",
@@ -60,6 +66,21 @@ pub fn write(path: &Path, run: &mut TrainingRun, labels: &[usize]) -> Result<()>
             little_endian_i64(&split.validation),
         ),
     ];
+    if let Some(((test_features, test_dim), test_labels)) = test {
+        let test_rows = test_features.len() / test_dim.max(1);
+        columns.push((
+            "test_features",
+            Dtype::F32,
+            vec![test_rows, test_dim],
+            test_features.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ));
+        columns.push((
+            "test_labels",
+            Dtype::I64,
+            vec![test_labels.len()],
+            little_endian_i64(test_labels),
+        ));
+    }
     let views = columns
         .iter()
         .map(|(name, dtype, shape, data)| {

@@ -54,6 +54,7 @@ pub fn run(
         interrupted: false,
         evaluation: None,
         cross_validation: Some(cv),
+        test: None,
         examples: data.len(),
         classes: data.classes(),
     };

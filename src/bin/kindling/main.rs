@@ -25,6 +25,8 @@ mod data;
 #[cfg(not(target_arch = "wasm32"))]
 mod features;
 #[cfg(not(target_arch = "wasm32"))]
+mod held_out;
+#[cfg(not(target_arch = "wasm32"))]
 mod kfold;
 #[cfg(not(target_arch = "wasm32"))]
 mod predict;

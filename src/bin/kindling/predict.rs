@@ -10,10 +10,10 @@ use kindling::backbone::BackboneSpec;
 use kindling::data::{Tokenizer, encoder_rows};
 use kindling::model::file::{ModelInfo, import};
 use kindling::model::{Classifier, Prediction, Predictor};
-use kindling::train::metrics::{ClassificationReport, ConfusionMatrix};
 use kindling::{Error, Result};
 
 use crate::data::{TextColumns, image_files, image_rows, load, read_texts};
+use crate::held_out::held_out;
 use crate::setup::{self, WeightArgs, read};
 
 /// Examples per forward pass.
@@ -119,28 +119,10 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         &args.columns,
         None,
     )?;
-    let data = &examples.data;
-    // The data's class names, mapped to the model's class indices.
-    let actual: Vec<usize> =
-        data.labels()
-            .iter()
-            .map(|&l| {
-                let name = &data.classes()[l];
-                loaded.info.classes.iter().position(|c| c == name).ok_or_else(|| {
-                Error::Data(format!(
-                    "the data has a class '{name}' that the model does not know (it knows {})",
-                    loaded.info.classes.join(", ")
-                ))
-            })
-            })
-            .collect::<Result<_>>()?;
-    let rows = data.gather(&(0..data.len()).collect::<Vec<_>>())?;
-    let predicted: Vec<usize> = predictions(&loaded, &rows, data.dim(), 1)?
-        .iter()
-        .map(|p| p.classes.first().copied().unwrap_or(0))
-        .collect();
-    let k = loaded.info.classes.len();
-    let report = ClassificationReport::from_confusion(ConfusionMatrix::new(k, &actual, &predicted));
+    let held_out = held_out(examples.data, &loaded.info.classes)?;
+    let model = loaded.predictor.model();
+    let score = held_out.score(model, &loaded.device)?;
+    let report = &score.report;
     println!(
         "{:<20} {:>9} {:>9} {:>9} {:>8}",
         "class", "precision", "recall", "F1", "support"
@@ -151,12 +133,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
             m.precision, m.recall, m.f1, m.support
         );
     }
-    println!(
-        "accuracy {:.1}% on {} examples, macro-F1 {:.3}",
-        100.0 * report.accuracy,
-        data.len(),
-        report.macro_f1
-    );
+    println!("{}", score.summary());
     if let Some(path) = &args.metrics {
         let json = serde_json::json!({ "classes": loaded.info.classes, "report": report });
         std::fs::write(path, json.to_string())

@@ -18,6 +18,8 @@ pub struct Metrics<'a> {
     pub interrupted: bool,
     pub evaluation: Option<kindling::train::Evaluation>,
     pub cross_validation: Option<kindling::train::cross_validation::CrossValidation>,
+    /// The kept model on the held-out data of `--test`.
+    pub test: Option<crate::held_out::TestScore>,
     pub examples: usize,
     pub classes: &'a [String],
 }

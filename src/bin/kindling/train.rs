@@ -23,6 +23,7 @@ use crate::auto;
 use crate::cli::Outcome;
 use crate::data::{Examples, TextColumns, image_folder_streamed, load};
 use crate::features;
+use crate::held_out::held_out;
 use crate::kfold;
 use crate::progress;
 use crate::report::{Metrics, print_epoch, print_epoch_header, write_file, write_metrics};
@@ -67,6 +68,11 @@ pub struct TrainArgs {
     /// features and split. Needs a frozen backbone (the quick recipe).
     #[arg(long)]
     features: Option<PathBuf>,
+    /// Held-out labelled data in the layout of --data (the same classes), scored once with the
+    /// kept model when the run ends: examples neither training, early stopping nor calibration
+    /// saw. With --features, their features join the file (`test_features`, `test_labels`).
+    #[arg(long)]
+    test: Option<PathBuf>,
     /// Decode every image up front and hold its rows in memory (about 600 KB an image) instead
     /// of streaming the folder from disk a chunk at a time.
     #[arg(long)]
@@ -130,6 +136,12 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     if args.features.is_some() {
         features::check(&config)?;
     }
+    if args.test.is_some() && args.k_fold.is_some() {
+        return Err(Error::config(
+            "test",
+            "--test scores the model a run keeps, and k-fold keeps none: leave one of them out",
+        ));
+    }
     let spec = setup::spec(args.backbone, &args.weights.weights, args.max_len)?;
     let (weights, tokenizer) = setup::weights(&spec, &args.weights)?;
     let device = setup::device(args.weights.device)?;
@@ -176,10 +188,21 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         data.num_classes(),
         data.classes().join(", ")
     );
+    // Read (and checked) before training, so that bad test data costs no run.
+    let test = match &args.test {
+        Some(path) => {
+            let examples = load(path, &spec, tokenizer.as_ref(), &args.columns, None)?;
+            let test = held_out(examples.data, data.classes())?;
+            eprintln!("{} held-out test examples", test.data.len());
+            Some(test)
+        }
+        None => None,
+    };
     let Some(recipe) = recipe else {
         let outputs = auto::Outputs {
             model: &args.out,
             metrics: args.metrics.as_deref(),
+            test: test.as_ref(),
         };
         return auto::run(&config, data, (&spec, &weights), outputs, &device);
     };
@@ -315,9 +338,24 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     );
     let model = pollster::block_on(export(run.kept_model(), &info))?;
     write_file(&args.out, &model, "model file")?;
+    let test_features = match (&args.features, &test) {
+        (Some(_), Some(test)) => Some((
+            test.features(run.kept_model(), run.device())?,
+            &test.labels[..],
+        )),
+        _ => None,
+    };
     if let Some(path) = &args.features {
-        features::write(path, &mut run, data.labels())?;
+        features::write(path, &mut run, data.labels(), test_features)?;
     }
+    let test_score = match &test {
+        Some(test) => {
+            let score = test.score(run.kept_model(), run.device())?;
+            println!("held-out test: {}", score.summary());
+            Some(score)
+        }
+        None => None,
+    };
     let evaluation = if run.is_finished() {
         Some(pollster::block_on(run.evaluate())?)
     } else {
@@ -347,6 +385,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         interrupted: stopped_early,
         evaluation,
         cross_validation: None,
+        test: test_score,
         examples: data.len(),
         classes: run.classes(),
     };
