@@ -43,7 +43,11 @@ fn main() -> kindling::Result<()> {
         ),
         (
             "4 MiniLM-L6 embedding, seq 128, batch 32",
-            pollster::block_on(bench::sentence_embedding(&device, 32, 128, 3))?,
+            pollster::block_on(bench::sentence_embedding(&device, 32, 128, 3, true))?,
+        ),
+        (
+            "4b the same on burn flex alone (no host-memory encoder)",
+            pollster::block_on(bench::sentence_embedding(&device, 32, 128, 3, false))?,
         ),
     ];
     for (name, r) in &results {

@@ -88,7 +88,10 @@ pub async fn head_training(device: &Device, epochs: usize) -> Result<JobResult> 
 pub async fn feature_extraction(device: &Device, batch: usize, runs: usize) -> Result<JobResult> {
     let net = Backbone::build(&BackboneSpec::MobilenetV2, &mut Rng::new(2), device)?;
     let rows = vec![0.1f32; batch * 3 * 224 * 224];
-    forward_throughput("features", "images/s", &net, &rows, batch, runs, device).await
+    forward_throughput(
+        "features", "images/s", &net, &rows, batch, runs, device, true,
+    )
+    .await
 }
 
 /// A MobileNetV2 run training the last 2 inverted-residual blocks, the final 1×1 conv (kindling
@@ -143,12 +146,15 @@ pub async fn fine_tune_step(device: &Device, runs: usize) -> Result<JobResult> {
 }
 
 /// Job 4: sentence embeddings with an encoder of MiniLM-L6's size (random weights: speed only),
-/// `seq` tokens, `batch` sentences per pass, read back. Sentences per second.
+/// `seq` tokens, `batch` sentences per pass, read back. Sentences per second. On the CPU device
+/// the encoder runs on its host-memory plan (`cpu_encoder`) unless `host_plan` is false (burn
+/// flex alone: the native benchmark's comparison).
 pub async fn sentence_embedding(
     device: &Device,
     batch: usize,
     seq: usize,
     runs: usize,
+    host_plan: bool,
 ) -> Result<JobResult> {
     let spec = BackboneSpec::Bert {
         heads: 12,
@@ -168,11 +174,23 @@ pub async fn sentence_embedding(
                 .collect::<Vec<_>>()
         })
         .collect();
-    forward_throughput("embed", "sentences/s", &net, &rows, batch, runs, device).await
+    let job = if host_plan { "embed" } else { "embed_burn" };
+    forward_throughput(
+        job,
+        "sentences/s",
+        &net,
+        &rows,
+        batch,
+        runs,
+        device,
+        host_plan,
+    )
+    .await
 }
 
 /// Times `runs + 1` forward passes of `net` over `rows` (`batch` examples), each read back;
 /// items per second from the median of all but the first, which is `first_ms`.
+#[allow(clippy::too_many_arguments)]
 async fn forward_throughput(
     job: &str,
     unit: &'static str,
@@ -181,6 +199,7 @@ async fn forward_throughput(
     batch: usize,
     runs: usize,
     device: &Device,
+    host_plan: bool,
 ) -> Result<JobResult> {
     // As the trainer does for its frozen prefix: the host-memory plan on the CPU device, built
     // once (inside the first, cold, timing), else burn.
@@ -188,7 +207,7 @@ async fn forward_throughput(
     let mut times = Vec::new();
     for run in 0..=runs {
         let start = Instant::now();
-        if run == 0 {
+        if run == 0 && host_plan {
             plan = net.cpu_plan(net.num_blocks(), device);
         }
         let outputs = match &plan {

@@ -117,6 +117,37 @@ fn minilm_embeddings_match_the_numpy_reference() {
     );
 }
 
+#[test]
+fn the_host_memory_encoder_gives_burns_embeddings() {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minilm_reference.json");
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let texts: Vec<&str> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    let device = burn::tensor::Device::flex();
+    let net = minilm(&device);
+    let plan = net.cpu_plan(net.num_blocks(), &device).unwrap();
+    // Only a whole encoder runs on the host: a prefix of layers stays with burn.
+    assert!(net.cpu_plan(4, &device).is_none());
+    let rows = kindling::data::encoder_rows(&tokenizer(), &texts, 128);
+    let (host, shape) = plan.forward_host(&rows, texts.len());
+    assert_eq!(shape, vec![384]);
+    let burn: Vec<f32> = embed(&texts).concat();
+    let worst = host
+        .iter()
+        .zip(&burn)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(worst < 2e-5, "largest difference from burn's path: {worst}");
+    // Each text runs over its own tokens: in a batch or alone, the same values.
+    let one = kindling::data::encoder_rows(&tokenizer(), &texts[1..2], 128);
+    assert_eq!(plan.forward_host(&one, 1).0, host[384..768].to_vec());
+}
+
 /// `per_class` tweets of each sentiment from the pinned tweet corpus (the first ones, in file order).
 fn tweets(per_class: usize) -> (Vec<String>, Vec<String>) {
     use kindling::data::text_table::{Column, parse_delimited};

@@ -142,6 +142,11 @@ impl BertLayer {
         })
     }
 
+    /// Attention heads.
+    pub fn heads(&self) -> usize {
+        self.heads
+    }
+
     /// `x [b, s, h]`, `mask_bias [b, 1, 1, s]` (0 for tokens, a large negative for padding).
     fn forward(&self, x: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
         let [b, s, h] = x.dims();
@@ -233,6 +238,11 @@ impl Bert {
     /// Tokens kept per text (rows hold `max_len` ids then `max_len` mask values).
     pub fn max_len(&self) -> usize {
         self.max_len
+    }
+
+    /// Whether the pooled embedding is L2-normalised.
+    pub fn normalizes(&self) -> bool {
+        self.normalize
     }
 
     /// Rows of the token embedding: token ids must stay below this.

@@ -10,7 +10,10 @@ mod activations;
 pub mod bert;
 pub mod convnet;
 pub mod cpu_convnet;
+pub mod cpu_encoder;
+mod cpu_plan;
 pub mod efficientnet_lite0;
+pub mod host_matmul;
 pub mod mobilenet_v2;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pth;
@@ -26,6 +29,8 @@ pub use activations::Activations;
 pub use bert::Bert;
 pub use convnet::ConvNet;
 pub use cpu_convnet::CpuConvPlan;
+pub use cpu_encoder::CpuEncoderPlan;
+pub use cpu_plan::CpuPlan;
 pub use toy_mlp::ToyMlp;
 use weights::{Init, WeightFile};
 
@@ -336,18 +341,6 @@ impl Backbone {
                 m.embed(ids, mask)
             }
         }
-    }
-
-    /// A host-memory plan for inference through blocks `0..blocks`, where one applies: a ConvNet
-    /// on burn's CPU device (see `cpu_convnet`). Build it once while those blocks do not train.
-    pub fn cpu_plan(&self, blocks: usize, device: &Device) -> Option<CpuConvPlan> {
-        let Self::ConvNet(net) = self else {
-            return None;
-        };
-        if blocks == 0 || device.clone().inner() != Device::flex() {
-            return None;
-        }
-        CpuConvPlan::build(net, blocks, Preprocess::imagenet().size)
     }
 
     /// Inference through every block for `batch` host rows: on the host-memory plan where one

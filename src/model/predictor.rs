@@ -6,7 +6,7 @@ use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
 
 use super::Classifier;
-use crate::backbone::CpuConvPlan;
+use crate::backbone::CpuPlan;
 use crate::error::{Error, Result};
 
 /// One prediction: classes by decreasing probability (top k).
@@ -26,7 +26,7 @@ fn read_error(e: impl core::fmt::Debug) -> Error {
 /// much as the forward pass.
 pub struct Predictor {
     model: Classifier,
-    plan: Option<CpuConvPlan>,
+    plan: Option<CpuPlan>,
 }
 
 impl Predictor {

@@ -42,7 +42,7 @@ pub async fn benchmark(job: String, options: JsValue) -> Result<JsValue, JsError
         "head" => bench::head_training(&autodiff, 10).await?,
         "features" => bench::feature_extraction(&inner, 16, runs).await?,
         "finetune" => bench::fine_tune_step(&autodiff, runs).await?,
-        "embed" => bench::sentence_embedding(&inner, 32, 128, runs).await?,
+        "embed" => bench::sentence_embedding(&inner, 32, 128, runs, true).await?,
         other => {
             return Err(Error::config(
                 "job",

@@ -10,12 +10,13 @@
 
 mod kernels;
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use rayon::prelude::*;
 
 use super::Activations;
 use super::convnet::{ConvBn, ConvNet};
-use kernels::{Window, depthwise, im2col, matmul_bias_act, mean_pool, pack_panels};
+use super::host_matmul::{host_values, matmul_bias_act, pack_panels};
+use kernels::{Window, depthwise, im2col, mean_pool};
 
 /// What one layer computes.
 #[derive(Clone, Debug)]
@@ -61,15 +62,6 @@ struct Scratch {
     spare: Vec<f32>,
     next: Vec<f32>,
     patches: Vec<f32>,
-}
-
-/// A tensor's values, read without waiting: on burn's CPU device they are already there
-/// (`None` on a device where reading would have to wait, such as WebGPU).
-fn host_values<const D: usize>(t: Tensor<D>) -> Option<Vec<f32>> {
-    burn::tensor::try_read_sync(t.into_data_async())?
-        .ok()?
-        .try_into_vec::<f32>()
-        .ok()
 }
 
 impl Layer {

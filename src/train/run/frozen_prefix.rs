@@ -3,7 +3,7 @@
 //! device is the CPU (`backbone::cpu_convnet`), through burn elsewhere.
 
 use super::{TrainingRun, read_error};
-use crate::backbone::{Activations, CpuConvPlan};
+use crate::backbone::{Activations, CpuPlan};
 use crate::error::{Error, Result};
 use crate::train::baseline::{Baselines, baselines};
 
@@ -55,7 +55,7 @@ impl ActivationCache {
 /// The host-memory plan of the frozen prefix (`None` where none applies), for its length.
 pub(super) struct CpuPlanCache {
     frozen_blocks: usize,
-    plan: Option<CpuConvPlan>,
+    plan: Option<CpuPlan>,
 }
 
 impl TrainingRun {
@@ -261,7 +261,7 @@ impl TrainingRun {
     /// The host-memory plan of blocks `0..frozen`, where one applies (built when the prefix
     /// changed length: the frozen blocks' weights cannot change while they stay frozen, so the
     /// copy the plan holds stays right until then).
-    fn cpu_plan_for(&mut self, frozen: usize) -> Option<&CpuConvPlan> {
+    fn cpu_plan_for(&mut self, frozen: usize) -> Option<&CpuPlan> {
         let stale = self
             .cpu_plan
             .as_ref()
