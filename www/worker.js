@@ -103,7 +103,8 @@ const handlers = {
   exampleTexts({ indices }) { return need().exampleTexts(Uint32Array.from(indices)); },
   async evaluate() {
     const t = need();
-    await supplyRequested(t, { cacheOnly: true }); // a restored run refills its cache first
+    // A restored run refills its cache first, a chunk of images at a time.
+    do await supplyRequested(t, { cacheOnly: true }); while (t.cacheNextChunk());
     return t.evaluate();
   },
   async memory() { return memoryInUse(); },

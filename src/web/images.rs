@@ -63,6 +63,16 @@ impl ProjectState {
         }
     }
 
+    /// Caches the next chunk of the frozen prefix from the images supplied for it, outside a
+    /// training step (a restored run completing its cache before it is evaluated); `false` when
+    /// the cache was complete already (or there is no run).
+    pub fn cache_next_chunk(&mut self) -> Result<bool, JsError> {
+        match self.run.as_mut() {
+            Some(run) => Ok(run.cache_next_chunk()?),
+            None => Ok(false),
+        }
+    }
+
     /// The images of the examples `inputRequest()` names: their RGBA bytes one after another,
     /// and each one's width and height. They are preprocessed (augmented, for a training batch)
     /// and handed to the run; on error nothing changes.

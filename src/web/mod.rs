@@ -160,6 +160,15 @@ impl Project {
         self.state_mut()?.input_request()
     }
 
+    /// After the images `inputRequest()` names were supplied outside training (a restored run,
+    /// before `evaluate()` or an export), caches their part of the frozen backbone; `false` when
+    /// the cache was complete already and nothing was asked. Loop: `inputRequest()`,
+    /// `supplyImages(…)`, `cacheNextChunk()`, until it returns `false`.
+    #[wasm_bindgen(js_name = cacheNextChunk)]
+    pub fn cache_next_chunk(&self) -> Result<bool, JsError> {
+        self.state_mut()?.cache_next_chunk()
+    }
+
     /// The images `inputRequest()` names, in its order: their RGBA bytes one after another, and
     /// each one's width and height (the pixels `addImage` was given). On error nothing changes.
     #[wasm_bindgen(js_name = supplyImages)]

@@ -41,28 +41,36 @@ fn separable(per_class: usize) -> Dataset {
 
 /// Runs `step()` until an epoch ends, handing over the images the run asks for — as the worker
 /// does — from `images`: the pixels given to `addImage` (RGBA, width, height), by example index.
+/// Supplies the images the project's run asks for now, if it asks; whether it asked.
+fn supply_requested(t: &kindling::web::Project, images: &[(Vec<u8>, usize, usize)]) -> bool {
+    let request = t.input_request().unwrap();
+    if request.is_null() {
+        return false;
+    }
+    let request: serde_json::Value = serde_wasm_bindgen::from_value(request).unwrap();
+    let indices: Vec<u32> = request["indices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_u64().unwrap() as u32)
+        .collect();
+    let (mut rgba, mut widths, mut heights) = (Vec::new(), Vec::new(), Vec::new());
+    for &i in &indices {
+        let (pixels, w, h) = &images[i as usize];
+        rgba.extend_from_slice(pixels);
+        widths.push(*w as u32);
+        heights.push(*h as u32);
+    }
+    t.supply_images(&indices, &rgba, &widths, &heights).unwrap();
+    true
+}
+
 async fn image_epoch(
     t: &kindling::web::Project,
     images: &[(Vec<u8>, usize, usize)],
 ) -> wasm_bindgen::JsValue {
     loop {
-        let request = t.input_request().unwrap();
-        if !request.is_null() {
-            let request: serde_json::Value = serde_wasm_bindgen::from_value(request).unwrap();
-            let indices: Vec<u32> = request["indices"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i.as_u64().unwrap() as u32)
-                .collect();
-            let (mut rgba, mut widths, mut heights) = (Vec::new(), Vec::new(), Vec::new());
-            for &i in &indices {
-                let (pixels, w, h) = &images[i as usize];
-                rgba.extend_from_slice(pixels);
-                widths.push(*w as u32);
-                heights.push(*h as u32);
-            }
-            t.supply_images(&indices, &rgba, &widths, &heights).unwrap();
+        if supply_requested(t, images) {
             continue;
         }
         let report = t.step().await.unwrap();
@@ -511,7 +519,7 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     );
 
     // A second trainer with the same examples resumes the checkpoint and ends where the first did.
-    let resumed = Api::create(options, Some(MOBILENET_V2.to_vec()))
+    let resumed = Api::create(options.clone(), Some(MOBILENET_V2.to_vec()))
         .await
         .unwrap();
     for i in 0..4 {
@@ -543,6 +551,36 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
         (a - b).abs() < 1e-5,
         "resumed run ends at {b}, straight run at {a}"
     );
+    // A finished run restored without a cache is evaluated as the worker does it: the images
+    // its cache asks for, a chunk at a time (`cacheNextChunk`), then `evaluate()`.
+    let finished = resumed.checkpoint().await.unwrap();
+    let kept = from(resumed.evaluate().await.unwrap());
+    let restored = Api::create(options, Some(MOBILENET_V2.to_vec()))
+        .await
+        .unwrap();
+    for i in 0..4 {
+        for class in ["bag", "trouser"] {
+            let (rgba, w, h) = fashion(&format!("{class}-{i}"));
+            restored.add_image(&rgba, w, h, class.into()).unwrap();
+        }
+    }
+    restored.restore_checkpoint(&finished).unwrap();
+    assert!(restored.finished().unwrap());
+    let err = message(restored.evaluate().await.err().unwrap());
+    assert!(err.contains("ask input_request() and supply them"), "{err}");
+    let mut chunks = 0;
+    loop {
+        supply_requested(&restored, &images);
+        if !restored.cache_next_chunk().unwrap() {
+            break;
+        }
+        chunks += 1;
+    }
+    assert_eq!(chunks, 1, "8 images are one chunk of the cache");
+    let again = from(restored.evaluate().await.unwrap());
+    assert_eq!(again["report"]["accuracy"], kept["report"]["accuracy"]);
+    assert_eq!(again["epoch"], kept["epoch"]);
+
     let err = resumed.restore_checkpoint(b"junk").err().unwrap();
     assert!(message(err).contains("checkpoint"));
 
