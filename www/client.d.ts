@@ -49,6 +49,8 @@ export interface TrainConfig {
   head_fit?: 'auto' | 'epochs' | 'convex';
   /** The convex fit's inverse L2 strength, scikit-learn's C (default 1). */
   convex_c?: number;
+  /** `random` (default), or `probe`: before blocks train, the linear head is solved on the frozen backbone as the first epoch (linear probing, then fine-tuning). Needs a linear head and no augmentation. */
+  head_init?: 'random' | 'probe';
   /** Temperature scaling on the validation split when the run ends (default true). */
   calibrate?: boolean;
 }

@@ -20,6 +20,9 @@ const FIELDS = [
     help: 'A linear head on a frozen backbone is a logistic regression: Automatic solves it to its optimum (L-BFGS) where it applies, and trains by epochs otherwise.' },
   { id: 'convex-c', label: 'Regularisation C', type: 'number', min: 1e-6, max: 1e6, def: 1, when: (v) => v['head-fit'] !== 'epochs',
     help: 'The solved head\'s inverse L2 strength (scikit-learn\'s C): smaller is smoother; 1 is scikit-learn\'s default.' },
+  { id: 'head-init', label: 'Start the head', type: 'select', def: 'random', when: (v) => v.strategy !== 'feature_extraction' && !v.hidden.trim(),
+    options: [['random', 'From random weights'], ['probe', 'Solved first (probe, then fine-tune)']],
+    help: 'With blocks training under a linear head: "Solved first" fits the head on the frozen backbone as the first epoch, then fine-tunes under it (LP-FT); early stopping keeps it if fine-tuning never beats it.' },
   { group: 'Optimiser' },
   { id: 'epochs', label: 'Epochs', type: 'int', min: 1, max: 200, def: 15, help: 'Passes over the data; 5–20 is typical, early stopping may end sooner.' },
   { id: 'lr', label: 'Learning rate', type: 'number', min: 1e-6, max: 1, def: 0.01, help: 'The head\'s rate: 0.01 for a frozen backbone, 0.001 when blocks train (the recipes set these).' },
@@ -212,6 +215,8 @@ export function readOptions(task) {
     calibrate: v.calibrate,
     head_fit: v['head-fit'],
     convex_c: number('convex-c'),
+    // Hidden from view with hidden layers (a probe needs a linear head): then random.
+    head_init: hidden.length ? 'random' : v['head-init'],
   };
   const augment = task === 'images' ? { horizontal_flip: v.flip, random_resized_crop: v.crop, color_jitter: number('jitter') } : {};
   const dropout = number('token-dropout');
