@@ -55,6 +55,12 @@ export interface TrainConfig {
   calibrate?: boolean;
 }
 
+/** A GPU device lost mid-project: the browser's message, and the last checkpoint's epoch (0-based) or null. */
+export interface DeviceLost {
+  message: string;
+  epoch: number | null;
+}
+
 export interface CreateOptions {
   backbone: BackboneSpec;
   device?: 'auto' | 'webgpu' | 'cpu';
@@ -240,6 +246,8 @@ export interface ClientOptions {
   project?: string;
   /** Called when a crashed worker has been replaced and the project restored. */
   onRecover?: (info: Restored) => void;
+  /** Called when the GPU device was lost: the project is rebuilt on the CPU device and a `train()` under way goes on from the last checkpoint (`epoch`, or null: it starts over). */
+  onDeviceLost?: (lost: DeviceLost) => void;
   /** Called when saving failed (e.g. the storage quota is full); work in memory is kept. */
   onStorageError?: (error: Error) => void;
   /** While a run caches what its frozen backbone blocks compute (a chunk of examples per step). */
@@ -269,6 +277,9 @@ export class KindlingClient {
   /** The last saving failure, or null. */
   storageError: Error | null;
   onRecover: ((info: Restored) => void) | null;
+  onDeviceLost: ((lost: DeviceLost) => void) | null;
+  /** Set once the GPU device was lost (the project has moved to the CPU device). */
+  readonly deviceLost: DeviceLost | null;
   onStorageError: ((error: Error) => void) | null;
   onCaching: ((progress: { done: number; total: number; memory: MemoryInUse }) => void) | null;
   onCache: ((event: CacheEvent) => void) | null;

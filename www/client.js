@@ -34,7 +34,7 @@ export class KindlingClient {
 
   /**
    * `options = { workerUrl?, wasmUrl?, threadsWasmUrl?, threads?, project?, onRecover?,
-   * onStorageError?, onCaching?, onCache? }` (a URL alone is taken as `workerUrl`). By default the
+   * onDeviceLost?, onStorageError?, onCaching?, onCache? }` (a URL alone is taken as `workerUrl`). By default the
    * worker is the package's `worker.js` and it loads the package's own `.wasm` files; the URLs
    * override them (taken relative to the page), for an app that serves them elsewhere. `threads`: the CPU device's threads (default
    * `navigator.hardwareConcurrency`); more than one needs a cross-origin isolated page, else the
@@ -51,6 +51,10 @@ export class KindlingClient {
     };
     this.#project = options.project ?? null;
     this.onRecover = options.onRecover ?? null;
+    /** Told `{ message, epoch }` when the GPU device is lost and the project moves to the CPU. */
+    this.onDeviceLost = options.onDeviceLost ?? null;
+    /** `{ message, epoch }` once the GPU device was lost (epoch: the last checkpoint's, or null). */
+    this.deviceLost = null;
     this.onStorageError = options.onStorageError ?? null;
     this.onCaching = options.onCaching ?? null;
     this.onCache = options.onCache ?? null;
@@ -83,6 +87,7 @@ export class KindlingClient {
   #receive(worker, { id, type, value, message }) {
     if (worker !== this.worker) return;
     if (type === 'fatal') { this.#crashed(worker, message); return; }
+    if (type === 'device-lost') { this.#gpuLost(worker, message); return; }
     if (type === 'checkpoint') { this.#keepCheckpoint(value); return; }
     if (type === 'caching') { this.onCaching?.(value); return; }
     if (type === 'cache') { this.onCache?.(value); return; }
@@ -174,18 +179,29 @@ export class KindlingClient {
   /** Resolves when every change so far has been written to IndexedDB (or failed: see `storageError`). */
   saved() { return this.#saving; }
 
-  // Rejects every request the worker has not answered.
-  #rejectPending(message) {
+  // Rejects every request the worker has not answered (`deviceLost`: marked so that train() goes on).
+  #rejectPending(message, deviceLost = false) {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    pending.forEach((request) => request.reject(new Error(message)));
+    pending.forEach((request) => request.reject(Object.assign(new Error(message), { deviceLost })));
+  }
+
+  // The GPU device is lost, and every tensor on it: the project is rebuilt as after a crash, but
+  // on the CPU device (its `create` now asks for it), from the last checkpoint; train() goes on.
+  #gpuLost(worker, message) {
+    if (worker !== this.worker || this.#closed) return;
+    const create = this.#journal.find((entry) => entry.type === 'create');
+    if (create) create.payload = { ...create.payload, device: 'cpu' };
+    this.deviceLost = { message, epoch: this.#checkpoint?.epoch ?? null };
+    this.onDeviceLost?.(this.deviceLost);
+    this.#crashed(worker, `the GPU device was lost (${message}); the project goes on on the CPU device`, true);
   }
 
   // The worker died (killed, out of memory, or a trap in the wasm): fail what was pending, start a
   // new worker, rebuild the trainer from the journal and resume from the last checkpoint. When the
   // new worker dies too before the project is back, the client gives up rather than loop: what was
   // pending, and every later request, is rejected with a message saying so.
-  #crashed(worker, reason) {
+  #crashed(worker, reason, deviceLost = false) {
     if (worker !== this.worker || this.#closed) return;
     worker.terminate();
     if (this.#recovering) {
@@ -198,7 +214,7 @@ export class KindlingClient {
     const epoch = this.#checkpoint?.epoch;
     this.#rejectPending(`the kindling worker failed (${reason}). It is being restarted and the project restored` +
       (epoch === undefined ? '' : ` from the checkpoint after epoch ${epoch + 1}`) +
-      '; call train({ continue: true }) to go on.');
+      (deviceLost ? '; a train() under way goes on by itself.' : '; call train({ continue: true }) to go on.'), deviceLost);
     this.recovery = this.#restartWorker().then((info) => {
       this.onRecover?.(info);
       return info;
@@ -403,8 +419,27 @@ export class KindlingClient {
    * (`onCache({ kind: 'reused' })`, or `{ kind: 'refused', reason }` and it computes as usual).
    * With `onCache` set, a run that computed its cache hands it over once complete:
    * `onCache({ kind: 'computed', bytes })`.
+   * When the GPU device is lost mid-run, the project is rebuilt on the CPU device and the run goes
+   * on from its last checkpoint (`onDeviceLost` is told; with `checkpoints: false` it starts over).
    */
-  async *train({ signal, continue: keepGoing = false, checkpoints = true, cache = null } = {}) {
+  async *train(options = {}) {
+    let keepGoing = options.continue ?? false;
+    for (;;) {
+      try {
+        yield* this.#trainOnce({ ...options, continue: keepGoing });
+        return;
+      } catch (e) {
+        // The GPU device was lost: the project is rebuilt on the CPU device; the run goes on
+        // from its last checkpoint (or starts over when it had none yet).
+        if (!e.deviceLost) throw e;
+        await this.recovery;
+        if (this.#checkpoint?.finished) return;
+        keepGoing = this.#checkpoint != null;
+      }
+    }
+  }
+
+  async *#trainOnce({ signal, continue: keepGoing = false, checkpoints = true, cache = null }) {
     const queue = [];
     let wake = null;
     let finished = false;

@@ -215,7 +215,9 @@ ui.onTrain(async () => {
     // The last run's feature cache (a Blob, read in the worker): taken when the images, backbone
     // and frozen part are the same.
     state.cacheReused = false;
-    for await (const report of state.client.train({ checkpoints: false, cache: state.cache })) {
+    // On WebGPU each epoch is checkpointed, so that a lost GPU device costs no finished epoch.
+    const checkpoints = state.device?.kind === 'webgpu';
+    for await (const report of state.client.train({ checkpoints, cache: state.cache })) {
       last = report;
       state.history.push(report);
       // The features are cached once the first epoch has run: the baseline costs one pass over them.

@@ -12,6 +12,7 @@ export const state = {
   backbone: null,
   weights: null, // { url } or Uint8Array (the person's own file)
   client: null,
+  device: null, // what the trainer runs on (`client.create()`'s answer)
   classes: [], // image projects: { id, name, card, files: File[], urls: string[], saved: number }
   nextClass: 1,
   textSources: [], // text projects: { kind: 'file', file, options, n } or { kind: 'lines', className, lines, n }
@@ -41,6 +42,17 @@ export async function createTrainer({ augment = {}, config = {}, textAugment = n
   state.client?.terminate();
   state.client = new KindlingClient({
     threads,
+    // A lost GPU device: the client rebuilds the project on the CPU and training goes on from
+    // the last epoch's checkpoint (main.js asks for them on WebGPU).
+    onDeviceLost: ({ message, epoch }) => {
+      ui.setStatus(`The GPU device was lost (${message}): training goes on on the CPU device` +
+        (epoch == null ? ', from the start.' : ` from epoch ${epoch + 2}.`));
+      ui.setDeviceText('CPU (the GPU device was lost)');
+      state.client.recovery.then(() => state.client.device()).then((device) => {
+        state.device = device;
+        ui.setDevice(device);
+      }, () => {});
+    },
     // Before the first epoch the backbone's features are cached a chunk per step: show how far.
     onCaching: ({ done, total, memory }) => {
       ui.setProgress(done / total);
@@ -67,5 +79,6 @@ export async function createTrainer({ augment = {}, config = {}, textAugment = n
     ...(text ? { vocab: { url: 'weights/minilm/vocab.txt' }, ...(textAugment ? { text_augment: textAugment } : {}) } : { augment }),
     config,
   });
+  state.device = device;
   ui.setDevice(device);
 }

@@ -16,6 +16,7 @@
 // `create` loads the build for its device — the threaded one for a CPU project with more than one
 // thread on a cross-origin isolated page, else the one-thread one — and says why.
 import { askThreads, buildFor, anyBuild } from './runtime.js';
+import { watchGpuDevices, gpuLost, loseGpuDevices } from './gpu-watch.js';
 
 let build = null; // the current project's build: { module, memory, runtime, autoChoice }
 let trainer = null;
@@ -30,7 +31,7 @@ let stoppedThrough = 0; // stop() applies to every train request received before
 // Answered between the steps of a run (they only read the project); see the top of the file.
 // '__testTrap' is among them so that a test can crash a run mid-training.
 const READ_ONLY = new Set(['predict', 'predictText', 'predictTexts', 'predictImageFile', 'classes', 'classCounts', 'exampleTexts',
-  'textColumns', 'memory', 'memoryEstimate', 'runtime', 'device', 'leaderboard', 'baselines', '__testTrap']);
+  'textColumns', 'memory', 'memoryEstimate', 'runtime', 'device', 'leaderboard', 'baselines', '__testTrap', '__testLoseDevice']);
 
 // Images are shrunk as they are decoded: the backbones resize to 256 px and crop 224, and
 // augmentation's random crops work from up to 384 px, so a 384-px short side keeps what they use
@@ -160,6 +161,9 @@ const handlers = {
   predict({ values, topK }) { return need().predict(values, topK); },
   // Test hook (tests/e2e/library.test.mjs): fails the way a trap inside kindling does.
   __testTrap() { throw new WebAssembly.RuntimeError('unreachable (test hook)'); },
+  // Test hook (tests/e2e/library.test.mjs): loses the GPU device mid-training; resolves to how
+  // many devices there were.
+  __testLoseDevice() { return loseGpuDevices(); },
 };
 
 // The sweep's runs one after another (the `sweep` request): the baseline task fills the frozen
@@ -364,14 +368,27 @@ async function answer(request) {
     const value = await handler(payload, progress, request);
     self.postMessage({ id, type: 'result', value });
   } catch (e) {
+    // A lost GPU device is its own failure (the client goes on on the CPU), whatever error the
+    // step that found it raised.
+    if (await gpuLost()) return;
     self.postMessage({ id, type: 'error', message: e?.message ?? String(e) });
     if (e instanceof WebAssembly.RuntimeError) fatal(e);
   }
 }
 
-// A trap leaves the wasm instance unusable: ask the client for a fresh worker, and close.
-function fatal(error) {
+// The GPU device is gone, and with it every tensor of the project on it: ask the client for a
+// fresh worker on the CPU device, and close.
+function deviceLost(message) {
   if (broken) return;
+  broken = true;
+  self.postMessage({ type: 'device-lost', message });
+  self.close();
+}
+watchGpuDevices(deviceLost);
+
+// A trap leaves the wasm instance unusable: ask the client for a fresh worker, and close.
+async function fatal(error) {
+  if (broken || await gpuLost() || broken) return; // a lost GPU device is told by deviceLost()
   broken = true;
   self.postMessage({ type: 'fatal', message: `internal error in kindling: ${error.message}` });
   self.close();

@@ -144,6 +144,43 @@ test('a worker killed mid-training is restarted and the run continues from its c
   await page.close();
 });
 
+test('a GPU device lost mid-training: the project moves to the CPU device and the run goes on from its checkpoint', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    const lost = [];
+    const client = new KindlingClient({ onDeviceLost: (info) => lost.push(info) });
+    const first = await client.create({ ...data.options, device: 'webgpu' });
+    await client.addExamples(data.values, data.labels, data.classes);
+    const epochs = [];
+    let destroyed = null;
+    for await (const report of client.train()) {
+      epochs.push(report.epoch);
+      if (report.epoch === 1 && destroyed === null) {
+        while (client.checkpointEpoch === null || client.checkpointEpoch < 1) await new Promise((r) => setTimeout(r, 5));
+        // As a driver reset would: every GPU device of the worker destroyed (a test hook).
+        destroyed = await client.request('__testLoseDevice');
+      }
+    }
+    const device = await client.device();
+    const prediction = await client.predict(data.values.slice(0, 8), 2);
+    client.terminate();
+    return { first: first.kind, destroyed, lost, epochs, device: device.kind, predicted: prediction[0].classes.length,
+      deviceLost: client.deviceLost };
+  });
+  assert.equal(result.first, 'webgpu');
+  assert.ok(result.destroyed >= 1, `devices destroyed: ${result.destroyed}`);
+  assert.equal(result.lost.length, 1, JSON.stringify(result.lost));
+  const k = result.lost[0].epoch;
+  assert.ok(k >= 1 && k < 5, `lost after the checkpoint of epoch ${k}`);
+  assert.deepEqual(result.deviceLost, result.lost[0]);
+  // Every epoch ran; after the loss the run went on from the checkpoint's next epoch to the end.
+  const after = result.epochs.slice(result.epochs.lastIndexOf(k + 1));
+  assert.deepEqual(after, [0, 1, 2, 3, 4, 5].slice(k + 1), `epochs ${result.epochs}`);
+  assert.deepEqual([...new Set(result.epochs)].sort(), [0, 1, 2, 3, 4, 5]);
+  assert.equal(result.device, 'cpu');
+  assert.equal(result.predicted, 2);
+  await page.close();
+});
+
 test('a trap in the wasm ends the worker; the client restarts it and the run continues from its checkpoint', async () => {
   const { page, result } = await inPage(async (KindlingClient, data) => {
     const probe = data.values.slice(0, 8);
