@@ -8,6 +8,7 @@ pub mod bench;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod device_speed;
 pub mod error;
 pub mod fingerprint;
 pub mod init;

@@ -1,10 +1,11 @@
 // Types of the Worker client (client.js). The wasm API's own types are in pkg/kindling.d.ts.
 
-/** The device in use. */
 /** The device in use, with the worker's build: `threads` run the CPU device (1 in the one-thread build). */
 export interface DeviceInfo {
   kind: 'webgpu' | 'cpu'; description: string; reason: string;
   threads: number; build: 'threaded' | 'single'; threadsReason: string;
+  /** `auto`'s choice by measurement, where it measured (or recalled the figures for this adapter). */
+  measured?: { kind: 'webgpu' | 'cpu'; speeds: { kind: 'webgpu' | 'cpu'; ms_per_example: number }[]; remembered: boolean };
 }
 /** The worker's wasm build and thread count, and why (e.g. one thread: the page is not cross-origin isolated). */
 export interface Runtime { threads: number; build: 'threaded' | 'single'; reason: string }
@@ -63,7 +64,10 @@ export interface DeviceLost {
 
 export interface CreateOptions {
   backbone: BackboneSpec;
+  /** `auto` (default): the faster device by measurement where a hardware WebGPU adapter exists (remembered per adapter), else the CPU. */
   device?: 'auto' | 'webgpu' | 'cpu';
+  /** With `auto`: measure both devices even on a software adapter (which `auto` otherwise skips). */
+  measure_devices?: boolean;
   /** Pretrained weights: bytes, or a URL the worker fetches (a relative URL is relative to the page). */
   weights?: Uint8Array | ArrayBuffer | { url: string };
   /** The text encoder's vocab.txt: its text, or a URL (a relative URL is relative to the page). */

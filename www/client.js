@@ -10,6 +10,7 @@
 //
 // The worker answers requests one at a time in the order they are sent (worker.js), and the
 // journal records them in that order too, whatever order their answers arrive in.
+import { choiceKey, recall, remember } from './device-memory.js';
 import * as store from './store.js';
 import { SweepRecord } from './sweeps.js';
 
@@ -326,9 +327,18 @@ export class KindlingClient {
    * Opens the device and creates the trainer; resolves to the device description. Relative
    * `weights` / `vocab` URLs are taken relative to the page (the worker would resolve them against
    * its own script, which may live elsewhere, e.g. in node_modules).
+   * With `device: 'auto'` (the default) and a hardware WebGPU adapter, or `measure_devices: true`,
+   * the backbone is timed on both devices and the faster chosen; the figures are remembered per
+   * adapter and backbone (localStorage) and shown in the answer (`measured`, `reason`).
    */
-  async create(options) {
-    return this.request('create', { ...options, weights: fromPage(options?.weights), vocab: fromPage(options?.vocab) });
+  async create(options = {}) {
+    const auto = (options.device ?? 'auto') === 'auto';
+    const key = auto ? await choiceKey(options.backbone) : null;
+    const remembered = recall(key);
+    const device = await this.request('create', { ...options, weights: fromPage(options.weights),
+      vocab: fromPage(options.vocab), ...(remembered ? { remembered_speeds: remembered } : {}) });
+    if (device.measured && !device.measured.remembered) remember(key, device.measured);
+    return device;
   }
 
   /** Replaces the training settings for the next run (validated in the worker). */

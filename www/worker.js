@@ -17,8 +17,10 @@
 // thread on a cross-origin isolated page, else the one-thread one — and says why.
 import { askThreads, buildFor, anyBuild } from './runtime.js';
 import { watchGpuDevices, gpuLost, loseGpuDevices } from './gpu-watch.js';
+import { measuredChoice, measuredReason } from './device-choice.js';
 
 let build = null; // the current project's build: { module, memory, runtime, autoChoice }
+let measured = null; // `auto`'s choice by measurement for the current project, or null
 let trainer = null;
 // The images of an image project, by example index, as compact encoded Blobs (a File from the
 // disk stays a reference to it): kindling keeps none of their pixels; a run asks for the ones its
@@ -43,7 +45,8 @@ const MAX_LONG_SIDE = 1536;
 const MAX_SIDE = 8192;
 
 const handlers = {
-  async create({ weights, vocab, ...options }) {
+  async create({ weights, vocab, remembered_speeds: remembered = null, measure_devices: always = false,
+    __test_slow_device: slow = null, ...options }) {
     const bytes = await weightBytes(weights);
     if (vocab?.url) {
       const response = await fetch(vocab.url);
@@ -56,6 +59,10 @@ const handlers = {
     trainer = null;
     sources = [];
     const adapter = await adapterInfo();
+    measured = (options.device ?? 'auto') === 'auto' && navigator.gpu
+      ? await measuredChoice({ backbone: options.backbone, bytes, adapter, remembered, always, slow })
+      : null;
+    if (measured) options.device = measured.kind;
     build = await buildFor(options.device ?? 'auto', adapter);
     // `auto` resolved to the CPU by the one-thread build runs the CPU on the threaded one.
     const device = build.autoChoice ? 'cpu' : options.device;
@@ -96,7 +103,8 @@ const handlers = {
   device() {
     const t = need();
     const { runtime, autoChoice } = build;
-    return { ...t.device, ...(autoChoice ? { reason: autoChoice.reason } : {}),
+    const reason = measured ? measuredReason(measured) : autoChoice?.reason;
+    return { ...t.device, ...(reason ? { reason } : {}), ...(measured ? { measured } : {}),
       threads: runtime.threads, build: runtime.build, threadsReason: runtime.reason };
   },
   predictText({ text, topK }) { return need().predictText(text, topK); },

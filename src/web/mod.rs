@@ -17,6 +17,7 @@ use state::ProjectState;
 
 mod bench;
 mod create;
+mod device_choice;
 mod files;
 mod images;
 mod recipes;
@@ -25,6 +26,7 @@ mod sweeps;
 mod text;
 
 pub use bench::benchmark;
+pub use device_choice::{fastest_device, measure_device};
 pub use text::text_columns;
 /// The threaded build's `initThreadPool(n)`: starts rayon's pool as `n` Web Workers sharing this
 /// instance's memory. worker.js awaits it once, in the worker that owns the wasm (blocking waits

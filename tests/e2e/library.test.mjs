@@ -181,6 +181,43 @@ test('a GPU device lost mid-training: the project moves to the CPU device and th
   await page.close();
 });
 
+test('auto chooses the device by measurement: a slow device loses, the figures are shown and remembered per adapter', async () => {
+  const { page, result } = await inPage(async (KindlingClient, data) => {
+    // SwiftShader is a software adapter, which auto skips by name: measuring is asked for here.
+    const options = { ...data.options, device: 'auto', measure_devices: true };
+    const answers = [];
+    for (const slow of ['webgpu', 'cpu']) {
+      localStorage.clear();
+      const client = new KindlingClient();
+      // Test hook: that device's figure is taken 1000× slower.
+      answers.push(await client.create({ ...options, __test_slow_device: slow }));
+      client.terminate();
+    }
+    // A new client on the same adapter and backbone recalls the last figures instead of measuring.
+    const again = new KindlingClient();
+    const recalled = await again.create(options);
+    await again.addExamples(data.values, data.labels, data.classes);
+    const trained = [];
+    for await (const report of again.train()) trained.push(report.epoch);
+    again.terminate();
+    localStorage.clear();
+    return { answers, recalled, trained };
+  });
+  const [gpuSlow, cpuSlow] = result.answers;
+  assert.equal(gpuSlow.kind, 'cpu');
+  assert.equal(gpuSlow.measured.kind, 'cpu');
+  assert.deepEqual(gpuSlow.measured.speeds.map((s) => s.kind), ['webgpu', 'cpu']);
+  assert.ok(gpuSlow.measured.speeds.every((s) => s.ms_per_example > 0), JSON.stringify(gpuSlow.measured));
+  assert.match(gpuSlow.reason, /^measured on this backbone: WebGPU [0-9.]+ ms\/example, CPU [0-9.]+ ms\/example; CPU is faster$/);
+  assert.equal(cpuSlow.kind, 'webgpu');
+  assert.match(cpuSlow.reason, /WebGPU is faster$/);
+  assert.equal(result.recalled.kind, 'webgpu');
+  assert.equal(result.recalled.measured.remembered, true);
+  assert.match(result.recalled.reason, /measured before on this adapter/);
+  assert.deepEqual(result.trained, [0, 1, 2, 3, 4, 5]);
+  await page.close();
+});
+
 test('a trap in the wasm ends the worker; the client restarts it and the run continues from its checkpoint', async () => {
   const { page, result } = await inPage(async (KindlingClient, data) => {
     const probe = data.values.slice(0, 8);
