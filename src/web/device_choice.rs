@@ -46,7 +46,7 @@ pub fn fastest_device(measured: JsValue) -> Result<JsValue, JsError> {
         Some(speed) => to_js(speed),
         None => Err(Error::config(
             "measured",
-            "needs at least one device with a positive, finite time per example",
+            "needs at least one device, each with a finite time per example of 0 or more",
         )
         .into()),
     }

