@@ -1,5 +1,5 @@
 //! The crate's layering, checked: every `crate::…` path in `src/` points to its own layer or a
-//! lower one (README, Layout). web/bench/bin → train → model → backbone → data → foundation
+//! lower one (README, Layout). web/bench/bin → train → model, device_speed → backbone → data → foundation
 //! (error, fingerprint, rng, init, config, device). A violation names the file, the line and the module.
 
 use std::path::{Path, PathBuf};
@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("data", 1),
     ("backbone", 2),
     ("model", 3),
+    ("device_speed", 3),
     ("train", 4),
     ("bench", 5),
     ("web", 5),
