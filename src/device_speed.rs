@@ -114,7 +114,12 @@ mod tests {
         );
         assert!(fastest(&[speed("webgpu", f64::NAN), speed("cpu", 2.0)]).is_none());
         assert!(fastest(&[speed("webgpu", -1.0), speed("cpu", 2.0)]).is_none());
-        assert_eq!(fastest(&[speed("webgpu", 0.1), speed("cpu", 0.0)]).unwrap().kind, "cpu");
+        assert_eq!(
+            fastest(&[speed("webgpu", 0.1), speed("cpu", 0.0)])
+                .unwrap()
+                .kind,
+            "cpu"
+        );
         assert!(fastest(&[]).is_none());
     }
 
