@@ -161,15 +161,27 @@ impl TrainingRun {
     /// head takes the solution so far and the epoch ends as any other (report, validation).
     pub(super) async fn convex_epoch(&mut self) -> Result<EpochReport> {
         let started = Instant::now();
-        let mut fit = match self.convex.take() {
+        let fit = match self.convex.take() {
             Some(fit) => fit,
             None => {
                 let features = self.cached_activations()?.into_features().inner();
                 self.start_convex_fit(features, false).await?
             }
         };
+        self.iterate_and_end_epoch(fit, ITERATIONS_PER_EPOCH, started)
+            .await
+    }
+
+    /// Up to `iterations` L-BFGS iterations of `fit` (fewer once converged); then the head takes
+    /// the solution so far, the fit is kept in `self.convex`, and the epoch ends as any other.
+    pub(super) async fn iterate_and_end_epoch(
+        &mut self,
+        mut fit: ConvexFit,
+        iterations: usize,
+        started: Instant,
+    ) -> Result<EpochReport> {
         let mut done = 0;
-        while done < ITERATIONS_PER_EPOCH && !fit.converged {
+        while done < iterations && !fit.converged {
             fit.iterate().await?;
             done += 1;
         }

@@ -8,7 +8,6 @@ use web_time::Instant;
 
 use super::convex::MAX_CONVEX_ELEMENTS;
 use super::frozen_prefix::EVAL_CHUNK;
-use super::state::{EpochInProgress, EpochTotals};
 use super::{TrainingRun, index_tensor};
 use crate::config::HeadInit;
 use crate::error::{Error, Result};
@@ -54,23 +53,9 @@ impl TrainingRun {
     pub(super) async fn probe_epoch(&mut self) -> Result<EpochReport> {
         let started = Instant::now();
         let features = self.backbone_features()?;
-        let mut fit = self.start_convex_fit(features, true).await?;
-        let mut done = 0;
-        while done < MAX_PROBE_ITERATIONS && !fit.converged {
-            fit.iterate().await?;
-            done += 1;
-        }
-        self.set_head(&fit.params, fit.problem.dim, fit.problem.classes)?;
-        let (loss_sum, correct) = fit.problem.train_sums(&fit.params);
-        let mut totals = EpochTotals::default();
-        totals.add(
-            Tensor::from_inner(loss_sum),
-            Tensor::from_inner(correct),
-            self.split.train.len(),
-        );
-        self.convex = Some(fit);
+        let fit = self.start_convex_fit(features, true).await?;
         let ended = self
-            .end_epoch(EpochInProgress::ended(totals, started, done.max(1)))
+            .iterate_and_end_epoch(fit, MAX_PROBE_ITERATIONS, started)
             .await;
         self.convex = None;
         // Divergence is judged against the first epoch that trains blocks: the probe's optimum
