@@ -65,6 +65,14 @@ fn supply_requested(t: &kindling::web::Project, images: &[(Vec<u8>, usize, usize
     true
 }
 
+/// The first project's examples again, in its order: bag-0, trouser-0, bag-1, … trouser-3.
+fn add_fashion_images(t: &kindling::web::Project, images: &[(Vec<u8>, usize, usize)]) {
+    for (j, (rgba, w, h)) in images.iter().enumerate() {
+        let class = ["bag", "trouser"][j % 2];
+        t.add_image(rgba, *w, *h, class.into()).unwrap();
+    }
+}
+
 async fn image_epoch(
     t: &kindling::web::Project,
     images: &[(Vec<u8>, usize, usize)],
@@ -522,12 +530,7 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     let resumed = Api::create(options.clone(), Some(MOBILENET_V2.to_vec()))
         .await
         .unwrap();
-    for i in 0..4 {
-        for class in ["bag", "trouser"] {
-            let (rgba, w, h) = fashion(&format!("{class}-{i}"));
-            resumed.add_image(&rgba, w, h, class.into()).unwrap();
-        }
-    }
+    add_fashion_images(&resumed, &images);
     resumed.restore_checkpoint(&checkpoint).unwrap();
     assert!(resumed.can_continue().unwrap());
     // The first project's feature cache spares the restored run every image.
@@ -558,12 +561,7 @@ async fn the_wasm_api_trains_images_checkpoints_resumes_and_refuses_foreign_mode
     let restored = Api::create(options, Some(MOBILENET_V2.to_vec()))
         .await
         .unwrap();
-    for i in 0..4 {
-        for class in ["bag", "trouser"] {
-            let (rgba, w, h) = fashion(&format!("{class}-{i}"));
-            restored.add_image(&rgba, w, h, class.into()).unwrap();
-        }
-    }
+    add_fashion_images(&restored, &images);
     restored.restore_checkpoint(&finished).unwrap();
     assert!(restored.finished().unwrap());
     let err = message(restored.evaluate().await.err().unwrap());
