@@ -18,7 +18,11 @@ export async function choiceKey(backbone) {
 export function recall(key) {
   try {
     const saved = key && JSON.parse(localStorage.getItem(key) ?? 'null');
-    return saved?.kind && Array.isArray(saved.speeds) ? { kind: saved.kind, speeds: saved.speeds } : null;
+    // Anything else in storage (edited, or an older format) is ignored: the devices are measured again.
+    const kinds = ['webgpu', 'cpu'];
+    const valid = kinds.includes(saved?.kind) && Array.isArray(saved.speeds) && saved.speeds.every((s) =>
+      kinds.includes(s?.kind) && Number.isFinite(s.ms_per_example) && s.ms_per_example >= 0);
+    return valid ? { kind: saved.kind, speeds: saved.speeds } : null;
   } catch {
     return null;
   }

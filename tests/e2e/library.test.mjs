@@ -200,8 +200,14 @@ test('auto chooses the device by measurement: a slow device loses, the figures a
     const trained = [];
     for await (const report of again.train()) trained.push(report.epoch);
     again.terminate();
+    // Garbage under the same key (edited storage) is ignored: the devices are measured again.
+    const key = Object.keys(localStorage).find((k) => k.startsWith('kindling-device-choice:'));
+    localStorage.setItem(key, JSON.stringify({ kind: 'gpu', speeds: [] }));
+    const remeasuring = new KindlingClient();
+    const remeasured = await remeasuring.create(options);
+    remeasuring.terminate();
     localStorage.clear();
-    return { answers, recalled, trained };
+    return { answers, recalled, trained, remeasured: remeasured.measured };
   });
   const [gpuSlow, cpuSlow] = result.answers;
   assert.equal(gpuSlow.kind, 'cpu');
@@ -215,6 +221,8 @@ test('auto chooses the device by measurement: a slow device loses, the figures a
   assert.equal(result.recalled.measured.remembered, true);
   assert.match(result.recalled.reason, /measured before on this adapter/);
   assert.deepEqual(result.trained, [0, 1, 2, 3, 4, 5]);
+  assert.equal(result.remeasured.remembered, false);
+  assert.ok(['webgpu', 'cpu'].includes(result.remeasured.kind));
   await page.close();
 });
 
