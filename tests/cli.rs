@@ -327,6 +327,15 @@ fn bad_input_exits_with_a_reason_and_a_meaningful_code() {
         text(&out)
     );
     assert!(!features.exists());
+    // A disk cache in a folder that does not exist: named before any work.
+    let missing = root.join("no-such-folder");
+    let out = train(&[&base[..], &[("disk-cache", &missing)]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-folder is not a folder"),
+        "{}",
+        text(&out)
+    );
     // A recipe that does not exist.
     let out = train(&base, &["--recipe", "fast"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
@@ -462,16 +471,45 @@ fn thorough_leaves_greyscale_images_unflipped() {
     assert!(!stdout.contains("colour jitter"), "{}", text(&out));
 }
 
+/// `predict`'s probabilities, row after row, from its CSV.
+fn probabilities(csv: &str) -> Vec<f64> {
+    csv.lines()
+        .skip(1)
+        .flat_map(|l| {
+            l.split(',')
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect::<Vec<f64>>()
+        })
+        .collect()
+}
+
+fn assert_same_probabilities(a: &str, b: &str) {
+    let (a, b) = (probabilities(a), probabilities(b));
+    assert!(!a.is_empty() && a.len() == b.len(), "{a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+    }
+}
+
 #[test]
-fn a_streamed_folder_trains_the_same_model_as_one_held_in_memory() {
+fn a_streamed_folder_or_a_disk_cache_trains_the_same_model_as_memory() {
     let root = scratch("streamed");
     let data = image_folder(&root);
     let weights = cache("weights/mobilenet_v2.safetensors");
+    let disk = root.display().to_string();
+    // Quick caches the pooled features, Balanced the 7×7×160 map before the blocks it trains.
+    let runs: [(&str, &str, &[&str]); 5] = [
+        ("streamed", "quick", &[]),
+        ("held", "quick", &["--in-memory"]),
+        ("disk", "quick", &["--disk-cache", &disk]),
+        ("balanced", "balanced", &[]),
+        ("balanced-disk", "balanced", &["--disk-cache", &disk]),
+    ];
     let mut predictions = Vec::new();
-    for (name, extra) in [("streamed", None), ("held", Some("--in-memory"))] {
+    for (name, recipe, extra) in runs {
         let model = root.join(format!("{name}.safetensors"));
-        let mut flags = vec!["--backbone", "mobilenet-v2", "--recipe", "quick"];
-        flags.extend(extra);
+        let flags = [&["--backbone", "mobilenet-v2", "--recipe", recipe], extra].concat();
         let out = run(
             "train",
             &[
@@ -485,7 +523,13 @@ fn a_streamed_folder_trains_the_same_model_as_one_held_in_memory() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
             stdout.contains("images: streamed from disk"),
-            extra.is_none(),
+            name != "held",
+            "{}",
+            text(&out)
+        );
+        assert_eq!(
+            stdout.contains("in a memory-mapped file"),
+            name.ends_with("disk"),
             "{}",
             text(&out)
         );
@@ -509,22 +553,18 @@ fn a_streamed_folder_trains_the_same_model_as_one_held_in_memory() {
         predictions.push(std::fs::read_to_string(&csv).unwrap());
     }
     // The same rows in the same order: the same model, so the same probabilities.
-    let numbers = |csv: &str| -> Vec<f64> {
-        csv.lines()
-            .skip(1)
-            .flat_map(|l| {
-                l.split(',')
-                    .skip(1)
-                    .filter_map(|v| v.parse().ok())
-                    .collect::<Vec<f64>>()
-            })
-            .collect()
-    };
-    let (a, b) = (numbers(&predictions[0]), numbers(&predictions[1]));
-    assert!(!a.is_empty() && a.len() == b.len(), "{predictions:?}");
-    for (x, y) in a.iter().zip(&b) {
-        assert!((x - y).abs() < 1e-5, "{x} vs {y}");
-    }
+    assert_same_probabilities(&predictions[0], &predictions[1]);
+    assert_same_probabilities(&predictions[0], &predictions[2]);
+    assert_same_probabilities(&predictions[3], &predictions[4]);
+    // The cache file has no name: nothing is left in the folder but what the test put there.
+    let mut left: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".safetensors") && !n.ends_with(".csv"))
+        .filter(|n| !n.ends_with(".checkpoint"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["images"]);
 }
 
 /// Fixture PNGs `range` of each of `classes` as an image folder `name` under `root`.

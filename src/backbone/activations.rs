@@ -29,19 +29,25 @@ impl Activations {
         example_shape: &[usize],
         device: &burn::tensor::Device,
     ) -> Self {
-        use burn::tensor::TensorData;
+        let data = burn::tensor::TensorData::new(values, Self::host_shape(batch, example_shape));
+        Self::from_host_data(data, device)
+    }
+
+    /// The tensor shape of `batch` examples' host activations: `[batch, c, h, w]` spatial, else
+    /// `[batch, d]` flat.
+    pub fn host_shape(batch: usize, example_shape: &[usize]) -> Vec<usize> {
         match *example_shape {
-            [c, h, w] => Self::Spatial(Tensor::from_data(
-                TensorData::new(values, [batch, c, h, w]),
-                device,
-            )),
-            _ => {
-                let d = example_shape.iter().product();
-                Self::Flat(Tensor::from_data(
-                    TensorData::new(values, [batch, d]),
-                    device,
-                ))
-            }
+            [c, h, w] => vec![batch, c, h, w],
+            _ => vec![batch, example_shape.iter().product()],
+        }
+    }
+
+    /// Activations from host tensor data of a `host_shape` (burn's CPU device keeps its storage,
+    /// a memory-mapped file included).
+    pub fn from_host_data(data: burn::tensor::TensorData, device: &burn::tensor::Device) -> Self {
+        match data.shape().num_dims() {
+            4 => Self::Spatial(Tensor::from_data(data, device)),
+            _ => Self::Flat(Tensor::from_data(data, device)),
         }
     }
 

@@ -77,6 +77,11 @@ pub struct TrainArgs {
     /// of streaming the folder from disk a chunk at a time.
     #[arg(long)]
     in_memory: bool,
+    /// Keep the cache of the frozen part's activations in a memory-mapped file in this folder
+    /// instead of in memory, for data sets whose cache outgrows memory (CPU device; the frozen
+    /// blocks of an image backbone or a frozen text encoder). The file goes when the run ends.
+    #[arg(long, value_name = "DIR")]
+    disk_cache: Option<PathBuf>,
     /// k-fold cross-validation (k from 2 to 10) instead of one run: each fold's and the mean ±
     /// std accuracy and macro-F1; no model is written.
     #[arg(long)]
@@ -135,6 +140,20 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     }
     if args.features.is_some() {
         features::check(&config)?;
+    }
+    if let Some(dir) = &args.disk_cache {
+        if recipe.is_none() || args.k_fold.is_some() {
+            return Err(Error::config(
+                "disk-cache",
+                "--disk-cache applies to one run: name a recipe and leave out --k-fold",
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(Error::config(
+                "disk-cache",
+                format!("{} is not a folder: give an existing folder", dir.display()),
+            ));
+        }
     }
     if args.test.is_some() && args.k_fold.is_some() {
         return Err(Error::config(
@@ -242,6 +261,9 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             run
         }
     };
+    if let Some(dir) = &args.disk_cache {
+        run.keep_cache_on_disk(dir.clone());
+    }
     let checkpoint_path = args.checkpoint.clone().unwrap_or_else(|| {
         let mut name = args.out.clone().into_os_string();
         name.push(".checkpoint");
@@ -253,8 +275,12 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         .map_err(|e| Error::State(format!("cannot catch Ctrl-C: {e}")))?;
 
     let estimate = run.memory_estimate();
+    let cache_place = match &args.disk_cache {
+        Some(dir) => format!(", in a memory-mapped file in {}", dir.display()),
+        None => String::new(),
+    };
     println!(
-        "estimated peak memory: {} MB ({} MB of it the cache of the frozen part's activations)",
+        "estimated peak memory: {} MB ({} MB of it the cache of the frozen part's activations{cache_place})",
         estimate.total_bytes.div_ceil(1_000_000),
         estimate.cache_bytes.div_ceil(1_000_000)
     );
@@ -273,7 +299,8 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             let b = progress::bar(batches, &format!("epoch {}/{epochs}", epoch + 1), "batches");
             bar = Some(b);
         }
-        if !baselines_checked && run.caching_progress().is_none() {
+        // The baselines read every feature into memory: not for a cache kept on disk.
+        if !baselines_checked && args.disk_cache.is_none() && run.caching_progress().is_none() {
             // The features are cached: the baselines cost one pass over them.
             baselines_checked = true;
             baselines = pollster::block_on(run.baselines())?;

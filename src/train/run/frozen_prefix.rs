@@ -26,10 +26,75 @@ pub(super) struct ActivationCache {
     all: Option<Activations>,
 }
 
-/// The host plan's activations so far, example after example, in a buffer sized once for all.
+/// The host plan's activations so far, example after example.
 struct HostRows {
-    values: Vec<f32>,
+    values: HostBuffer,
     example_shape: Vec<usize>,
+}
+
+/// Where the host plan's activations go: a buffer in memory sized once for all, or (natively,
+/// when the run was given a folder) a memory-mapped file.
+enum HostBuffer {
+    Memory(Vec<f32>),
+    #[cfg(not(target_arch = "wasm32"))]
+    File(super::mapped_cache::MappedRows),
+}
+
+impl HostBuffer {
+    /// A buffer for `examples` × `per_example` values: in a file in `dir` when one is given.
+    fn new(examples: usize, per_example: usize, dir: Option<&std::path::Path>) -> Result<Self> {
+        let len = examples.checked_mul(per_example);
+        #[cfg(not(target_arch = "wasm32"))]
+        if let (Some(dir), Some(len)) = (dir, len)
+            && len > 0
+        {
+            return super::mapped_cache::MappedRows::create(dir, len).map(Self::File);
+        }
+        #[cfg(target_arch = "wasm32")]
+        let _ = dir;
+        let mut buffer = Vec::new();
+        len.filter(|&len| buffer.try_reserve_exact(len).is_ok())
+            .ok_or_else(|| {
+                Error::Data(format!(
+                    "memory is full: the cache of {examples} examples' activations ({per_example} values each) does not fit; \
+                     train fewer blocks or use fewer examples (the command line can keep it on disk: --disk-cache)"
+                ))
+            })?;
+        Ok(Self::Memory(buffer))
+    }
+
+    fn extend(&mut self, values: &[f32]) -> Result<()> {
+        match self {
+            Self::Memory(buffer) => {
+                buffer.extend_from_slice(values);
+                Ok(())
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::File(file) => file.extend(values),
+        }
+    }
+
+    /// Every example's activations, on `device`.
+    fn into_activations(
+        self,
+        examples: usize,
+        example_shape: &[usize],
+        device: &burn::tensor::Device,
+    ) -> Result<Activations> {
+        match self {
+            Self::Memory(values) => Ok(Activations::from_host(
+                values,
+                examples,
+                example_shape,
+                device,
+            )),
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::File(file) => {
+                let data = file.into_data(Activations::host_shape(examples, example_shape))?;
+                Ok(Activations::from_host_data(data, device))
+            }
+        }
+    }
 }
 
 impl ActivationCache {
@@ -104,37 +169,26 @@ impl TrainingRun {
             .map(|plan| plan.forward_host(&rows, chunk))
         {
             Some((values, example_shape)) => {
+                let dir = self.disk_cache.clone();
                 let cache = self.cache_for_prefix();
                 let host = match &mut cache.host {
                     Some(host) => host,
                     None => {
-                        let mut buffer = Vec::new();
-                        let per_example: usize = example_shape.iter().product();
-                        n.checked_mul(per_example)
-                            .filter(|&len| buffer.try_reserve_exact(len).is_ok())
-                            .ok_or_else(|| {
-                                Error::Data(format!(
-                                    "memory is full: the cache of {n} examples' activations ({per_example} values each) does not fit; \
-                                     train fewer blocks or use fewer examples"
-                                ))
-                            })?;
+                        let per_example = example_shape.iter().product();
+                        let values = HostBuffer::new(n, per_example, dir.as_deref())?;
                         cache.host.insert(HostRows {
-                            values: buffer,
+                            values,
                             example_shape,
                         })
                     }
                 };
-                host.values.extend_from_slice(&values);
+                host.values.extend(&values)?;
                 cache.done = cache.done.saturating_add(chunk);
                 if cache.done >= n
                     && let Some(host) = cache.host.take()
                 {
-                    cache.all = Some(Activations::from_host(
-                        host.values,
-                        n,
-                        &host.example_shape,
-                        &device,
-                    ));
+                    let all = host.values.into_activations(n, &host.example_shape, &device)?;
+                    cache.all = Some(all);
                 }
             }
             None => {

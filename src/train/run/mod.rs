@@ -14,6 +14,8 @@ mod epoch_start;
 mod evaluation;
 mod frozen_prefix;
 mod kept;
+#[cfg(not(target_arch = "wasm32"))]
+mod mapped_cache;
 mod memory;
 mod probe;
 mod state;
@@ -70,6 +72,8 @@ pub struct TrainingRun {
     // Caches of the frozen prefix.
     cache: Option<ActivationCache>,
     cpu_plan: Option<CpuPlanCache>,
+    /// Natively, the folder whose memory-mapped file holds the host plan's cache (`None`: memory).
+    disk_cache: Option<std::path::PathBuf>,
     /// Chunks of the cache this run computed itself (an adopted cache adds none).
     cache_chunks_computed: usize,
     /// Rows handed over for the next step, when the data set keeps its rows elsewhere.
@@ -218,6 +222,7 @@ impl TrainingRun {
             calibration: None,
             cache: None,
             cpu_plan: None,
+            disk_cache: None,
             cache_chunks_computed: 0,
             supplied: None,
             phase: Phase::BetweenEpochs,
@@ -233,6 +238,15 @@ impl TrainingRun {
     /// Sets (or clears) the augmentation used for training batches.
     pub fn set_augmenter(&mut self, augmenter: Option<Box<dyn Augmenter>>) {
         self.augmenter = augmenter;
+    }
+
+    /// Keeps the cache of the frozen part's activations that is computed from now on in a
+    /// memory-mapped file in `dir` instead of memory (native only), for a data set whose cache
+    /// outgrows memory. It applies where the host-memory plan computes the cache: the frozen
+    /// blocks of a ConvNet, and a wholly frozen MiniLM, on the CPU device.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn keep_cache_on_disk(&mut self, dir: std::path::PathBuf) {
+        self.disk_cache = Some(dir);
     }
 
     pub fn config(&self) -> &TrainConfig {
