@@ -47,12 +47,30 @@ impl Optimizer {
 
     /// Adds this batch's gradients to the pending sum.
     pub fn accumulate(&mut self, model: &Classifier, grads: &Gradients) {
+        self.add_gradients(model, grads);
+        self.batch_added();
+    }
+
+    /// Adds gradients recorded on `model` (the run's model or a shard's copy of it: parameters
+    /// are matched by path) to the pending sum, without counting a batch.
+    pub fn add_gradients(&mut self, model: &Classifier, grads: &Gradients) {
         let mut collector = GradCollector {
             path: Vec::new(),
             grads,
             out: &mut self.pending,
         };
         model.visit(&mut collector);
+    }
+
+    /// The pending gradients by path, emptied (for tests that compare them).
+    #[cfg(test)]
+    pub fn take_pending(&mut self) -> HashMap<String, Tensor<1>> {
+        self.pending_batches = 0;
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Counts one batch whose gradients were added.
+    pub fn batch_added(&mut self) {
         self.pending_batches += 1;
     }
 

@@ -187,7 +187,9 @@ impl TrainingRun {
                 if cache.done >= n
                     && let Some(host) = cache.host.take()
                 {
-                    let all = host.values.into_activations(n, &host.example_shape, &device)?;
+                    let all = host
+                        .values
+                        .into_activations(n, &host.example_shape, &device)?;
                     cache.all = Some(all);
                 }
             }

@@ -52,7 +52,9 @@ impl MappedRows {
             .written
             .checked_add(values.len())
             .filter(|&w| w <= self.capacity)
-            .ok_or_else(|| Error::State("internal: more activations than the cache holds".into()))?;
+            .ok_or_else(|| {
+                Error::State("internal: more activations than the cache holds".into())
+            })?;
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_ne_bytes()).collect();
         self.file.write_all(&bytes).map_err(write_error)?;
         self.written = written;
@@ -115,7 +117,10 @@ impl AllocationController for MappedFile {
         Ok(unsafe { &mut *(bytes as *mut [u8] as *mut [MaybeUninit<u8>]) })
     }
 
-    fn memory(&self, _policy: AccessPolicy) -> std::result::Result<&[MaybeUninit<u8>], AccessError> {
+    fn memory(
+        &self,
+        _policy: AccessPolicy,
+    ) -> std::result::Result<&[MaybeUninit<u8>], AccessError> {
         let bytes: &[u8] = &self.map;
         // SAFETY: initialised bytes viewed as possibly uninitialised ones.
         Ok(unsafe { &*(bytes as *const [u8] as *const [MaybeUninit<u8>]) })
@@ -145,7 +150,7 @@ mod tests {
             a.select(rows.clone())
                 .into_features()
                 .into_data()
-                .to_vec::<f32>()
+                .try_to_vec::<f32>()
                 .unwrap()
         };
         assert_eq!(read(&mapped), read(&memory));
@@ -163,6 +168,9 @@ mod tests {
         let Err(error) = MappedRows::create(&missing, 4) else {
             panic!("a missing folder was accepted");
         };
-        assert!(error.to_string().contains("kindling-no-such-folder"), "{error}");
+        assert!(
+            error.to_string().contains("kindling-no-such-folder"),
+            "{error}"
+        );
     }
 }

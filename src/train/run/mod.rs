@@ -18,6 +18,7 @@ mod kept;
 mod mapped_cache;
 mod memory;
 mod probe;
+mod shards;
 mod state;
 mod supplied_inputs;
 
@@ -25,6 +26,7 @@ use convex::ConvexFit;
 pub use frozen_prefix::host_features;
 use frozen_prefix::{ActivationCache, CpuPlanCache};
 pub use memory::{MemoryEstimate, TAB_BUDGET_BYTES};
+use shards::BatchInputs;
 pub use state::StopReason;
 use state::{BestTracker, Phase};
 pub use supplied_inputs::InputRequest;
@@ -368,13 +370,24 @@ impl TrainingRun {
             .model
             .head
             .dropout_masks(n, &mut self.rng, &self.device);
-        let logits = self.model.forward_from(x, frozen, masks.as_deref(), true);
-        let per_example =
-            cross_entropy_per_example(logits.clone(), y.clone(), self.config.label_smoothing);
         let weights = self
             .class_weights
             .as_ref()
             .map(|w| w.clone().select(0, y.clone()));
+        let shards = self.shards_for(n, frozen);
+        if shards > 1 {
+            let inputs = BatchInputs {
+                x,
+                y,
+                masks,
+                weights,
+            };
+            let (loss, correct) = self.sharded_pass(inputs, n, frozen, shards);
+            return Ok((loss * n as f64, correct));
+        }
+        let logits = self.model.forward_from(x, frozen, masks.as_deref(), true);
+        let per_example =
+            cross_entropy_per_example(logits.clone(), y.clone(), self.config.label_smoothing);
         let loss = reduce(per_example, weights);
         self.optimizer.accumulate(&self.model, &loss.backward());
         let correct = logits.detach().argmax(1).reshape([n]).equal(y).int().sum();
