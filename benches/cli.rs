@@ -202,7 +202,14 @@ fn main() {
         if let (Some(memory), "balanced") = (&all_cores, recipe) {
             // The cache of the frozen part (7×7×160 values an image) in a file instead.
             let dir = scratch.display().to_string();
-            let disk = train(&data, recipe, epochs, None, &["--disk-cache", &dir], &scratch);
+            let disk = train(
+                &data,
+                recipe,
+                epochs,
+                None,
+                &["--disk-cache", &dir],
+                &scratch,
+            );
             println!(
                 "cli balanced --disk-cache, {cores} threads: {:.0} s, {:.1} images/s, validation accuracy {:.1}%, peak anonymous memory {:.0} MB (in memory: {:.0} MB), peak resident {:.0} MB; disk = {:.2}x the in-memory speed",
                 disk.seconds,
