@@ -32,8 +32,10 @@ test('2 threads and 1 thread fine-tune MobileNetV2 to the same predictions and m
     const probe = [await blob('trouser-7.png'), await blob('bag-7.png')];
     const options = {
       backbone: { kind: 'mobilenet_v2' }, device: 'cpu', weights: { url: '/weights/mobilenet_v2.safetensors' },
-      // The last block trains too, so burn flex's parallel kernels run in the backward pass.
-      config: { strategy: { kind: 'partial', trainable_blocks: 1 }, epochs: 2, batch_size: 4, learning_rate: 0.001,
+      // The last block trains too, so burn flex's parallel kernels run in the backward pass, and
+      // a batch of 8 runs in two shards at once on 2 threads (train/run/shards.rs: their autodiff
+      // graphs' locks meet across the pool's workers) and whole on 1.
+      config: { strategy: { kind: 'partial', trainable_blocks: 1 }, epochs: 2, batch_size: 8, learning_rate: 0.001,
         validation_fraction: 0.34, early_stopping: null, seed: 7 },
     };
     const run = async (threads) => {

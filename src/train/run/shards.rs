@@ -3,9 +3,10 @@
 //! burn flex spreads each operation over the thread pool, but a step through MobileNetV2's 7×7
 //! tail (or MiniLM's layers) is many small operations, each too short to share out well: the
 //! step scaled 1.45–1.62× on 2 threads. Here the batch is cut into shards that run forward and
-//! backward at the same time, each through its own copy of the trainable parameters (fresh
-//! autodiff leaves, so that each shard records its own graph and holds only its own lock), and
-//! their gradients are added into the optimiser's pending sum. Each shard's loss is divided by
+//! backward at the same time, each through its own replica of the model — burn's `Module::fork`,
+//! as burn-train's multi-device strategy makes one per device: the same values as new autodiff
+//! leaves, so that each shard records its own graph under its own lock — and their gradients are
+//! added into the optimiser's pending sum (matched by parameter path). Each shard's loss is divided by
 //! the whole batch's weight, so the sum is the batch's gradient up to float rounding (BatchNorm
 //! uses its running statistics while fine-tuning, so examples do not interact).
 //!
@@ -13,7 +14,7 @@
 //! one after the other took 10 % longer than the whole batch), so results depend on the thread
 //! count by float rounding only (`tests/threads.rs`).
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::Module;
 use burn::tensor::{Gradients, Int, Tensor};
 
 use super::TrainingRun;
@@ -89,7 +90,7 @@ impl TrainingRun {
                     }),
                     weights: inputs.weights.clone().map(|w| w.select(0, idx)),
                 };
-                (fresh_leaves(self.model.clone()), part)
+                (self.model.clone().fork(&self.device), part)
             })
             .collect();
         let smoothing = self.config.label_smoothing;
@@ -146,26 +147,6 @@ fn shard_pass(
         grads,
         loss: loss.detach(),
         correct,
-    }
-}
-
-/// A copy of `model` whose trainable parameters are new autodiff leaves with the same values
-/// (frozen ones are shared as they are).
-fn fresh_leaves(model: Classifier) -> Classifier {
-    model.map(&mut FreshLeaves)
-}
-
-struct FreshLeaves;
-
-impl ModuleMapper for FreshLeaves {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        param.map(|t| {
-            if t.is_require_grad() {
-                t.detach().require_grad()
-            } else {
-                t
-            }
-        })
     }
 }
 
