@@ -52,9 +52,7 @@ impl TrainingRun {
         let fine_tunes = frozen < self.model.backbone.num_blocks();
         let cpu = self.device.clone().inner() == burn::tensor::Device::flex();
         if fine_tunes && cpu {
-            rayon::current_num_threads()
-                .min(n / MIN_SHARD_EXAMPLES)
-                .max(1)
+            shard_count(n, rayon::current_num_threads())
         } else {
             1
         }
@@ -110,6 +108,12 @@ impl TrainingRun {
             correct.unwrap_or_else(|| Tensor::zeros([1], &self.device)),
         )
     }
+}
+
+/// Shards of a batch of `n` on `threads` threads: one per thread, as far as each gets
+/// [`MIN_SHARD_EXAMPLES`].
+fn shard_count(n: usize, threads: usize) -> usize {
+    threads.min(n / MIN_SHARD_EXAMPLES).max(1)
 }
 
 /// Runs `f` on every part at once (rayon: one after the other on one thread).
@@ -189,10 +193,15 @@ mod tests {
         run.fill_cache().unwrap();
         let frozen = run.model.frozen_prefix(run.trainable);
         let batch: Vec<usize> = run.split().train[..8].to_vec();
-        let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build();
-        assert_eq!(pool(1).unwrap().install(|| run.shards_for(8, frozen)), 1);
-        assert_eq!(pool(2).unwrap().install(|| run.shards_for(8, frozen)), 2);
-        assert_eq!(pool(4).unwrap().install(|| run.shards_for(8, frozen)), 2);
+        assert_eq!(
+            run.shards_for(8, frozen),
+            shard_count(8, rayon::current_num_threads())
+        );
+        // One per thread, at least 4 examples each; one thread runs the batch whole.
+        assert_eq!(
+            [(8, 1), (8, 2), (8, 4), (7, 2), (16, 16), (3, 2)].map(|(n, t)| shard_count(n, t)),
+            [1, 2, 2, 1, 4, 1]
+        );
         let idx = index_tensor(&batch, &run.device);
         let x = run.cached_activations().unwrap().select(idx.clone());
         let y = run.labels.clone().select(0, idx);
