@@ -40,6 +40,8 @@ mod setup;
 mod stream;
 #[cfg(not(target_arch = "wasm32"))]
 mod train;
+#[cfg(not(target_arch = "wasm32"))]
+mod train_args;
 
 /// The commands and what they return.
 #[cfg(not(target_arch = "wasm32"))]
@@ -66,7 +68,7 @@ mod cli {
     enum Command {
         /// Train a classifier on an image folder (one sub-folder per class) or a labelled text file
         /// (CSV, TSV or JSONL), and write the model file.
-        Train(train::TrainArgs),
+        Train(crate::train_args::TrainArgs),
         /// Measure a model file on labelled data: accuracy, per-class precision/recall/F1, confusion.
         Eval(predict::EvalArgs),
         /// The top-k classes of every image in a folder or every text in a file, as CSV.

@@ -8,159 +8,30 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::Device;
-use clap::Args;
 use kindling::backbone::Backbone;
-use kindling::config::TrainConfig;
 use kindling::data::Augmenter;
-use kindling::data::image::{Augment, ImageAugmenter};
+use kindling::data::image::ImageAugmenter;
 use kindling::model::file::{ModelInfo, export};
 use kindling::train::checkpoint;
-use kindling::train::recipe::Recipe;
 use kindling::train::{TrainingRun, training_device};
 use kindling::{Error, Result};
 
 use crate::auto;
 use crate::cli::Outcome;
-use crate::data::{Examples, TextColumns, image_folder_streamed, load};
+use crate::data::{Examples, image_folder_streamed, load};
 use crate::features;
 use crate::held_out::held_out;
 use crate::kfold;
 use crate::progress;
 use crate::report::{Metrics, print_epoch, print_epoch_header, write_file, write_metrics};
-use crate::setup::{self, BackboneName, WeightArgs, read};
+use crate::setup::{self, read};
 use crate::stream::ImageStream;
-
-#[derive(Args)]
-pub struct TrainArgs {
-    /// An image folder (one sub-folder per class) or a labelled CSV/TSV/JSONL file.
-    #[arg(long)]
-    data: PathBuf,
-    /// The pretrained backbone (its weights with --weights).
-    #[arg(long, value_enum)]
-    backbone: BackboneName,
-    #[command(flatten)]
-    weights: WeightArgs,
-    /// Tokens per text (text backbones).
-    #[arg(long, default_value_t = 128)]
-    max_len: usize,
-    /// The recipe to start from: quick, balanced or thorough (as on the page), or auto: the
-    /// recipes that suit the data compared on one split, the best by validation kept.
-    #[arg(long, default_value = "quick")]
-    recipe: String,
-    /// A TrainConfig as JSON (the page's Advanced settings, same names, defaults and checks);
-    /// the fields it gives replace the recipe's.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// The model file to write (the page imports it).
-    #[arg(long, default_value = "model.safetensors")]
-    out: PathBuf,
-    /// Also write the history, the evaluation and why training stopped as JSON.
-    #[arg(long)]
-    metrics: Option<PathBuf>,
-    /// The checkpoint written after every epoch [default: the model file's name + .checkpoint].
-    #[arg(long)]
-    checkpoint: Option<PathBuf>,
-    /// Go on with the run saved in this checkpoint (same data and settings).
-    #[arg(long)]
-    resume: Option<PathBuf>,
-    /// Also write the frozen backbone's features of every example, their labels and the
-    /// train/validation split (safetensors), for baselines computed elsewhere on the same
-    /// features and split. Needs a frozen backbone (the quick recipe).
-    #[arg(long)]
-    features: Option<PathBuf>,
-    /// Held-out labelled data in the layout of --data (the same classes), scored once with the
-    /// kept model when the run ends: examples neither training, early stopping nor calibration
-    /// saw. With --features, their features join the file (`test_features`, `test_labels`).
-    #[arg(long)]
-    test: Option<PathBuf>,
-    /// Decode every image up front and hold its rows in memory (about 600 KB an image) instead
-    /// of streaming the folder from disk a chunk at a time.
-    #[arg(long)]
-    in_memory: bool,
-    /// Keep the cache of the frozen part's activations in a memory-mapped file in this folder
-    /// instead of in memory, for data sets whose cache outgrows memory (CPU device; the frozen
-    /// blocks of an image backbone or a frozen text encoder). The file goes when the run ends.
-    #[arg(long, value_name = "DIR")]
-    disk_cache: Option<PathBuf>,
-    /// k-fold cross-validation (k from 2 to 10) instead of one run: each fold's and the mean ±
-    /// std accuracy and macro-F1; no model is written.
-    #[arg(long)]
-    k_fold: Option<usize>,
-    #[command(flatten)]
-    columns: TextColumns,
-}
-
-/// The recipe named on the command line; `None` for auto (a comparison of recipes).
-fn recipe(args: &TrainArgs) -> Result<Option<Recipe>> {
-    match args.recipe.as_str() {
-        "auto" => Ok(None),
-        name => name.parse().map(Some),
-    }
-}
-
-/// The recipe's config (the defaults for auto, whose recipes are applied per run) with the
-/// fields of the JSON file (if any) laid over it.
-fn config(args: &TrainArgs, recipe: Option<Recipe>) -> Result<(TrainConfig, Augment)> {
-    let (config, augment) = match recipe {
-        Some(recipe) => recipe.apply(TrainConfig::default()),
-        None => (TrainConfig::default(), Augment::default()),
-    };
-    let Some(path) = &args.config else {
-        return Ok((config, augment));
-    };
-    let text = String::from_utf8(read(path, "settings file")?)
-        .map_err(|_| Error::config("config", format!("{} is not UTF-8 text", path.display())))?;
-    let given: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::config("config", format!("{} is not JSON: {e}", path.display())))?;
-    let serde_json::Value::Object(fields) = given else {
-        return Err(Error::config(
-            "config",
-            "the file must hold a JSON object of settings",
-        ));
-    };
-    let mut merged = serde_json::to_value(&config)
-        .map_err(|e| Error::State(format!("internal: settings: {e}")))?;
-    for (name, value) in fields {
-        merged[name] = value;
-    }
-    let config = TrainConfig::from_json(&merged.to_string())?;
-    Ok((config, augment))
-}
+use crate::train_args::{TrainArgs, check_combinations, config, recipe};
 
 pub fn run(args: TrainArgs) -> Result<Outcome> {
     let recipe = recipe(&args)?;
     let (config, augment) = config(&args, recipe)?;
-    if recipe.is_none()
-        && (args.features.is_some() || args.resume.is_some() || args.k_fold.is_some())
-    {
-        return Err(Error::config(
-            "recipe",
-            "auto compares recipes and keeps one model: it does not combine with --features, --resume or --k-fold; name a recipe for those",
-        ));
-    }
-    if args.features.is_some() {
-        features::check(&config)?;
-    }
-    if let Some(dir) = &args.disk_cache {
-        if recipe.is_none() || args.k_fold.is_some() {
-            return Err(Error::config(
-                "disk-cache",
-                "--disk-cache applies to one run: name a recipe and leave out --k-fold",
-            ));
-        }
-        if !dir.is_dir() {
-            return Err(Error::config(
-                "disk-cache",
-                format!("{} is not a folder: give an existing folder", dir.display()),
-            ));
-        }
-    }
-    if args.test.is_some() && args.k_fold.is_some() {
-        return Err(Error::config(
-            "test",
-            "--test scores the model a run keeps, and k-fold keeps none: leave one of them out",
-        ));
-    }
+    check_combinations(&args, recipe, &config)?;
     let spec = setup::spec(args.backbone, &args.weights.weights, args.max_len)?;
     let (weights, tokenizer) = setup::weights(&spec, &args.weights)?;
     let device = setup::device(args.weights.device)?;
