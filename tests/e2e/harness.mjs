@@ -58,10 +58,12 @@ export async function accessibilityProblems(page) {
 
 /**
  * Opens the page at `url`, starts an image project and fills its classes: `classes` is
- * `[[name, files]]` (files whose name says "corrupt" are expected to be refused).
+ * `[[name, files]]` (files whose name says "corrupt" are expected to be refused); `device`: the
+ * "Compute on" choice (default: automatic).
  */
-export async function openImageProject(page, url, classes) {
+export async function openImageProject(page, url, classes, { device } = {}) {
   await page.goto(url);
+  if (device) await page.selectOption('#device-choice', device);
   await page.click('#open');
   await page.waitForSelector('.class >> nth=1');
   while ((await page.$$('.class')).length < classes.length) await page.click('#add-class');

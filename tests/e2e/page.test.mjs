@@ -56,6 +56,24 @@ test('Quick: an image project trains, evaluates, drills into the confusion matri
   await screenshot(page, '3-prediction');
 });
 
+test('WebGPU: an image project chosen to compute on WebGPU trains, evaluates and predicts there', async () => {
+  // SwiftShader (a CPU implementation of WebGPU) is this machine's only adapter: MobileNetV2's
+  // features take seconds an image there, so the project is small; the path is the one a GPU takes.
+  const page = await browser.newPage();
+  const classes = [['trouser', images('trouser', 0, 4)], ['bag', images('bag', 0, 4)]];
+  await openImageProject(page, server.url, classes, { device: 'webgpu' });
+  await train(page, 'quick', 5);
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  assert.match(await page.textContent('#device'), /^WebGPU: /);
+  assert.match(await page.textContent('#status'), /Done|early stop|converged: the head is the optimum/);
+  await page.waitForSelector('#evaluation:not([hidden])');
+  assert.equal(await page.$$eval('#per-class tbody tr', (r) => r.length), 2);
+  await page.setInputFiles('#try-file', images('trouser', 8, 9));
+  await page.waitForSelector('#prediction li', { timeout: 120_000 });
+  assert.match(await page.textContent('#prediction li'), /^trouser/);
+  assert.match(await page.textContent('#device'), /^WebGPU: /);
+});
+
 test('Auto: the recipes that suit the examples are compared and the best is kept, saying why', async () => {
   const page = await browser.newPage();
   await openProject(page, threeClasses);
