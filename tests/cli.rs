@@ -344,6 +344,25 @@ fn bad_input_exits_with_a_reason_and_a_meaningful_code() {
     let other = cache("weights/efficientnet_lite0.safetensors");
     let out = train(&[("data", &data), ("weights", &other)], &[]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // Devices: a name that is none is a usage error; a runtime this build lacks (or a GPU that
+    // does not start) is a device error, named; several devices train one run only.
+    let out = train(&base, &["--device", "gpu"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cuda:N"));
+    let out = train(&base, &["--device", "cuda:1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cuda:1"),
+        "{}",
+        text(&out)
+    );
+    let out = train(&base, &["--device", "cpu,cpu", "--k-fold", "3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("several devices train one run"),
+        "{}",
+        text(&out)
+    );
     // A missing argument is a usage error (2).
     let out = run("train", &[("data", &data)], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -565,6 +584,66 @@ fn a_streamed_folder_or_a_disk_cache_trains_the_same_model_as_memory() {
         .collect();
     left.sort();
     assert_eq!(left, ["images"]);
+}
+
+/// Data-parallel training over two devices — here the CPU device twice, the most this machine
+/// offers (one CPU device, no GPU) — gives the model one device gives at the same batch: each
+/// shard's replica is forked onto its device and its gradients are summed on the first. Both
+/// runs are on one thread, so that the one-device run takes each batch whole (on several threads
+/// it would shard by thread as well).
+#[test]
+fn two_devices_train_the_same_model_as_one() {
+    let root = scratch("devices");
+    let data = image_folder(&root);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let mut predictions = Vec::new();
+    for devices in ["cpu", "cpu,cpu"] {
+        let model = root.join(format!("{devices}.safetensors"));
+        let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
+            .env("RAYON_NUM_THREADS", "1")
+            .args(["train", "--backbone", "mobilenet-v2", "--recipe", "balanced"])
+            .args(["--device", devices, "--data"])
+            .arg(&data)
+            .arg("--weights")
+            .arg(&weights)
+            .arg("--out")
+            .arg(&model)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).contains("data-parallel over 2 devices"),
+            devices == "cpu,cpu",
+            "{}",
+            text(&out)
+        );
+        let csv = root.join(format!("{devices}.csv"));
+        let out = run(
+            "predict",
+            &[
+                ("model", &model),
+                ("input", &data.join("trouser")),
+                ("weights", weights.as_path()),
+                ("out", &csv),
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        predictions.push(std::fs::read_to_string(&csv).unwrap());
+    }
+    assert_same_probabilities(&predictions[0], &predictions[1]);
+    // Prediction runs on one device.
+    let out = run(
+        "predict",
+        &[
+            ("model", &root.join("cpu.safetensors")),
+            ("input", &data.join("bag")),
+            ("weights", weights.as_path()),
+        ],
+        &["--device", "cpu,cpu"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 /// Fixture PNGs `range` of each of `classes` as an image folder `name` under `root`.

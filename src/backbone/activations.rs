@@ -138,6 +138,18 @@ impl Activations {
         }
     }
 
+    /// The same values on `device` (a shard of a batch that runs on another device).
+    pub fn to_device(self, device: &burn::tensor::Device) -> Self {
+        match self {
+            Self::Flat(t) => Self::Flat(t.to_device(device)),
+            Self::Spatial(t) => Self::Spatial(t.to_device(device)),
+            Self::Sequence { hidden, mask } => Self::Sequence {
+                hidden: hidden.to_device(device),
+                mask: mask.to_device(device),
+            },
+        }
+    }
+
     /// The same values on the device without autodiff (for a `valid()` model).
     pub fn inner(self) -> Self {
         match self {

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::{Gradients, Tensor};
+use burn::tensor::{Device, Gradients, Tensor};
 
 use crate::config::{GradClip, OptimizerConfig, TrainConfig};
 use crate::model::{Classifier, ParamOwner};
@@ -47,16 +47,23 @@ impl Optimizer {
 
     /// Adds this batch's gradients to the pending sum.
     pub fn accumulate(&mut self, model: &Classifier, grads: &Gradients) {
-        self.add_gradients(model, grads);
+        self.add_gradients(model, grads, None);
         self.batch_added();
     }
 
     /// Adds gradients recorded on `model` (the run's model or a shard's copy of it: parameters
-    /// are matched by path) to the pending sum, without counting a batch.
-    pub fn add_gradients(&mut self, model: &Classifier, grads: &Gradients) {
+    /// are matched by path) to the pending sum, without counting a batch. A shard's copy on
+    /// another device names the device the sum lives on (`None`: where they are).
+    pub fn add_gradients(
+        &mut self,
+        model: &Classifier,
+        grads: &Gradients,
+        device: Option<&Device>,
+    ) {
         let mut collector = GradCollector {
             path: Vec::new(),
             grads,
+            device,
             out: &mut self.pending,
         };
         model.visit(&mut collector);
@@ -245,6 +252,8 @@ impl Optimizer {
 struct GradCollector<'a> {
     path: Vec<String>,
     grads: &'a Gradients,
+    /// Where the pending sum lives, when not where the gradients are.
+    device: Option<&'a Device>,
     out: &'a mut HashMap<String, Tensor<1>>,
 }
 
@@ -260,7 +269,10 @@ impl ModuleVisitor for GradCollector<'_> {
             return;
         };
         let n = grad.dims().iter().product::<usize>();
-        let grad = grad.reshape([n]);
+        let grad = match self.device {
+            Some(device) => grad.reshape([n]).to_device(device),
+            None => grad.reshape([n]),
+        };
         let path = self.path.join(".");
         let sum = match self.out.remove(&path) {
             Some(prev) => prev + grad,

@@ -67,7 +67,7 @@ struct Loaded {
 
 fn open(model: &Path, weights: &WeightArgs) -> Result<Loaded> {
     let bytes = read(model, "model file")?;
-    let device = setup::device(weights.device)?.autodiff();
+    let device = setup::device(&weights.device)?.autodiff();
     let (pretrained, tokenizer) = {
         // The spec comes from the model file itself; the weights file must be the one it was
         // trained from (checked by its fingerprint).

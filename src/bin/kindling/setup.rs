@@ -7,7 +7,7 @@ use burn::tensor::Device;
 use clap::{Args, ValueEnum};
 use kindling::backbone::BackboneSpec;
 use kindling::data::Tokenizer;
-use kindling::device::{DevicePreference, acquire};
+use kindling::device::{ComputeDevice, DeviceInfo, DevicePreference, acquire};
 use kindling::{Error, Result};
 
 /// The pretrained backbones by the names the page uses.
@@ -18,13 +18,50 @@ pub enum BackboneName {
     Minilm,
 }
 
-/// Where the work runs.
-#[derive(Clone, Copy, Debug, ValueEnum)]
+/// One device named with `--device`: `cpu`, `wgpu` (the default adapter) or `wgpu:N` (the N-th
+/// discrete GPU), `cuda` or `cuda:N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeviceName {
     /// burn's CPU backend on every core.
     Cpu,
     /// burn's wgpu backend (Vulkan, Metal, DX12): in builds with `--features gpu`.
-    Wgpu,
+    Wgpu(Option<usize>),
+    /// burn's CUDA backend: in builds with `--features cuda`.
+    Cuda(usize),
+}
+
+impl std::str::FromStr for DeviceName {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        let (kind, index) = match text.split_once(':') {
+            Some((kind, index)) => match index.parse::<usize>() {
+                Ok(i) => (kind, Some(i)),
+                Err(_) => return Err(format!("`{index}` is not a device number (cuda:0, wgpu:1)")),
+            },
+            None => (text, None),
+        };
+        match (kind, index) {
+            ("cpu", None) => Ok(Self::Cpu),
+            ("wgpu", index) => Ok(Self::Wgpu(index)),
+            ("cuda", index) => Ok(Self::Cuda(index.unwrap_or(0))),
+            ("cpu", Some(_)) => Err("the CPU device has no number: write cpu".into()),
+            _ => Err(format!(
+                "`{text}` is not a device: write cpu, wgpu, wgpu:N, cuda or cuda:N, several separated by commas"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cpu => write!(f, "cpu"),
+            Self::Wgpu(None) => write!(f, "wgpu"),
+            Self::Wgpu(Some(i)) => write!(f, "wgpu:{i}"),
+            Self::Cuda(i) => write!(f, "cuda:{i}"),
+        }
+    }
 }
 
 /// The pretrained weights (and, for text, the vocabulary) and the device.
@@ -37,9 +74,10 @@ pub struct WeightArgs {
     /// A text backbone's vocab.txt [default: vocab.txt beside the weights].
     #[arg(long)]
     pub vocab: Option<PathBuf>,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceName,
+    /// Where to compute: cpu, wgpu[:N] or cuda[:N]. `kindling train` takes several, separated
+    /// by commas (cuda:0,cuda:1), and spreads each fine-tuning batch over them.
+    #[arg(long, value_delimiter = ',', default_value = "cpu")]
+    pub device: Vec<DeviceName>,
 }
 
 /// Reads a file, naming it in the error.
@@ -86,16 +124,109 @@ pub fn weights(spec: &BackboneSpec, args: &WeightArgs) -> Result<(Vec<u8>, Optio
     Ok((bytes, tokenizer))
 }
 
-/// The device (without autodiff).
-pub fn device(name: DeviceName) -> Result<Device> {
-    let preference = match name {
-        DeviceName::Cpu => DevicePreference::Cpu,
-        DeviceName::Wgpu => DevicePreference::Webgpu,
+/// The one device of a command that runs on one (without autodiff).
+pub fn device(names: &[DeviceName]) -> Result<Device> {
+    match names {
+        [name] => open(*name),
+        _ => Err(Error::config(
+            "device",
+            "this command runs on one device: name one (only `kindling train` takes several)",
+        )),
+    }
+}
+
+/// The devices `kindling train` spreads its batches over (without autodiff): the first keeps
+/// the model, the cache and the optimiser.
+pub fn devices(names: &[DeviceName]) -> Result<Vec<Device>> {
+    if names.is_empty() {
+        return Err(Error::config("device", "name a device: cpu, wgpu or cuda"));
+    }
+    names.iter().map(|&name| open(name)).collect()
+}
+
+fn open(name: DeviceName) -> Result<Device> {
+    let device = match name {
+        DeviceName::Cpu => pollster::block_on(acquire(DevicePreference::Cpu, None))?,
+        DeviceName::Wgpu(None) => pollster::block_on(acquire(DevicePreference::Webgpu, None))?,
+        DeviceName::Wgpu(Some(index)) => numbered_gpu(name, index)?,
+        DeviceName::Cuda(index) => cuda(name, index)?,
     };
-    let device = pollster::block_on(acquire(preference, None))?;
     eprintln!(
-        "device: {} ({})",
+        "device {name}: {} ({})",
         device.info.description, device.info.reason
     );
     Ok(device.device)
+}
+
+#[cfg(feature = "gpu")]
+fn numbered_gpu(name: DeviceName, index: usize) -> Result<ComputeDevice> {
+    use burn::tensor::DeviceKind;
+    let device = started(name, Device::wgpu(DeviceKind::DiscreteGpu(index)))?;
+    Ok(named(
+        device,
+        "wgpu",
+        format!("discrete GPU {index} (wgpu)"),
+    ))
+}
+
+#[cfg(not(feature = "gpu"))]
+fn numbered_gpu(name: DeviceName, _index: usize) -> Result<ComputeDevice> {
+    Err(missing(name, "gpu"))
+}
+
+#[cfg(feature = "cuda")]
+fn cuda(name: DeviceName, index: usize) -> Result<ComputeDevice> {
+    let device = started(name, Device::cuda(index))?;
+    Ok(named(device, "cuda", format!("CUDA device {index}")))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda(name: DeviceName, _index: usize) -> Result<ComputeDevice> {
+    Err(missing(name, "cuda"))
+}
+
+#[allow(dead_code)] // in builds without `gpu` and `cuda`
+fn missing(name: DeviceName, feature: &str) -> Error {
+    Error::Device(format!(
+        "this kindling was built without {name}'s runtime: build it with `--features {feature}` (README, Command line), or use --device cpu"
+    ))
+}
+
+#[allow(dead_code)] // in builds without `gpu` and `cuda`
+fn named(device: Device, kind: &str, description: String) -> ComputeDevice {
+    ComputeDevice {
+        device,
+        info: DeviceInfo {
+            kind: kind.into(),
+            description,
+            reason: "chosen by the user".into(),
+        },
+    }
+}
+
+/// `device` once one small computation ran on it: burn's GPU runtimes start lazily and panic
+/// when the driver or the device is missing, which becomes an error that says so here.
+#[allow(dead_code)] // in builds without `gpu` and `cuda`
+fn started(name: DeviceName, device: Device) -> Result<Device> {
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        burn::tensor::Tensor::<1>::from_floats([1.0, 2.0], &device)
+            .sum()
+            .into_data()
+    }));
+    std::panic::set_hook(quiet);
+    match outcome {
+        Ok(_) => Ok(device),
+        Err(payload) => {
+            let why = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "no message".into());
+            Err(Error::Device(format!(
+                "{name} did not start ({why}): check its driver and number, or use --device cpu"
+            )))
+        }
+    }
 }

@@ -34,7 +34,11 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     check_combinations(&args, recipe, &config)?;
     let spec = setup::spec(args.backbone, &args.weights.weights, args.max_len)?;
     let (weights, tokenizer) = setup::weights(&spec, &args.weights)?;
-    let device = setup::device(args.weights.device)?;
+    let devices = setup::devices(&args.weights.device)?;
+    let (device, more_devices) = match devices.split_first() {
+        Some((first, more)) => (first.clone(), more.to_vec()),
+        None => return Err(Error::config("device", "name a device")),
+    };
     let preprocess = spec.preprocess();
     // Crops are drawn from a copy 1.5× the evaluation resize (as in the browser).
     let keep = match (&preprocess, augment.any()) {
@@ -135,6 +139,15 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     if let Some(dir) = &args.disk_cache {
         run.keep_cache_on_disk(dir.clone());
     }
+    if !more_devices.is_empty() {
+        run.train_on_more_devices(&more_devices);
+        println!(
+            "data-parallel over {} devices: each fine-tuning batch in {} shards, the optimiser on {}",
+            devices.len(),
+            devices.len(),
+            args.weights.device[0]
+        );
+    }
     let checkpoint_path = args.checkpoint.clone().unwrap_or_else(|| {
         let mut name = args.out.clone().into_os_string();
         name.push(".checkpoint");
@@ -147,7 +160,10 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
 
     let estimate = run.memory_estimate();
     let cache_place = match &args.disk_cache {
-        Some(dir) => format!(", in a memory-mapped file in {}", dir.display()),
+        Some(dir) if run.cache_on_disk() => {
+            format!(", in a memory-mapped file in {}", dir.display())
+        }
+        Some(_) => ", in memory: --disk-cache applies where the CPU device computes the frozen part (an image backbone's frozen blocks, a wholly frozen text encoder)".into(),
         None => String::new(),
     };
     println!(

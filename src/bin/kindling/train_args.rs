@@ -142,6 +142,12 @@ pub fn check_combinations(
             ));
         }
     }
+    if args.weights.device.len() > 1 && (recipe.is_none() || args.k_fold.is_some()) {
+        return Err(Error::config(
+            "device",
+            "several devices train one run: name a recipe and leave out --k-fold, or name one device",
+        ));
+    }
     if args.test.is_some() && args.k_fold.is_some() {
         return Err(Error::config(
             "test",

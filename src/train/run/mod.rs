@@ -77,6 +77,8 @@ pub struct TrainingRun {
     cpu_plan: Option<CpuPlanCache>,
     /// Natively, the folder whose memory-mapped file holds the host plan's cache (`None`: memory).
     disk_cache: Option<std::path::PathBuf>,
+    /// Other devices that run shards of each fine-tuning batch (`train_on_more_devices`).
+    more_devices: Vec<Device>,
     /// Chunks of the cache this run computed itself (an adopted cache adds none).
     cache_chunks_computed: usize,
     /// Rows handed over for the next step, when the data set keeps its rows elsewhere.
@@ -226,6 +228,7 @@ impl TrainingRun {
             cache: None,
             cpu_plan: None,
             disk_cache: None,
+            more_devices: Vec::new(),
             cache_chunks_computed: 0,
             supplied: None,
             phase: Phase::BetweenEpochs,

@@ -13,12 +13,20 @@
 //! There is one shard per thread (one thread runs the batch whole, as before: two half batches
 //! one after the other took 10 % longer than the whole batch), so results depend on the thread
 //! count by float rounding only (`tests/threads.rs`).
+//!
+//! The same shards spread a batch over several devices (`TrainingRun::train_on_more_devices`,
+//! `kindling train --device cuda:0,cuda:1`): one shard per device, its replica forked onto that
+//! device and its inputs moved there, and its gradients moved back to the run's own device, where
+//! the optimiser steps once — the strategy of burn-train's `MultiDevice` learner
+//! (`OptimMainDevice`), on our engine's loop (its optimiser keeps state by parameter path, for
+//! checkpoints the page reads). burn 0.22's collective all-reduce would spare the copies, but it
+//! is implemented for CUDA only.
 
 use burn::module::Module;
-use burn::tensor::{Gradients, Int, Tensor};
+use burn::tensor::{Device, Gradients, Int, Tensor};
 
-use super::TrainingRun;
 use super::index_tensor;
+use super::{TrainingRun, training_device};
 use crate::backbone::Activations;
 use crate::model::Classifier;
 use crate::train::loss::cross_entropy_per_example;
@@ -45,16 +53,36 @@ struct ShardPass {
 }
 
 impl TrainingRun {
-    /// How many shards a batch of `n` examples runs in: when blocks of the backbone train on the
-    /// CPU device, one per thread of the pool it runs in, as far as each gets
-    /// [`MIN_SHARD_EXAMPLES`]; else 1.
+    /// Runs each fine-tuning batch on `others` too, beside the run's own device (which keeps the
+    /// model, the cache and the optimiser): one shard per device. The same device may be named
+    /// more than once (two replicas on one device: what tests here can offer). A run whose
+    /// backbone is frozen trains its head on its own device alone.
+    pub fn train_on_more_devices(&mut self, others: &[Device]) {
+        self.more_devices = others
+            .iter()
+            .map(|d| training_device(d, &self.config))
+            .collect();
+    }
+
+    /// How many shards a batch of `n` examples runs in when blocks of the backbone train: one per
+    /// device when the run has several, as far as each gets an example; else, on the CPU device,
+    /// one per thread of the pool it runs in, as far as each gets [`MIN_SHARD_EXAMPLES`]; else 1.
     pub(super) fn shards_for(&self, n: usize, frozen: usize) -> usize {
         let fine_tunes = frozen < self.model.backbone.num_blocks();
         let cpu = self.device.clone().inner() == burn::tensor::Device::flex();
-        if fine_tunes && cpu {
-            shard_count(n, rayon::current_num_threads())
-        } else {
-            1
+        match (fine_tunes, self.more_devices.len()) {
+            (false, _) => 1,
+            (true, 0) if cpu => shard_count(n, rayon::current_num_threads()),
+            (true, 0) => 1,
+            (true, more) => (more + 1).min(n).max(1),
+        }
+    }
+
+    /// The device shard `s` runs on: the run's own, or the `s`-th of its other devices.
+    fn shard_device(&self, s: usize) -> Device {
+        match s.checked_sub(1).and_then(|i| self.more_devices.get(i)) {
+            Some(device) => device.clone(),
+            None => self.device.clone(),
         }
     }
 
@@ -73,34 +101,43 @@ impl TrainingRun {
             Some(w) => w.clone().sum(),
             None => Tensor::from_floats([n as f32], &self.device),
         };
-        let parts: Vec<(Classifier, BatchInputs)> = (0..shards)
+        let parts: Vec<(Classifier, BatchInputs, Tensor<1>)> = (0..shards)
             .map(|s| {
+                let device = self.shard_device(s);
                 let rows: Vec<usize> = (s * n / shards..(s + 1) * n / shards).collect();
                 let idx = index_tensor(&rows, &self.device);
                 let part = BatchInputs {
-                    x: inputs.x.select(idx.clone()),
-                    y: inputs.y.clone().select(0, idx.clone()),
+                    x: inputs.x.select(idx.clone()).to_device(&device),
+                    y: inputs.y.clone().select(0, idx.clone()).to_device(&device),
                     masks: inputs.masks.as_ref().map(|masks| {
                         masks
                             .iter()
-                            .map(|m| m.clone().select(0, idx.clone()))
+                            .map(|m| m.clone().select(0, idx.clone()).to_device(&device))
                             .collect()
                     }),
-                    weights: inputs.weights.clone().map(|w| w.select(0, idx)),
+                    weights: inputs
+                        .weights
+                        .clone()
+                        .map(|w| w.select(0, idx).to_device(&device)),
                 };
-                (self.model.clone().fork(&self.device), part)
+                let total = total.clone().to_device(&device);
+                (self.model.clone().fork(&device), part, total)
             })
             .collect();
         let smoothing = self.config.label_smoothing;
-        let passes = run_all(parts, &|(model, part)| {
+        let passes = run_all(parts, &|(model, part, total)| {
             shard_pass(model, part, &total, frozen, smoothing)
         });
         let mut loss: Option<Tensor<1>> = None;
         let mut correct: Option<Tensor<1, Int>> = None;
         for pass in passes {
-            self.optimizer.add_gradients(&pass.model, &pass.grads);
-            loss = Some(loss.map_or(pass.loss.clone(), |l| l + pass.loss));
-            correct = Some(correct.map_or(pass.correct.clone(), |c| c + pass.correct));
+            // Gradients, loss and count come back to the run's device (a no-op on one device).
+            self.optimizer
+                .add_gradients(&pass.model, &pass.grads, Some(&self.device));
+            let pass_loss = pass.loss.to_device(&self.device);
+            let pass_correct = pass.correct.to_device(&self.device);
+            loss = Some(loss.map_or(pass_loss.clone(), |l| l + pass_loss));
+            correct = Some(correct.map_or(pass_correct.clone(), |c| c + pass_correct));
         }
         self.optimizer.batch_added();
         (
@@ -219,30 +256,35 @@ mod tests {
         let whole = run.optimizer.take_pending();
         let (sharded_loss, sharded_correct) = run.sharded_pass(inputs(), 8, frozen, 2);
         let sharded = run.optimizer.take_pending();
-        assert!((read(whole_loss)[0] - read(sharded_loss)[0]).abs() < 1e-5);
-        assert_eq!(
-            whole_correct
-                .into_data()
-                .convert::<i64>()
-                .try_to_vec::<i64>()
-                .unwrap(),
-            sharded_correct
-                .into_data()
-                .convert::<i64>()
-                .try_to_vec::<i64>()
-                .unwrap()
-        );
-        // Every trainable parameter's gradient, the same within float rounding.
-        assert!(
-            whole.len() > 4 && whole.len() == sharded.len(),
-            "{}",
-            whole.len()
-        );
-        for (path, g) in whole {
-            let (a, b) = (read(g), read(sharded[&path].clone()));
-            let scale = a.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
-            for (x, y) in a.iter().zip(&b) {
-                assert!((x - y).abs() <= 1e-4 * scale, "{path}: {x} vs {y}");
+        // The same batch spread over two devices: the CPU device twice, the most this machine
+        // offers (each shard's replica forked onto its device, its gradients moved back).
+        run.train_on_more_devices(&[burn::tensor::Device::flex()]);
+        assert_eq!(run.shards_for(8, frozen), 2);
+        assert_eq!(run.shards_for(1, frozen), 1);
+        let (spread_loss, spread_correct) = run.sharded_pass(inputs(), 8, frozen, 2);
+        let spread = run.optimizer.take_pending();
+        let count = |c: Tensor<1, Int>| c.into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+        let whole_loss = read(whole_loss)[0];
+        let whole_correct = count(whole_correct);
+        for (loss, correct, grads) in [
+            (sharded_loss, sharded_correct, sharded),
+            (spread_loss, spread_correct, spread),
+        ] {
+            assert!((whole_loss - read(loss)[0]).abs() < 1e-5);
+            assert_eq!(whole_correct, count(correct));
+            // Every trainable parameter's gradient, the same within float rounding.
+            assert!(
+                whole.len() > 4 && whole.len() == grads.len(),
+                "{} vs {}",
+                whole.len(),
+                grads.len()
+            );
+            for (path, g) in &whole {
+                let (a, b) = (read(g.clone()), read(grads[path].clone()));
+                let scale = a.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+                for (x, y) in a.iter().zip(&b) {
+                    assert!((x - y).abs() <= 1e-4 * scale, "{path}: {x} vs {y}");
+                }
             }
         }
     }
