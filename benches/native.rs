@@ -1,6 +1,7 @@
 //! Native benchmarks of the core: the browser benchmark's jobs (`kindling::bench`), timed the
 //! same way, on burn's `flex` CPU backend — or, with `KINDLING_BENCH_DEVICE=webgpu` and the `gpu`
-//! feature, on burn's wgpu runtime (Vulkan/Metal natively; `benches/gpu.sh`). Prints the figures;
+//! feature, on burn's wgpu runtime (Vulkan/Metal natively; `benches/gpu.sh`), or with
+//! `KINDLING_BENCH_DEVICE=cuda` and the `cuda` feature on burn's CUDA backend (device 0). Prints the figures;
 //! asserts nothing. With `KINDLING_NATIVE_JSON=path` it also writes them as JSON for the browser
 //! runner (job 4 compares the browser with native) and for `benches/gpu.sh`.
 //!
@@ -10,22 +11,27 @@ use kindling::bench::{self, JobResult};
 use kindling::device::{DevicePreference, acquire};
 
 fn main() -> kindling::Result<()> {
-    let preference = match std::env::var("KINDLING_BENCH_DEVICE").as_deref() {
-        Ok("webgpu") => DevicePreference::Webgpu,
-        Ok("cpu") | Err(_) => DevicePreference::Cpu,
-        Ok(other) => {
+    let (device, description) = match std::env::var("KINDLING_BENCH_DEVICE").as_deref() {
+        Ok("cuda") => cuda()?,
+        Ok(name) if name != "webgpu" && name != "cpu" => {
             return Err(kindling::Error::config(
                 "KINDLING_BENCH_DEVICE",
-                format!("'{other}' is not cpu or webgpu"),
+                format!("'{name}' is not cpu, webgpu or cuda"),
             ));
         }
+        name => {
+            let preference = match name {
+                Ok("webgpu") => DevicePreference::Webgpu,
+                _ => DevicePreference::Cpu,
+            };
+            let compute = pollster::block_on(acquire(preference, None))?;
+            (compute.device, compute.info.description)
+        }
     };
-    let compute = pollster::block_on(acquire(preference, None))?;
-    let device = compute.device.clone();
     let ad = device.clone().autodiff();
     println!(
         "kindling native benchmarks ({}, {} cores)",
-        compute.info.description,
+        description,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let results: Vec<(&str, JobResult)> = vec![
@@ -83,10 +89,23 @@ fn main() -> kindling::Result<()> {
             .map(|(_, r)| (r.job.clone(), serde_json::json!(r.first_ms)))
             .collect();
         figures.insert("first_ms".into(), serde_json::Value::Object(first_ms));
-        figures.insert("device".into(), serde_json::json!(compute.info.description));
+        figures.insert("device".into(), serde_json::json!(description));
         let json = serde_json::Value::Object(figures).to_string();
         std::fs::write(&path, json)
             .map_err(|e| kindling::Error::Data(format!("could not write {path}: {e}")))?;
     }
     Ok(())
+}
+
+#[cfg(feature = "cuda")]
+fn cuda() -> kindling::Result<(burn::tensor::Device, String)> {
+    Ok((burn::tensor::Device::cuda(0), "CUDA device 0".into()))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda() -> kindling::Result<(burn::tensor::Device, String)> {
+    Err(kindling::Error::config(
+        "KINDLING_BENCH_DEVICE",
+        "cuda needs a bench built with --features cuda",
+    ))
 }

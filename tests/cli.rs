@@ -601,7 +601,13 @@ fn two_devices_train_the_same_model_as_one() {
         let model = root.join(format!("{devices}.safetensors"));
         let out = Command::new(env!("CARGO_BIN_EXE_kindling"))
             .env("RAYON_NUM_THREADS", "1")
-            .args(["train", "--backbone", "mobilenet-v2", "--recipe", "balanced"])
+            .args([
+                "train",
+                "--backbone",
+                "mobilenet-v2",
+                "--recipe",
+                "balanced",
+            ])
             .args(["--device", devices, "--data"])
             .arg(&data)
             .arg("--weights")
