@@ -24,9 +24,14 @@ out="${GPU_JSON:-gpu-bench.json}"
 logs="$(mktemp -d)"
 
 bin="${KINDLING_BENCH_BIN:-}"
+# CUDA's build downloads an LLVM bundle (README, Command line): without it, wgpu and the CPU.
+bench_bin() {
+  cargo bench --bench native --features "$1" --profile release --no-run --message-format=json 2>/dev/null |
+    grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1
+}
 if [[ -z "$bin" ]]; then
-  bin="$(cargo bench --bench native --features gpu,cuda --profile release --no-run --message-format=json 2>/dev/null |
-    grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
+  bin="$(bench_bin gpu,cuda)"
+  [[ -x "$bin" ]] || bin="$(bench_bin gpu)"
 fi
 cli="${KINDLING_CLI_BIN:-}"
 if [[ -z "$cli" ]]; then
@@ -35,7 +40,7 @@ if [[ -z "$cli" ]]; then
       sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/kindling"
 fi
 if [[ ! -x "$bin" ]]; then
-  echo "no bench binary (set KINDLING_BENCH_BIN, or build with: cargo bench --bench native --features gpu --no-run)" >&2
+  echo "no bench binary (set KINDLING_BENCH_BIN, or build with: cargo bench --bench native --features gpu[,cuda] --no-run)" >&2
   exit 2
 fi
 

@@ -147,7 +147,10 @@ pub fn devices(names: &[DeviceName]) -> Result<Vec<Device>> {
 fn open(name: DeviceName) -> Result<Device> {
     let device = match name {
         DeviceName::Cpu => pollster::block_on(acquire(DevicePreference::Cpu, None))?,
-        DeviceName::Wgpu(None) => pollster::block_on(acquire(DevicePreference::Webgpu, None))?,
+        DeviceName::Wgpu(None) if cfg!(feature = "gpu") => {
+            pollster::block_on(acquire(DevicePreference::Webgpu, None))?
+        }
+        DeviceName::Wgpu(None) => return Err(missing(name, "gpu")),
         DeviceName::Wgpu(Some(index)) => numbered_gpu(name, index)?,
         DeviceName::Cuda(index) => cuda(name, index)?,
     };
@@ -205,28 +208,48 @@ fn named(device: Device, kind: &str, description: String) -> ComputeDevice {
 }
 
 /// `device` once one small computation ran on it: burn's GPU runtimes start lazily and panic
-/// when the driver or the device is missing, which becomes an error that says so here.
+/// when the driver or the device is missing, which becomes an error that says so here. cubecl
+/// starts a device on a thread of its own, whose panic the caller sees only as a closed channel:
+/// the hook keeps the first panic message of any thread, the reason worth reporting. (Swapping
+/// the process's hook is fine here: the CLI opens its devices one after another, before any
+/// other work.)
 #[allow(dead_code)] // in builds without `gpu` and `cuda`
 fn started(name: DeviceName, device: Device) -> Result<Device> {
-    let quiet = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    use std::sync::{Arc, Mutex};
+    let first: Arc<Mutex<Option<String>>> = Arc::default();
+    let seen = first.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut first) = seen.lock() {
+            first.get_or_insert_with(|| panic_text(info.payload()));
+        }
+    }));
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         burn::tensor::Tensor::<1>::from_floats([1.0, 2.0], &device)
             .sum()
             .into_data()
     }));
-    std::panic::set_hook(quiet);
+    std::panic::set_hook(previous);
     match outcome {
         Ok(_) => Ok(device),
         Err(payload) => {
-            let why = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "no message".into());
+            let why = first
+                .lock()
+                .ok()
+                .and_then(|mut first| first.take())
+                .unwrap_or_else(|| panic_text(payload.as_ref()));
             Err(Error::Device(format!(
                 "{name} did not start ({why}): check its driver and number, or use --device cpu"
             )))
         }
     }
+}
+
+#[allow(dead_code)] // in builds without `gpu` and `cuda`
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "no message".into())
 }

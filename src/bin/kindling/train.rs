@@ -142,7 +142,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     if !more_devices.is_empty() {
         run.train_on_more_devices(&more_devices);
         println!(
-            "data-parallel over {} devices: each fine-tuning batch in {} shards, the optimiser on {}",
+            "data-parallel over {} devices: each fine-tuning batch in up to {} shards, the optimiser on {} (a frozen backbone's head trains there alone)",
             devices.len(),
             devices.len(),
             args.weights.device[0]
@@ -236,6 +236,13 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         b.finish_and_clear();
     }
     let stopped_early = interrupted.load(Ordering::SeqCst) && !run.is_finished();
+    if !more_devices.is_empty() {
+        println!(
+            "{} batches ran spread over the {} devices",
+            run.batches_spread_over_devices(),
+            devices.len()
+        );
+    }
     // A finished run resumed from its checkpoint has no cache yet: its evaluation (and the
     // features file) are computed from it.
     if let Some(stream) = stream

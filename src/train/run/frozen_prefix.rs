@@ -314,18 +314,18 @@ impl TrainingRun {
         }
     }
 
-    /// The host-memory plan of blocks `0..frozen`, where one applies (built when the prefix
-    /// changed length: the frozen blocks' weights cannot change while they stay frozen, so the
-    /// copy the plan holds stays right until then).
     /// Whether the cache computed next goes to the memory-mapped file that
     /// [`TrainingRun::keep_cache_on_disk`] asked for: only where the host-memory plan computes
-    /// it (else it stays in memory, on the run's device).
+    /// it (else it stays in memory, on the run's device). Builds that plan (the cache needs it).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn cache_on_disk(&mut self) -> bool {
         let frozen = self.model.frozen_prefix(self.trainable);
         self.disk_cache.is_some() && self.cpu_plan_for(frozen).is_some()
     }
 
+    /// The host-memory plan of blocks `0..frozen`, where one applies (built when the prefix
+    /// changed length: the frozen blocks' weights cannot change while they stay frozen, so the
+    /// copy the plan holds stays right until then).
     fn cpu_plan_for(&mut self, frozen: usize) -> Option<&CpuPlan> {
         let stale = self
             .cpu_plan

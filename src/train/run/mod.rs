@@ -79,6 +79,8 @@ pub struct TrainingRun {
     disk_cache: Option<std::path::PathBuf>,
     /// Other devices that run shards of each fine-tuning batch (`train_on_more_devices`).
     more_devices: Vec<Device>,
+    /// Batches that ran spread over `more_devices`.
+    batches_spread: usize,
     /// Chunks of the cache this run computed itself (an adopted cache adds none).
     cache_chunks_computed: usize,
     /// Rows handed over for the next step, when the data set keeps its rows elsewhere.
@@ -229,6 +231,7 @@ impl TrainingRun {
             cpu_plan: None,
             disk_cache: None,
             more_devices: Vec::new(),
+            batches_spread: 0,
             cache_chunks_computed: 0,
             supplied: None,
             phase: Phase::BetweenEpochs,

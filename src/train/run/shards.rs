@@ -64,6 +64,11 @@ impl TrainingRun {
             .collect();
     }
 
+    /// How many batches this run (since it was made or restored) spread over several devices.
+    pub fn batches_spread_over_devices(&self) -> usize {
+        self.batches_spread
+    }
+
     /// How many shards a batch of `n` examples runs in when blocks of the backbone train: one per
     /// device when the run has several, as far as each gets an example; else, on the CPU device,
     /// one per thread of the pool it runs in, as far as each gets [`MIN_SHARD_EXAMPLES`]; else 1.
@@ -140,6 +145,9 @@ impl TrainingRun {
             correct = Some(correct.map_or(pass_correct.clone(), |c| c + pass_correct));
         }
         self.optimizer.batch_added();
+        if shards > 1 && !self.more_devices.is_empty() {
+            self.batches_spread = self.batches_spread.saturating_add(1);
+        }
         (
             loss.unwrap_or_else(|| Tensor::zeros([1], &self.device)),
             correct.unwrap_or_else(|| Tensor::zeros([1], &self.device)),
