@@ -250,7 +250,7 @@ bindgen_and_optimise() {
 cmd_build() {
   vendor_page_libraries
   say "build 1/2: wasm, one thread (stable; profile wasm-size, then wasm-opt)"
-  cargo build --profile wasm-size --target "$WASM_TARGET" --lib --features gpu
+  cargo build --profile wasm-size --target "$WASM_TARGET" --lib --features gpu,fusion
   bindgen_and_optimise "$CARGO_TARGET_DIR/$WASM_TARGET/wasm-size/kindling.wasm" www/pkg
   say "build 2/2: wasm, threaded ($NIGHTLY, -Z build-std, atomics; then wasm-opt)"
   setup_nightly
@@ -320,7 +320,7 @@ test_wasm() {
   export KINDLING_WEIGHTS_DIR="$CACHE/weights" \
     WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}" \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER="$CHROMEDRIVER"
-  cargo test --profile wasm-size --target "$WASM_TARGET" --features gpu --test web
+  cargo test --profile wasm-size --target "$WASM_TARGET" --features gpu,fusion --test web
   # The threaded build's own tests (tests/web/threads.rs, names `threaded_…`), in a dedicated
   # worker with a pool of 2 Web Workers; the runner's server is cross-origin isolated.
   say "test 2/3 (threaded build): wasm-bindgen tests on a pool of Web Workers"
