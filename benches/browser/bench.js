@@ -10,6 +10,7 @@ import { runTransformers } from './transformers-jobs.js';
 import { flopCounts } from './mobilenet.js';
 import { JOBS, BACKENDS, DEVICES, PEERS } from './names.js';
 import { errorText } from './util.js';
+import { installGpuCounters, gpuSnapshot, gpuWork } from './gpu-counters.js';
 
 /**
  * `?jobs= &backends= &devices= &peers=` (comma lists, `none` for an empty one; default: all),
@@ -51,6 +52,30 @@ function log(line) {
   console.log(`[bench] ${line}`);
 }
 
+/**
+ * The units a WebGPU result's work is divided by. Head training: every epoch of every timed run
+ * (kindling: one run, its epochs in `runs_ms` after the first; TF.js: `runs_ms` whole runs of
+ * `epochs`), ⌈examples / 64⌉ steps each — the validation pass kindling runs per epoch is counted
+ * in with the steps. The others: the warm-up batch or step and each timed one.
+ */
+function gpuUnits(r, opts) {
+  if (r.job === 'head') {
+    const epochs = r.epochs ? r.runs_ms.length * r.epochs : 1 + r.runs_ms.length;
+    return { epochs, steps: epochs * Math.ceil(opts.examples / 64) };
+  }
+  return { steps: 1 + (r.runs_ms?.length ?? 0) };
+}
+
+const onWebgpu = (r) => r.backend === 'webgpu' || r.device === 'webgpu';
+
+function describeGpu(side, r) {
+  const g = r.gpu;
+  return `${side} webgpu ${r.job}: ${g.dispatches_per_step.toFixed(1)} dispatches/step, `
+    + `${g.submits_per_step.toFixed(1)} submits/step, ${g.buffers_per_step.toFixed(1)} buffers created/step, `
+    + `${g.readbacks_per_unit.toFixed(1)} read-backs (${(g.read_bytes_per_unit / 1e3).toFixed(1)} KB)/${g.unit}, `
+    + `${(g.upload_bytes_per_step / 1e3).toFixed(1)} KB uploaded/step`;
+}
+
 function describe(side, r) {
   const who = `${side} ${r.backend ?? r.requested} ${r.job}`;
   if (r.error) return `${who}: ERROR ${r.error}`;
@@ -62,9 +87,19 @@ async function main() {
   const results = { tfjs: [], peers: [], kindling: { available: true, results: [] } };
   const publish = () => window.benchReport?.(results);
   // Each side: what is running now (for a crash report), then each result as it arrives.
+  // WebGPU work is counted from the start of each job to its report.
+  const counting = installGpuCounters();
+  let before = gpuSnapshot();
   const side = (name, list) => ({
-    starting: (running) => { results.running = { side: name, ...running }; publish(); },
-    report: (r) => { list.push(r); delete results.running; publish(); log(describe(name, r)); },
+    starting: (running) => { results.running = { side: name, ...running }; before = gpuSnapshot(); publish(); },
+    report: (r) => {
+      if (counting && !r.error && onWebgpu(r) && r.runs_ms) r.gpu = gpuWork(before, gpuSnapshot(), gpuUnits(r, opts));
+      list.push(r);
+      delete results.running;
+      publish();
+      log(describe(name, r));
+      if (r.gpu) log(describeGpu(name, r));
+    },
   });
 
   const opts = options();

@@ -66,6 +66,27 @@ function flopsRow(label, job, flopsPerItem, k, t, peak) {
 }
 
 /**
+ * Job 7's rows for `job`: what the WebGPU job asked of the GPU on each side per step
+ * (gpu-counters.js; the whole job, setup included, over its steps) — dispatches per step, then
+ * the bytes read back per epoch (head) or per step — ending with the job's throughput ratio to
+ * TF.js's WebGPU.
+ */
+function gpuRows(job, k, t) {
+  const kw = ok(k, job).find((r) => r.device === 'webgpu' && r.gpu);
+  const tw = ok(t, job).find((r) => r.backend === 'webgpu' && r.gpu);
+  if (!kw && !tw) return [];
+  const tail = `vs tfjs webgpu: ${ratio(kw?.value, tw?.value)}`;
+  const cells = (show) => BACKENDS.map((b) => (b === 'webgpu' ? (tw ? show(tw.gpu) : 'n/a') : '-'));
+  const unit = (kw ?? tw).gpu.unit;
+  const dispatches = (g) => `${num(g.dispatches_per_step)}`;
+  const read = (g) => `${num(g.read_bytes_per_unit / 1e3)} KB`;
+  return [
+    line(`7 ${job}: dispatches/step (job)`, kw ? `${dispatches(kw.gpu)} (webgpu)` : 'n/a', cells(dispatches), tail),
+    line(`7 ${job}: read back/${unit} (job)`, kw ? `${read(kw.gpu)} (webgpu)` : 'n/a', cells(read), tail),
+  ];
+}
+
+/**
  * The table. `results`: the merged page results; `sizes`: per column (kindling and each TF.js
  * backend) the download { raw, gzip }; `native`: the KINDLING_NATIVE_JSON figures, if any.
  */
@@ -109,6 +130,7 @@ export function table({ results, sizes, native }) {
     rows.push(flopsRow('6 finetune GFLOP/s (% of peak)', 'finetune',
       (r) => r.flops_per_item ?? f.finetune_flops_per_step, k, t, peak));
   }
+  for (const job of ['head', 'features', 'finetune']) if (asked(job)) rows.push(...gpuRows(job, k, t));
   return rows.join('\n');
 }
 
