@@ -503,6 +503,23 @@ fn probabilities(csv: &str) -> Vec<f64> {
         .collect()
 }
 
+/// `kindling predict` of `model` on the images in `input`: the CSV it wrote to `<out>.csv`.
+fn predicted(model: &Path, input: &Path, weights: &Path, out: &Path) -> String {
+    let csv = out.with_extension("csv");
+    let out = run(
+        "predict",
+        &[
+            ("model", model),
+            ("input", input),
+            ("weights", weights),
+            ("out", &csv),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::read_to_string(&csv).unwrap()
+}
+
 fn assert_same_probabilities(a: &str, b: &str) {
     let (a, b) = (probabilities(a), probabilities(b));
     assert!(!a.is_empty() && a.len() == b.len(), "{a:?} vs {b:?}");
@@ -557,19 +574,12 @@ fn a_streamed_folder_or_a_disk_cache_trains_the_same_model_as_memory() {
             "{}",
             text(&out)
         );
-        let csv = root.join(format!("{name}.csv"));
-        let out = run(
-            "predict",
-            &[
-                ("model", &model),
-                ("input", &data.join("bag")),
-                ("weights", weights.as_path()),
-                ("out", &csv),
-            ],
-            &[],
-        );
-        assert!(out.status.success(), "{}", text(&out));
-        predictions.push(std::fs::read_to_string(&csv).unwrap());
+        predictions.push(predicted(
+            &model,
+            &data.join("bag"),
+            &weights,
+            &root.join(name),
+        ));
     }
     // The same rows in the same order: the same model, so the same probabilities.
     assert_same_probabilities(&predictions[0], &predictions[1]);
@@ -627,19 +637,12 @@ fn two_devices_train_the_same_model_as_one() {
             "cpu" => assert_eq!(spread, None, "{}", text(&out)),
             _ => assert!(spread.is_some_and(|n| n > 0), "{}", text(&out)),
         }
-        let csv = root.join(format!("{devices}.csv"));
-        let out = run(
-            "predict",
-            &[
-                ("model", &model),
-                ("input", &data.join("trouser")),
-                ("weights", weights.as_path()),
-                ("out", &csv),
-            ],
-            &[],
-        );
-        assert!(out.status.success(), "{}", text(&out));
-        predictions.push(std::fs::read_to_string(&csv).unwrap());
+        predictions.push(predicted(
+            &model,
+            &data.join("trouser"),
+            &weights,
+            &root.join(devices),
+        ));
     }
     assert_same_probabilities(&predictions[0], &predictions[1]);
     // Prediction runs on one device.
