@@ -339,7 +339,9 @@ fn bad_input_exits_with_a_reason_and_a_meaningful_code() {
     // A recipe that does not exist.
     let out = train(&base, &["--recipe", "fast"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("quick, balanced, thorough"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("quick, balanced, thorough, contrastive")
+    );
     // Weights of another architecture.
     let other = cache("weights/efficientnet_lite0.safetensors");
     let out = train(&[("data", &data), ("weights", &other)], &[]);

@@ -4,26 +4,11 @@
 
 mod common;
 
-use common::{CLASSES, Jitter, fit, params, trainer};
+use common::{CLASSES, Jitter, fit, overlapping, params, trainer};
 use kindling::config::{Balance, HeadConfig, HeadFit, HeadInit, Strategy, TrainConfig};
 use kindling::data::Dataset;
-use kindling::rng::Rng;
 use kindling::train::TrainingRun;
 use kindling::train::run::StopReason;
-
-/// Overlapping classes (no separating plane), so the L2 term is what bounds the optimum.
-fn overlapping(per_class: usize, seed: u64) -> Dataset {
-    let mut rng = Rng::new(seed);
-    let mut d = Dataset::new(common::DIM);
-    for i in 0..per_class * CLASSES {
-        let c = i % CLASSES;
-        let row: Vec<f32> = (0..common::DIM)
-            .map(|j| if j == c { 1.0 } else { 0.0 } + rng.normal() * 1.5)
-            .collect();
-        d.add(&row, &format!("class{c}")).unwrap();
-    }
-    d
-}
 
 /// The objective the convex fit minimises and its gradient's largest component, in f64 on the
 /// host: C·Σ w_i CE_i + ½‖W‖² scaled by 1 / (C·Σ w_i), as scikit-learn writes it.

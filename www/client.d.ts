@@ -52,6 +52,8 @@ export interface TrainConfig {
   convex_c?: number;
   /** `random` (default), or `probe`: before blocks train, the linear head is solved on the frozen backbone as the first epoch (linear probing, then fine-tuning). Needs a linear head and no augmentation. */
   head_init?: 'random' | 'probe';
+  /** `cross_entropy` (default): the blocks learn from the head's loss; `contrastive`: from pairs of training examples (one class: similar, two classes: dissimilar), the linear head solved after every epoch, the first epoch the frozen backbone's solved head (SetFit). Needs a linear head, blocks that train and no augmentation. */
+  fine_tune_loss?: 'cross_entropy' | 'contrastive';
   /** Temperature scaling on the validation split when the run ends (default true). */
   calibrate?: boolean;
 }
@@ -144,7 +146,7 @@ export interface ModelInfo {
 
 /** What `sweep()` compares (see the README's "Experiments"). Fields are paths in the settings as JSON: `learning_rate`, `head.dropout`, `strategy`, `augment.horizontal_flip`; `recipe` applies a recipe first. */
 export type SweepSpec =
-  | { recipes: ('quick' | 'balanced' | 'thorough')[] }
+  | { recipes: ('quick' | 'balanced' | 'thorough' | 'contrastive')[] }
   | { grid: Record<string, unknown[]> }
   | { random: { draws: number; seed?: number; fields: Record<string, { choice: unknown[] } | { uniform: [number, number] } | { log_uniform: [number, number] }> } }
   | { folds: { k: number; train_final?: boolean } }
@@ -305,7 +307,7 @@ export class KindlingClient {
   /** Column names of a CSV/TSV (header) or JSONL (first object's keys) file, read from its first 1 MB; needs no trainer. */
   textColumns(file: Blob, format: 'csv' | 'tsv' | 'jsonl'): Promise<string[]>;
   /** A recipe's augmentation adapted to the examples, with a sentence per change (README, Model quality). */
-  adaptRecipe(name: 'quick' | 'balanced' | 'thorough', augment: CreateOptions['augment'],
+  adaptRecipe(name: 'quick' | 'balanced' | 'thorough' | 'contrastive', augment: CreateOptions['augment'],
     profile: { smallest_class: number; images: boolean; greyscale: boolean }): Promise<{ augment: CreateOptions['augment']; notes: string[] }>;
   /** `continue`: go on with an unfinished run; `checkpoints: false`: no per-epoch checkpoint. */
   train(options?: { signal?: AbortSignal; continue?: boolean; checkpoints?: boolean; cache?: Uint8Array | Blob | null }): AsyncGenerator<EpochReport, void, void>;

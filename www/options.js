@@ -23,6 +23,9 @@ const FIELDS = [
   { id: 'head-init', label: 'Start the head', type: 'select', def: 'random', when: (v) => v.strategy !== 'feature_extraction' && !v.hidden.trim(),
     options: [['random', 'From random weights'], ['probe', 'Solved first (probe, then fine-tune)']],
     help: 'With blocks training under a linear head: "Solved first" fits the head on the frozen backbone as the first epoch, then fine-tunes under it (LP-FT); early stopping keeps it if fine-tuning never beats it.' },
+  { id: 'fine-tune-loss', label: 'Blocks learn from', type: 'select', def: 'cross_entropy', when: (v) => v.strategy !== 'feature_extraction' && !v.hidden.trim(),
+    options: [['cross_entropy', 'The head\'s errors (cross-entropy)'], ['contrastive', 'Pairs of examples (contrastive, SetFit)']],
+    help: 'With few examples per class (text especially): "Pairs" trains the blocks to draw each class\'s examples together and apart from the others, and solves the linear head after every epoch; the first epoch is the frozen backbone\'s solved head, kept if no later epoch beats it.' },
   { group: 'Optimiser' },
   { id: 'epochs', label: 'Epochs', type: 'int', min: 1, max: 200, def: 15, help: 'Passes over the data; 5–20 is typical, early stopping may end sooner.' },
   { id: 'lr', label: 'Learning rate', type: 'number', min: 1e-6, max: 1, def: 0.01, help: 'The head\'s rate: 0.01 for a frozen backbone, 0.001 when blocks train (the recipes set these).' },
@@ -71,7 +74,13 @@ export const RECIPES = {
   quick: { strategy: 'feature_extraction', lr: 0.01, hidden: '', dropout: 0, schedule: 'constant', warmup: 0, flip: false, crop: false },
   balanced: { strategy: 'partial', 'trainable-blocks': 2, lr: 0.001, hidden: '128', dropout: 0.2, schedule: 'constant', warmup: 0, flip: false, crop: false },
   thorough: { strategy: 'gradual', 'every-epochs': 2, 'max-blocks': 4, lr: 0.001, hidden: '256', dropout: 0.3, schedule: 'cosine', 'min-fraction': 0.05, warmup: 5, flip: true, crop: true },
+  contrastive: { strategy: 'full', lr: 2e-5, 'backbone-lr': 1, hidden: '', dropout: 0, 'fine-tune-loss': 'contrastive', batch: 16, schedule: 'constant', warmup: 0, flip: false, crop: false },
 };
+// Unless a recipe says otherwise, blocks learn from the head's errors at a tenth of its rate.
+for (const recipe of Object.values(RECIPES)) {
+  recipe['fine-tune-loss'] ??= 'cross_entropy';
+  recipe['backbone-lr'] ??= 0.1;
+}
 // Auto compares recipes (each applied to these settings): the panel shows Quick's, its first.
 RECIPES.auto = RECIPES.quick;
 
@@ -217,6 +226,8 @@ export function readOptions(task) {
     convex_c: number('convex-c'),
     // Hidden from view with hidden layers (a probe needs a linear head): then random.
     head_init: hidden.length ? 'random' : v['head-init'],
+    // Pairs need a linear head and blocks that train: otherwise cross-entropy.
+    fine_tune_loss: hidden.length || v.strategy === 'feature_extraction' ? 'cross_entropy' : v['fine-tune-loss'],
   };
   const augment = task === 'images' ? { horizontal_flip: v.flip, random_resized_crop: v.crop, color_jitter: number('jitter') } : {};
   const dropout = number('token-dropout');

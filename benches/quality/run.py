@@ -15,7 +15,8 @@ as JSON (--json).
 
   python run.py --cli target/debug/kindling --weights ~/.cache/kindling/weights \\
       [--sets mnist,stamps,spam,movies,sources] [--sizes 30,300] [--seeds 5] \\
-      [--recipes quick,balanced,thorough] [--config '{"learning_rate": 0.01}'] [--json out.json]
+      [--recipes quick,balanced,thorough,contrastive] [--config '{"learning_rate": 0.01}']
+      [--recipe-config 'contrastive={"learning_rate": 1e-4}'] [--json out.json]
 """
 
 import argparse
@@ -86,7 +87,8 @@ def kindling_train(args, kind, data, recipe, seed, scratch, features=None, test=
     test set (`test`; else on the validation split, which chose it), and what else the run says:
     its calibration, its validation accuracy, or which recipe auto chose."""
     config = scratch / "config.json"
-    config.write_text(json.dumps({**json.loads(args.config), "validation_fraction": 0.15, "seed": seed}))
+    config.write_text(json.dumps({**json.loads(args.config), **args.recipe_configs.get(recipe, {}),
+                                  "validation_fraction": 0.15, "seed": seed}))
     weights = Path(args.weights)
     backbone = (["--backbone", "mobilenet-v2", "--weights", weights / "mobilenet_v2.safetensors"]
                 if kind == "images" else
@@ -135,7 +137,14 @@ def main():
     parser.add_argument("--json")
     parser.add_argument("--config", default="{}",
                         help="TrainConfig fields (JSON) laid over every recipe, e.g. to measure a change")
+    parser.add_argument("--recipe-config", action="append", default=[], metavar="RECIPE=JSON",
+                        help="TrainConfig fields laid over one recipe only (after --config), e.g. "
+                             "'contrastive={\"strategy\": {\"kind\": \"partial\", \"trainable_blocks\": 2}}'")
     args = parser.parse_args()
+    args.recipe_configs = {}
+    for entry in args.recipe_config:
+        recipe, _, fields = entry.partition("=")
+        args.recipe_configs[recipe] = json.loads(fields)
     downloads = Path(args.downloads)
     recipes = args.recipes.split(",")
     if DEFAULT not in recipes:

@@ -88,6 +88,26 @@ impl Activations {
         }
     }
 
+    /// A sequence's first `len` positions, for a batch drawn from a cache padded to the longest
+    /// text of the whole data set: attention leaves padding out, so trimming it to the batch's
+    /// own longest text changes no value and spares the work on the rest. Other kinds, and a
+    /// `len` that trims nothing, are returned as they are.
+    pub fn truncated(self, len: usize) -> Self {
+        match self {
+            Self::Sequence { hidden, mask } => {
+                let [b, s, w] = hidden.dims();
+                if len == 0 || len >= s {
+                    return Self::Sequence { hidden, mask };
+                }
+                Self::Sequence {
+                    hidden: hidden.slice([0..b, 0..len, 0..w]),
+                    mask: mask.slice([0..b, 0..len]),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Joins batches along the example axis (all parts of one kind, as one backbone makes them;
     /// sequences are padded to the longest).
     pub fn cat(parts: Vec<Self>) -> Self {

@@ -326,7 +326,7 @@ impl Backbone {
                 let max_len = &m.max_len();
                 let row = |i: usize| &rows[i * 2 * max_len..(i + 1) * 2 * max_len];
                 let len = (0..batch)
-                    .map(|i| row(i)[*max_len..].iter().filter(|&&m| m > 0.5).count())
+                    .filter_map(|i| self.tokens_in(row(i)))
                     .max()
                     .unwrap_or(1)
                     .max(1);
@@ -340,6 +340,18 @@ impl Backbone {
                 let mask = Tensor::from_data(TensorData::new(mask, [batch, len]), device);
                 m.embed(ids, mask)
             }
+        }
+    }
+
+    /// The tokens of a text backbone's input row (its mask's ones; the ids come first, then the
+    /// mask, `max_len` each). `None` for other backbones and for a row of another width (as a
+    /// data set whose rows are kept elsewhere gives: empty).
+    pub fn tokens_in(&self, row: &[f32]) -> Option<usize> {
+        match self {
+            Self::Bert(m) if row.len() == 2 * m.max_len() => {
+                Some(row[m.max_len()..].iter().filter(|&&v| v > 0.5).count())
+            }
+            _ => None,
         }
     }
 

@@ -2,7 +2,8 @@
 //! is allowed.
 
 use super::{
-    Balance, GradClip, HeadFit, HeadInit, OptimizerConfig, Schedule, Strategy, TrainConfig,
+    Balance, FineTuneLoss, GradClip, HeadFit, HeadInit, OptimizerConfig, Schedule, Strategy,
+    TrainConfig,
 };
 use crate::error::{Error, Result};
 
@@ -262,6 +263,15 @@ impl TrainConfig {
             || {
                 "'probe' solves a linear head before fine-tuning, but the head has hidden layers; \
                  remove them (head.hidden: []) or use 'random'"
+                    .into()
+            },
+        )?;
+        check(
+            self.fine_tune_loss != FineTuneLoss::Contrastive || self.head.hidden.is_empty(),
+            "fine_tune_loss",
+            || {
+                "'contrastive' solves a linear head on the features after every epoch, but the \
+                 head has hidden layers; remove them (head.hidden: []) or use 'cross_entropy'"
                     .into()
             },
         )?;

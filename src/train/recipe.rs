@@ -1,5 +1,6 @@
-//! The three recipes the page offers (Quick, Balanced, Thorough), by name, so the CLI and library
-//! users start from the same settings: each changes a `TrainConfig` and the image augmentation.
+//! The recipes the page offers (Quick, Balanced, Thorough, Contrastive), by name, so the CLI and
+//! library users start from the same settings: each changes a `TrainConfig` and the image
+//! augmentation.
 //! The page's Advanced panel fills the same values from its own table (`www/options.js`).
 
 use std::str::FromStr;
@@ -7,7 +8,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    FINE_TUNE_LEARNING_RATE, HeadConfig, QUICK_LEARNING_RATE, Schedule, Strategy, TrainConfig,
+    BACKBONE_LR_MULTIPLIER, FINE_TUNE_LEARNING_RATE, FineTuneLoss, HeadConfig, QUICK_LEARNING_RATE,
+    Schedule, Strategy, TrainConfig,
 };
 use crate::data::image::Augment;
 use crate::error::Error;
@@ -22,7 +24,18 @@ pub enum Recipe {
     /// Gradual unfreezing (a block every 2 epochs, up to 4), a 256-unit head with dropout 0.3,
     /// cosine schedule with warm-up, flips and random crops.
     Thorough,
+    /// SetFit's recipe for few examples per class: every block learns from contrastive pairs
+    /// (`FineTuneLoss::Contrastive`) at SetFit's rate, and the linear head is solved after every
+    /// epoch; the first epoch is the frozen backbone's solved head.
+    Contrastive,
 }
+
+/// The blocks' learning rate of the Contrastive recipe: SetFit's default body rate (its
+/// `body_learning_rate`, 2e-5), at which its published few-shot results were measured.
+pub const CONTRASTIVE_LEARNING_RATE: f64 = 2e-5;
+
+/// The names `FromStr` takes, for messages.
+pub const RECIPE_NAMES: &str = "quick, balanced, thorough, contrastive";
 
 impl FromStr for Recipe {
     type Err = Error;
@@ -32,15 +45,14 @@ impl FromStr for Recipe {
             "quick" => Ok(Self::Quick),
             "balanced" => Ok(Self::Balanced),
             "thorough" => Ok(Self::Thorough),
+            "contrastive" => Ok(Self::Contrastive),
             "auto" => Err(Error::config(
                 "recipe",
                 "auto is not one recipe but a comparison of them (train::recipe::auto_plan): run it as a sweep",
             )),
             other => Err(Error::config(
                 "recipe",
-                format!(
-                    "'{other}' is not one of quick, balanced, thorough (or auto, which compares them)"
-                ),
+                format!("'{other}' is not one of {RECIPE_NAMES} (or auto, which compares them)"),
             )),
         }
     }
@@ -72,7 +84,9 @@ impl Recipe {
                         trainable_blocks: 2,
                     },
                     learning_rate: FINE_TUNE_LEARNING_RATE,
+                    backbone_lr_multiplier: BACKBONE_LR_MULTIPLIER,
                     head: head(vec![128], 0.2),
+                    fine_tune_loss: FineTuneLoss::CrossEntropy,
                     schedule: Schedule::Constant,
                     warmup_steps: 0,
                     ..config
@@ -86,7 +100,9 @@ impl Recipe {
                         max_blocks: Some(4),
                     },
                     learning_rate: FINE_TUNE_LEARNING_RATE,
+                    backbone_lr_multiplier: BACKBONE_LR_MULTIPLIER,
                     head: head(vec![256], 0.3),
+                    fine_tune_loss: FineTuneLoss::CrossEntropy,
                     schedule: Schedule::Cosine { min_fraction: 0.05 },
                     warmup_steps: 5,
                     ..config
@@ -96,6 +112,21 @@ impl Recipe {
                     horizontal_flip: true,
                     ..Augment::default()
                 },
+            ),
+            Self::Contrastive => (
+                TrainConfig {
+                    strategy: Strategy::Full,
+                    learning_rate: CONTRASTIVE_LEARNING_RATE,
+                    backbone_lr_multiplier: 1.0,
+                    head: head(Vec::new(), 0.0),
+                    fine_tune_loss: FineTuneLoss::Contrastive,
+                    // SetFit's batch: 16 pairs (8 anchors with a partner of each kind).
+                    batch_size: 16,
+                    schedule: Schedule::Constant,
+                    warmup_steps: 0,
+                    ..config
+                },
+                Augment::default(),
             ),
         }
     }
@@ -195,7 +226,7 @@ mod tests {
             epochs: 7,
             ..TrainConfig::default()
         };
-        for name in ["quick", "balanced", "thorough"] {
+        for name in ["quick", "balanced", "thorough", "contrastive"] {
             let (config, augment) = name.parse::<Recipe>().unwrap().apply(base.clone());
             config.validate(19).unwrap();
             assert_eq!(config.epochs, 7);
@@ -203,10 +234,7 @@ mod tests {
         }
         let err = "fast".parse::<Recipe>().unwrap_err();
         assert!(err.to_string().contains("auto"), "{err}");
-        assert!(
-            err.to_string().contains("quick, balanced, thorough"),
-            "{err}"
-        );
+        assert!(err.to_string().contains(RECIPE_NAMES), "{err}");
     }
 
     #[test]

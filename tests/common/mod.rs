@@ -29,6 +29,20 @@ pub fn separable(per_class: usize, seed: u64) -> Dataset {
     d
 }
 
+/// Overlapping classes (no separating plane), so the L2 term is what bounds the optimum.
+pub fn overlapping(per_class: usize, seed: u64) -> Dataset {
+    let mut rng = Rng::new(seed);
+    let mut d = Dataset::new(DIM);
+    for i in 0..per_class * CLASSES {
+        let c = i % CLASSES;
+        let row: Vec<f32> = (0..DIM)
+            .map(|j| if j == c { 1.0 } else { 0.0 } + rng.normal() * 1.5)
+            .collect();
+        d.add(&row, &format!("class{c}")).unwrap();
+    }
+    d
+}
+
 /// Gradual unfreezing of a block per epoch over 4 epochs under a 16-unit head with dropout: the
 /// frozen prefix shrinks every epoch (so its cache is refilled each time) and the run draws
 /// random numbers (so restoring it exactly is tested).

@@ -26,8 +26,8 @@ pub struct TrainArgs {
     /// Tokens per text (text backbones).
     #[arg(long, default_value_t = 128)]
     pub max_len: usize,
-    /// The recipe to start from: quick, balanced or thorough (as on the page), or auto: the
-    /// recipes that suit the data compared on one split, the best by validation kept.
+    /// The recipe to start from: quick, balanced, thorough or contrastive (as on the page), or
+    /// auto: the recipes that suit the data compared on one split, the best by validation kept.
     #[arg(long, default_value = "quick")]
     pub recipe: String,
     /// A TrainConfig as JSON (the page's Advanced settings, same names, defaults and checks);

@@ -5,6 +5,7 @@ use burn::tensor::{Int, Tensor};
 
 use super::shards::BatchInputs;
 use super::{TrainingRun, index_tensor};
+use crate::backbone::Activations;
 use crate::error::Result;
 use crate::model::ParamOwner;
 use crate::train::loss::{cross_entropy_per_example, reduce};
@@ -31,7 +32,10 @@ impl TrainingRun {
                     .collect();
                 self.frozen_forward(rows, n, frozen)
             }
-            None => self.cached_activations()?.select(idx.clone()),
+            None => {
+                let x = self.cached_activations()?.select(idx.clone());
+                self.trimmed_to_batch(x, batch)
+            }
         };
         let y = self.labels.clone().select(0, idx);
         let masks = self
@@ -60,6 +64,20 @@ impl TrainingRun {
         self.optimizer.accumulate(&self.model, &loss.backward());
         let correct = logits.detach().argmax(1).reshape([n]).equal(y).int().sum();
         Ok((loss.detach() * n as f64, correct))
+    }
+
+    /// `x`, the cached activations of `examples`, trimmed to their longest text when the backbone
+    /// reads text (the cache is padded to the longest of the whole data set): each batch then
+    /// costs what its own texts do, as batches computed from their rows do.
+    pub(super) fn trimmed_to_batch(&self, x: Activations, examples: &[usize]) -> Activations {
+        let backbone = &self.model.backbone;
+        let longest = examples.iter().try_fold(0, |longest: usize, &i| {
+            Some(longest.max(backbone.tokens_in(self.data.row(i))?))
+        });
+        match longest {
+            Some(len) => x.truncated(len.max(1)),
+            None => x,
+        }
     }
 
     /// One optimiser step with the accumulated gradients, each parameter group at its rate.

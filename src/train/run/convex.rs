@@ -176,10 +176,23 @@ impl TrainingRun {
     /// the solution so far, the fit is kept in `self.convex`, and the epoch ends as any other.
     pub(super) async fn iterate_and_end_epoch(
         &mut self,
-        mut fit: ConvexFit,
+        fit: ConvexFit,
         iterations: usize,
         started: Instant,
     ) -> Result<EpochReport> {
+        let (totals, done) = self.iterate_into_head(fit, iterations).await?;
+        let epoch = EpochInProgress::ended(totals, started, done.max(1));
+        self.end_epoch(epoch).await
+    }
+
+    /// Up to `iterations` L-BFGS iterations of `fit` (fewer once converged); then the head takes
+    /// the solution so far and the fit is kept in `self.convex`. Returns the training split's
+    /// totals under that head (for the epoch's report) and the iterations done.
+    pub(super) async fn iterate_into_head(
+        &mut self,
+        mut fit: ConvexFit,
+        iterations: usize,
+    ) -> Result<(EpochTotals, usize)> {
         let mut done = 0;
         while done < iterations && !fit.converged {
             fit.iterate().await?;
@@ -194,8 +207,7 @@ impl TrainingRun {
             self.split.train.len(),
         );
         self.convex = Some(fit);
-        let epoch = EpochInProgress::ended(totals, started, done.max(1));
-        self.end_epoch(epoch).await
+        Ok((totals, done))
     }
 
     /// The solver at the head's current weights, on `features` of every example (the backbone's

@@ -34,8 +34,10 @@ impl TrainingRun {
         self.elapsed += epoch_seconds;
         let epochs_left = self.config.epochs - self.epoch - 1;
         let learning_rate = match &self.convex {
-            Some(fit) => fit.last_step,
-            None => self
+            // The solver's step, except after a contrastive epoch (a probe's fit after the
+            // first epoch), whose blocks trained at the schedule's rates.
+            Some(fit) if !fit.probe || self.epoch == 0 => fit.last_step,
+            _ => self
                 .schedule
                 .head_lr(self.optimizer_steps.saturating_sub(1)),
         };

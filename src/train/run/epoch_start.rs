@@ -39,6 +39,7 @@ impl TrainingRun {
                 order
             }
         };
-        EpochInProgress::new(order, self.config.batch_size, rng_at_start)
+        let batch = super::contrastive::anchors_per_batch(&self.config);
+        EpochInProgress::new(order, batch, rng_at_start)
     }
 }

@@ -74,7 +74,7 @@ impl TrainingRun {
         let mut losses = Vec::new();
         for chunk in val.chunks(EVAL_CHUNK) {
             let idx = index_tensor(chunk, &self.device);
-            let x = acts.select(idx.clone()).inner();
+            let x = self.trimmed_to_batch(acts.select(idx.clone()).inner(), chunk);
             let y = self.labels.clone().select(0, idx).inner();
             let logits = model
                 .head

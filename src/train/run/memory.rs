@@ -132,7 +132,11 @@ impl TrainingRun {
                 trained += values;
             }
         }
-        let batch = self.config.batch_size as u64;
+        // A contrastive batch forwards three examples per anchor (anchor, partner, other).
+        let batch = match self.fine_tunes_contrastively() {
+            true => 3 * super::contrastive::anchors_per_batch(&self.config) as u64,
+            false => self.config.batch_size as u64,
+        };
         let input = self.data.dim() as u64;
         let kept_for_backward: u64 = (frozen..blocks)
             .map(|b| at(b) * BACKWARD_VALUES_PER_INPUT)

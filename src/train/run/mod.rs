@@ -6,11 +6,12 @@
 //! pass and the optimiser step (`batch`, in shards on several threads: `shards`), the end of an
 //! epoch (`epoch_end`), validation (`evaluation`), the frozen prefix's cache (`frozen_prefix`,
 //! natively also in a file: `mapped_cache`), the solved head (`convex`, and `probe` before
-//! fine-tuning) and checkpoints (`checkpointing`).
+//! fine-tuning), contrastive fine-tuning (`contrastive`) and checkpoints (`checkpointing`).
 
 mod batch;
 mod cache_file;
 mod checkpointing;
+mod contrastive;
 mod convex;
 mod epoch_end;
 mod epoch_start;
@@ -206,7 +207,10 @@ impl TrainingRun {
                 .collect();
             Tensor::from_data(TensorData::new(w, [counts.len()]), device)
         });
-        let batches = split.train.len().div_ceil(config.batch_size);
+        let batches = split
+            .train
+            .len()
+            .div_ceil(contrastive::anchors_per_batch(&config));
         let schedule = LrSchedule::new(&config, batches.div_ceil(config.accumulation_steps));
         let trainable = config.trainable_blocks(0, num_blocks);
         let model = model.with_trainable_blocks(trainable);
@@ -333,7 +337,11 @@ impl TrainingRun {
             Phase::InEpoch(epoch) => epoch,
         };
         let batch = epoch.next_batch();
-        let (loss, correct) = match self.forward_backward(&batch) {
+        let pass = match self.fine_tunes_contrastively() {
+            true => self.pair_pass(&batch),
+            false => self.forward_backward(&batch),
+        };
+        let (loss, correct) = match pass {
             Ok(sums) => sums,
             Err(e) => {
                 // Nothing of the batch ran: it stays next.
@@ -349,7 +357,10 @@ impl TrainingRun {
             self.phase = Phase::InEpoch(epoch);
             return Ok(None);
         }
-        self.end_epoch(epoch).await.map(Some)
+        match self.fine_tunes_contrastively() {
+            true => self.end_contrastive_epoch(epoch).await.map(Some),
+            false => self.end_epoch(epoch).await.map(Some),
+        }
     }
 
     /// Runs batches until the current epoch ends.

@@ -1,6 +1,7 @@
 //! Linear probing before fine-tuning (`head_init: probe`, LP-FT): the run's first epoch solves the
 //! linear head on the whole pretrained backbone's features — the convex fit, run to its optimum —
-//! and the blocks start training under it in the next epoch.
+//! and the blocks start training under it in the next epoch. Contrastive fine-tuning starts with
+//! the same probe (`contrastive`).
 
 use burn::module::Module;
 use burn::tensor::Tensor;
@@ -15,13 +16,15 @@ use crate::train::report::EpochReport;
 
 /// The most L-BFGS iterations the probe takes (it runs in one step; the convex fit of the
 /// benchmark's sets converges in 50–70).
-const MAX_PROBE_ITERATIONS: usize = 300;
+pub(super) const MAX_PROBE_ITERATIONS: usize = 300;
 
 impl TrainingRun {
-    /// Whether the next epoch is the probe: asked for, and no epoch has run yet. An error when the
-    /// run cannot probe (the config's own checks are in `TrainConfig::validate`).
+    /// Whether the next epoch is the probe: asked for (or fine-tuning is contrastive), and no
+    /// epoch has run yet. An error when the run cannot probe (the config's own checks are in
+    /// `TrainConfig::validate`).
     pub(super) fn probes_now(&self) -> Result<bool> {
-        if self.config.head_init != HeadInit::Probe || self.epoch > 0 {
+        let contrastive = self.fine_tunes_contrastively();
+        if (self.config.head_init != HeadInit::Probe && !contrastive) || self.epoch > 0 {
             return Ok(false);
         }
         let why = if self.augmenter.is_some() {
@@ -36,12 +39,18 @@ impl TrainingRun {
         } else {
             None
         };
-        match why {
-            None => Ok(true),
-            Some(why) => Err(Error::config(
+        match (why, contrastive) {
+            (None, _) => Ok(true),
+            (Some(why), false) => Err(Error::config(
                 "head_init",
                 format!(
                     "'probe' solves the linear head on every example's features first, but {why}; use 'random'"
+                ),
+            )),
+            (Some(why), true) => Err(Error::config(
+                "fine_tune_loss",
+                format!(
+                    "'contrastive' solves the linear head on every example's features after each epoch, but {why}; use 'cross_entropy'"
                 ),
             )),
         }
@@ -66,7 +75,7 @@ impl TrainingRun {
 
     /// Every example's features at the backbone's output, without autodiff: the cache of the
     /// frozen prefix carried through the trainable blocks at their current (pretrained) weights.
-    fn backbone_features(&mut self) -> Result<Tensor<2>> {
+    pub(super) fn backbone_features(&mut self) -> Result<Tensor<2>> {
         let cached = self.cached_activations()?;
         let frozen = self.model.frozen_prefix(self.trainable);
         let blocks = self.model.backbone.num_blocks();
@@ -79,6 +88,7 @@ impl TrainingRun {
             .chunks(EVAL_CHUNK)
             .map(|chunk| {
                 let x = cached.select(index_tensor(chunk, &self.device)).inner();
+                let x = self.trimmed_to_batch(x, chunk);
                 backbone
                     .forward_blocks(x, frozen..blocks, false)
                     .into_features()

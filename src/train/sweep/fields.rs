@@ -50,7 +50,10 @@ pub(super) fn configure(
         let name = recipe.as_str().ok_or_else(|| {
             Error::config(
                 "sweep.recipe",
-                "give recipes by name: quick, balanced, thorough",
+                format!(
+                    "give recipes by name: {}",
+                    crate::train::recipe::RECIPE_NAMES
+                ),
             )
         })?;
         (config, augment) = name.parse::<Recipe>()?.apply(config);
