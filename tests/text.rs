@@ -230,12 +230,13 @@ fn tweet_run(
 fn the_contrastive_recipe_fine_tunes_every_minilm_layer_from_pairs() {
     use kindling::config::TrainConfig;
     use kindling::train::recipe::Recipe;
-    let (config, _) = Recipe::Contrastive.apply(TrainConfig {
+    let (config, _) = Recipe::Contrastive.apply(TrainConfig::default());
+    assert_eq!(config.early_stopping, None);
+    let config = TrainConfig {
         epochs: 3,
         validation_fraction: 0.25,
-        early_stopping: None,
-        ..TrainConfig::default()
-    });
+        ..config
+    };
     let mut t = tweet_run(config, 40);
     let before: Vec<f32> = layer_weights(&t);
     let history = pollster::block_on(t.fit()).unwrap();
@@ -244,7 +245,10 @@ fn the_contrastive_recipe_fine_tunes_every_minilm_layer_from_pairs() {
     assert_ne!(layer_weights(&t), before, "the first layer did not train");
     let f1 = pollster::block_on(t.evaluate()).unwrap().report.macro_f1;
     println!("tweet sentiment, 40 per class, contrastive: macro-F1 {f1:.3}");
-    assert!(f1 >= 0.55, "validation macro-F1 {f1} (chance ≈ 0.33)");
+    assert!(
+        f1 >= 0.68,
+        "validation macro-F1 {f1} (0.737 measured; chance ≈ 0.33)"
+    );
 }
 
 /// The values of the encoder's first layer's parameters.

@@ -74,12 +74,15 @@ export const RECIPES = {
   quick: { strategy: 'feature_extraction', lr: 0.01, hidden: '', dropout: 0, schedule: 'constant', warmup: 0, flip: false, crop: false },
   balanced: { strategy: 'partial', 'trainable-blocks': 2, lr: 0.001, hidden: '128', dropout: 0.2, schedule: 'constant', warmup: 0, flip: false, crop: false },
   thorough: { strategy: 'gradual', 'every-epochs': 2, 'max-blocks': 4, lr: 0.001, hidden: '256', dropout: 0.3, schedule: 'cosine', 'min-fraction': 0.05, warmup: 5, flip: true, crop: true },
-  contrastive: { strategy: 'full', lr: 2e-5, 'backbone-lr': 1, hidden: '', dropout: 0, 'fine-tune-loss': 'contrastive', batch: 16, schedule: 'constant', warmup: 0, flip: false, crop: false },
+  contrastive: { strategy: 'full', lr: 2e-5, 'backbone-lr': 1, hidden: '', dropout: 0, 'fine-tune-loss': 'contrastive', batch: 16, epochs: 20, early: false, schedule: 'constant', warmup: 0, flip: false, crop: false },
 };
-// Unless a recipe says otherwise, blocks learn from the head's errors at a tenth of its rate.
+// Unless a recipe says otherwise, blocks learn from the head's errors at a tenth of its rate,
+// for up to 15 epochs with early stopping (Contrastive says otherwise: SetFit's fixed budget).
 for (const recipe of Object.values(RECIPES)) {
   recipe['fine-tune-loss'] ??= 'cross_entropy';
   recipe['backbone-lr'] ??= 0.1;
+  recipe.epochs ??= 15;
+  recipe.early ??= true;
 }
 // Auto compares recipes (each applied to these settings): the panel shows Quick's, its first.
 RECIPES.auto = RECIPES.quick;

@@ -25,14 +25,17 @@ pub enum Recipe {
     /// cosine schedule with warm-up, flips and random crops.
     Thorough,
     /// SetFit's recipe for few examples per class: every block learns from contrastive pairs
-    /// (`FineTuneLoss::Contrastive`) at SetFit's rate, and the linear head is solved after every
-    /// epoch; the first epoch is the frozen backbone's solved head.
+    /// (`FineTuneLoss::Contrastive`) at SetFit's rate for SetFit's budget, and the linear head is
+    /// solved after every epoch; the last epoch is kept.
     Contrastive,
 }
 
 /// The blocks' learning rate of the Contrastive recipe: SetFit's default body rate (its
 /// `body_learning_rate`, 2e-5), at which its published few-shot results were measured.
 pub const CONTRASTIVE_LEARNING_RATE: f64 = 2e-5;
+
+/// The Contrastive recipe's epochs (see its batch size).
+pub const CONTRASTIVE_EPOCHS: usize = 20;
 
 /// The names `FromStr` takes, for messages.
 pub const RECIPE_NAMES: &str = "quick, balanced, thorough, contrastive";
@@ -120,8 +123,14 @@ impl Recipe {
                     backbone_lr_multiplier: 1.0,
                     head: head(Vec::new(), 0.0),
                     fine_tune_loss: FineTuneLoss::Contrastive,
-                    // SetFit's batch: 16 pairs (8 anchors with a partner of each kind).
+                    // SetFit's budget: its batch of 16 pairs, and 20 epochs of two pairs per
+                    // training example = its 20 iterations; the last epoch is kept, as SetFit
+                    // keeps its model (measured: choosing the epoch on a validation split of 9
+                    // texts gave +1.8 points over the logistic regression, the fixed budget
+                    // +4.1; README, Model quality).
                     batch_size: 16,
+                    epochs: CONTRASTIVE_EPOCHS,
+                    early_stopping: None,
                     schedule: Schedule::Constant,
                     warmup_steps: 0,
                     ..config
@@ -229,7 +238,13 @@ mod tests {
         for name in ["quick", "balanced", "thorough", "contrastive"] {
             let (config, augment) = name.parse::<Recipe>().unwrap().apply(base.clone());
             config.validate(19).unwrap();
-            assert_eq!(config.epochs, 7);
+            // Contrastive sets SetFit's budget; the others leave the epochs alone.
+            let epochs = if name == "contrastive" {
+                CONTRASTIVE_EPOCHS
+            } else {
+                7
+            };
+            assert_eq!(config.epochs, epochs);
             assert_eq!(augment.any(), name == "thorough");
         }
         let err = "fast".parse::<Recipe>().unwrap_err();
