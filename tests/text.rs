@@ -80,6 +80,44 @@ fn embed(texts: &[&str]) -> Vec<Vec<f32>> {
     flat.chunks(384).map(<[f32]>::to_vec).collect()
 }
 
+/// A short text cut from a cache of the first 3 layers padded to a longer text, trimmed to its
+/// own tokens (as training batches are: `Activations::truncated`), gives the features it gives
+/// with the padding.
+#[test]
+fn a_cached_batch_trimmed_to_its_longest_text_gives_the_same_features() {
+    use burn::tensor::{Int, Tensor};
+    let device = burn::tensor::Device::flex();
+    let net = minilm(&device);
+    let texts = [
+        "a short one",
+        "this text is much longer than the other one, with many more words in it than that",
+    ];
+    let rows = kindling::data::encoder_rows(&tokenizer(), &texts, 128);
+    let short_tokens = net.tokens_in(&rows[..256]).unwrap();
+    let long_tokens = net.tokens_in(&rows[256..]).unwrap();
+    assert!(
+        short_tokens < long_tokens,
+        "{short_tokens} vs {long_tokens}"
+    );
+    let cached = net.forward_blocks(net.input(rows, 2, &device), 0..3, false);
+    let short = cached.select(Tensor::<1, Int>::from_ints([0], &device));
+    assert_eq!(short.example_shape()[0], long_tokens);
+    let features = |x| -> Vec<f32> {
+        net.forward_blocks(x, 3..6, false)
+            .into_features()
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap()
+    };
+    let padded = features(short.clone());
+    let trimmed = features(short.truncated(short_tokens));
+    let largest = padded
+        .iter()
+        .zip(&trimmed)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(largest < 1e-5, "features differ by up to {largest}");
+}
+
 fn cos(a: &[f32], b: &[f64]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * y).sum();
     let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
@@ -231,7 +269,6 @@ fn the_contrastive_recipe_fine_tunes_every_minilm_layer_from_pairs() {
     use kindling::config::TrainConfig;
     use kindling::train::recipe::Recipe;
     let (config, _) = Recipe::Contrastive.apply(TrainConfig::default());
-    assert_eq!(config.early_stopping, None);
     let config = TrainConfig {
         epochs: 3,
         validation_fraction: 0.25,
@@ -241,10 +278,15 @@ fn the_contrastive_recipe_fine_tunes_every_minilm_layer_from_pairs() {
     let before: Vec<f32> = layer_weights(&t);
     let history = pollster::block_on(t.fit()).unwrap();
     assert_eq!(history.len(), 3);
-    assert_eq!(history[0].trainable_blocks, 6);
     assert_ne!(layer_weights(&t), before, "the first layer did not train");
+
     let f1 = pollster::block_on(t.evaluate()).unwrap().report.macro_f1;
-    println!("tweet sentiment, 40 per class, contrastive: macro-F1 {f1:.3}");
+    let probe = history[0].val_macro_f1;
+    println!(
+        "tweet sentiment, 40 per class, contrastive: macro-F1 {probe:.3} solved on the frozen encoder, {f1:.3} after 2 epochs of pairs"
+    );
+    // The pairs moved the features the way the head could use (measured: 0.704 → 0.737).
+    assert!(f1 > probe, "pairs did not help: {probe} → {f1}");
     assert!(
         f1 >= 0.68,
         "validation macro-F1 {f1} (0.737 measured; chance ≈ 0.33)"

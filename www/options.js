@@ -18,14 +18,14 @@ const FIELDS = [
   { id: 'head-fit', label: 'Fit the head', type: 'select', def: 'auto',
     options: [['auto', 'Automatic'], ['convex', 'Solve it (logistic regression)'], ['epochs', 'Epochs of batches']],
     help: 'A linear head on a frozen backbone is a logistic regression: Automatic solves it to its optimum (L-BFGS) where it applies, and trains by epochs otherwise.' },
-  { id: 'convex-c', label: 'Regularisation C', type: 'number', min: 1e-6, max: 1e6, def: 1, when: (v) => v['head-fit'] !== 'epochs',
+  { id: 'convex-c', label: 'Regularisation C', type: 'number', min: 1e-6, max: 1e6, def: 1, when: (v) => v['head-fit'] !== 'epochs' || v['fine-tune-loss'] === 'contrastive',
     help: 'The solved head\'s inverse L2 strength (scikit-learn\'s C): smaller is smoother; 1 is scikit-learn\'s default.' },
   { id: 'head-init', label: 'Start the head', type: 'select', def: 'random', when: (v) => v.strategy !== 'feature_extraction' && !v.hidden.trim(),
     options: [['random', 'From random weights'], ['probe', 'Solved first (probe, then fine-tune)']],
     help: 'With blocks training under a linear head: "Solved first" fits the head on the frozen backbone as the first epoch, then fine-tunes under it (LP-FT); early stopping keeps it if fine-tuning never beats it.' },
   { id: 'fine-tune-loss', label: 'Blocks learn from', type: 'select', def: 'cross_entropy', when: (v) => v.strategy !== 'feature_extraction' && !v.hidden.trim(),
     options: [['cross_entropy', 'The head\'s errors (cross-entropy)'], ['contrastive', 'Pairs of examples (contrastive, SetFit)']],
-    help: 'With few examples per class (text especially): "Pairs" trains the blocks to draw each class\'s examples together and apart from the others, and solves the linear head after every epoch; the first epoch is the frozen backbone\'s solved head, kept if no later epoch beats it.' },
+    help: 'With few examples per class (text especially): "Pairs" trains the blocks to draw each class\'s examples together and apart from the others, and solves the linear head after every epoch; the first epoch is the frozen backbone\'s solved head (kept, with early stopping on, if no later epoch beats it).' },
   { group: 'Optimiser' },
   { id: 'epochs', label: 'Epochs', type: 'int', min: 1, max: 200, def: 15, help: 'Passes over the data; 5–20 is typical, early stopping may end sooner.' },
   { id: 'lr', label: 'Learning rate', type: 'number', min: 1e-6, max: 1, def: 0.01, help: 'The head\'s rate: 0.01 for a frozen backbone, 0.001 when blocks train (the recipes set these).' },
@@ -74,7 +74,9 @@ export const RECIPES = {
   quick: { strategy: 'feature_extraction', lr: 0.01, hidden: '', dropout: 0, schedule: 'constant', warmup: 0, flip: false, crop: false },
   balanced: { strategy: 'partial', 'trainable-blocks': 2, lr: 0.001, hidden: '128', dropout: 0.2, schedule: 'constant', warmup: 0, flip: false, crop: false },
   thorough: { strategy: 'gradual', 'every-epochs': 2, 'max-blocks': 4, lr: 0.001, hidden: '256', dropout: 0.3, schedule: 'cosine', 'min-fraction': 0.05, warmup: 5, flip: true, crop: true },
-  contrastive: { strategy: 'full', lr: 2e-5, 'backbone-lr': 1, hidden: '', dropout: 0, 'fine-tune-loss': 'contrastive', batch: 16, epochs: 20, early: false, schedule: 'constant', warmup: 0, flip: false, crop: false },
+  // Pairs need every example's features cached: no augmentation (the others' may be left on).
+  contrastive: { strategy: 'full', lr: 2e-5, 'backbone-lr': 1, hidden: '', dropout: 0, 'fine-tune-loss': 'contrastive', 'head-fit': 'auto',
+    batch: 16, epochs: 20, early: false, schedule: 'constant', warmup: 0, flip: false, crop: false, jitter: 0, 'token-dropout': 0, 'token-swap': 0 },
 };
 // Unless a recipe says otherwise, blocks learn from the head's errors at a tenth of its rate,
 // for up to 15 epochs with early stopping (Contrastive says otherwise: SetFit's fixed budget).

@@ -143,8 +143,13 @@ def main():
     args = parser.parse_args()
     args.recipe_configs = {}
     for entry in args.recipe_config:
-        recipe, _, fields = entry.partition("=")
-        args.recipe_configs[recipe] = json.loads(fields)
+        recipe, equals, fields = entry.partition("=")
+        if not equals or recipe not in args.recipes.split(","):
+            parser.error(f"--recipe-config {entry!r}: give RECIPE=JSON for a recipe in --recipes")
+        try:
+            args.recipe_configs[recipe] = json.loads(fields)
+        except json.JSONDecodeError as e:
+            parser.error(f"--recipe-config {entry!r}: {e}")
     downloads = Path(args.downloads)
     recipes = args.recipes.split(",")
     if DEFAULT not in recipes:

@@ -219,11 +219,13 @@ pub enum FineTuneLoss {
     /// the cosine similarity of a pair's features nears 1 for the same class and 0 for
     /// different ones. The head does not train by gradients: it is solved on the features as
     /// they are after every epoch (the convex fit, to its optimum), and the first epoch is that
-    /// solve on the pretrained backbone (a probe), so the kept epoch — chosen on validation as
-    /// always — can be "no fine-tuning at all". Needs a linear head and examples without
-    /// augmentation (their features are cached); with a frozen backbone nothing fine-tunes, so it
-    /// changes nothing (as `head_init` does not). For few examples per class: every example is
-    /// forwarded about three times per epoch.
+    /// solve on the pretrained backbone (a probe), so with early stopping on, the kept epoch can
+    /// be "no fine-tuning at all" (the Contrastive recipe turns it off and keeps the last
+    /// epoch, as SetFit does: measured better, README Model quality). Needs a linear head and
+    /// examples without augmentation (their features are cached); with a frozen backbone nothing
+    /// fine-tunes, so it changes nothing (as `head_init` does not). For few examples per class:
+    /// every example is forwarded about three times per epoch. Runs on the run's own device:
+    /// the pair loss joins examples across a batch, so it is not cut into shards.
     Contrastive,
 }
 

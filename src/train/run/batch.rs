@@ -82,6 +82,10 @@ impl TrainingRun {
 
     /// One optimiser step with the accumulated gradients, each parameter group at its rate.
     pub(super) fn apply_gradients(&mut self) {
+        if self.optimizer.pending_batches() == 0 {
+            // A contrastive epoch without trainable blocks: no step, so schedules do not move.
+            return;
+        }
         let lr_by_owner: Vec<(ParamOwner, f64)> = (0..self.model.backbone.num_blocks())
             .map(|i| (ParamOwner::Block(i), self.lr_of(ParamOwner::Block(i))))
             .chain([(ParamOwner::Head, self.lr_of(ParamOwner::Head))])

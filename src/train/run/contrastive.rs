@@ -31,8 +31,8 @@ pub(super) fn anchors_per_batch(config: &TrainConfig) -> usize {
     }
 }
 
-/// A batch's pairs: positions in `rows` (the examples to forward, each once) and the target
-/// similarity.
+/// A batch's pairs: positions in `rows` (the examples to forward: an anchor's partners may be
+/// anchors too, forwarded again) and the target similarity.
 struct Pairs {
     rows: Vec<usize>,
     left: Vec<usize>,
@@ -53,15 +53,17 @@ impl TrainingRun {
     pub(super) fn pair_pass(&mut self, anchors: &[usize]) -> Result<(Tensor<1>, Tensor<1, Int>)> {
         let frozen = self.model.frozen_prefix(self.trainable);
         let blocks = self.model.backbone.num_blocks();
+        let device = self.device.clone();
+        let nothing = move || (Tensor::zeros([1], &device), Tensor::zeros([1], &device));
+        if frozen == blocks {
+            // Nothing trains this epoch (gradual unfreezing has not reached a block yet): the
+            // epoch only solves the head again.
+            return Ok(nothing());
+        }
         let pairs = self.draw_pairs(anchors);
         let count = pairs.targets.len();
-        if frozen == blocks || count == 0 {
-            // Nothing trains this epoch (gradual unfreezing has not reached a block yet), or no
-            // pair could be drawn: the epoch only solves the head again.
-            return Ok((
-                Tensor::zeros([1], &self.device),
-                Tensor::zeros([1], &self.device),
-            ));
+        if count == 0 {
+            return Ok(nothing());
         }
         let x = self
             .cached_activations()?
@@ -106,9 +108,7 @@ impl TrainingRun {
         let labels = self.data.labels();
         let mut by_class = vec![Vec::new(); self.data.num_classes()];
         for &i in &self.split.train {
-            if let Some(members) = by_class.get_mut(labels[i]) {
-                members.push(i);
-            }
+            by_class[labels[i]].push(i);
         }
         let mut pairs = Pairs {
             rows: Vec::with_capacity(3 * anchors.len()),
