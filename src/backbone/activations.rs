@@ -200,3 +200,10 @@ impl Activations {
         }
     }
 }
+
+/// Every row of `x` scaled to unit length (rows of zeros stay zeros): what cosine similarity
+/// compares, and what a sentence encoder that normalises its embeddings gives.
+pub fn unit_rows(x: Tensor<2>) -> Tensor<2> {
+    let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(1e-12);
+    x / norm
+}

@@ -293,13 +293,7 @@ impl Bert {
         }
         let pooled = Activations::Sequence { hidden, mask }.into_features();
         if self.normalize {
-            let norm = pooled
-                .clone()
-                .powi_scalar(2)
-                .sum_dim(1)
-                .sqrt()
-                .clamp_min(1e-12);
-            Activations::Flat(pooled / norm)
+            Activations::Flat(super::activations::unit_rows(pooled))
         } else {
             Activations::Flat(pooled)
         }

@@ -25,7 +25,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-pub use activations::Activations;
+pub use activations::{Activations, unit_rows};
 pub use bert::Bert;
 pub use convnet::ConvNet;
 pub use cpu_convnet::CpuConvPlan;

@@ -180,16 +180,23 @@ test('Pause holds training, Resume continues, Stop keeps the epochs done', async
   assert.match(await page.textContent('#status'), /Stopped after \d+ epoch/);
 });
 
-test('Text: a CSV with bad rows loads, reports the skipped lines, trains and predicts', async () => {
+// A new text project on MiniLM, ready for its data.
+async function openTextProject() {
   const page = await browser.newPage();
   await page.goto(server.url);
   await page.selectOption('#backbone', 'minilm');
   await page.click('#open');
   await page.waitForSelector('#text-file:not([disabled])', { timeout: 120_000 });
+  return page;
+}
+
+const GOOD = ['I love it, wonderful and great', 'Absolutely fantastic, so happy with this', 'Best purchase ever, delightful'];
+const BAD = ['Terrible, I hate it', 'Awful experience, broken and useless', 'Worst thing I ever bought, horrible'];
+
+test('Text: a CSV with bad rows loads, reports the skipped lines, trains and predicts', async () => {
+  const page = await openTextProject();
   let csv = 'id,review,sentiment\n';
-  const good = ['I love it, wonderful and great', 'Absolutely fantastic, so happy with this', 'Best purchase ever, delightful'];
-  const bad = ['Terrible, I hate it', 'Awful experience, broken and useless', 'Worst thing I ever bought, horrible'];
-  for (let i = 0; i < 8; i++) csv += `${2 * i},"${good[i % 3]} (${i})",positive\n${2 * i + 1},"${bad[i % 3]} (${i})",negative\n`;
+  for (let i = 0; i < 8; i++) csv += `${2 * i},"${GOOD[i % 3]} (${i})",positive\n${2 * i + 1},"${BAD[i % 3]} (${i})",negative\n`;
   csv += 'just one field\n"never closed quote,positive\n';
   await page.setInputFiles('#text-file', { name: 'reviews.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await page.waitForSelector('#text-counts li');
@@ -206,12 +213,35 @@ test('Text: a CSV with bad rows loads, reports the skipped lines, trains and pre
   await screenshot(page, '6-text');
 });
 
+test('Text, Contrastive: the recipe fills the panel, every layer learns from pairs, the model predicts', async () => {
+  const page = await openTextProject();
+  let csv = 'review,sentiment\n';
+  for (let i = 0; i < 6; i++) csv += `"${GOOD[i % 3]} (${i})",positive\n"${BAD[i % 3]} (${i})",negative\n`;
+  await page.setInputFiles('#text-file', { name: 'reviews.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.waitForSelector('#text-counts li');
+  await page.check('input[name=recipe][value=contrastive]');
+  await page.click('#advanced > summary');
+  assert.equal(await page.inputValue('#strategy'), 'full');
+  assert.equal(await page.inputValue('#fine-tune-loss'), 'contrastive');
+  assert.equal(await page.isChecked('#early'), false, 'SetFit keeps its last epoch');
+  assert.equal(await page.isVisible('#convex-c'), true, 'the solved head\'s C applies');
+  await page.fill('#epochs', '2');
+  await page.click('#train');
+  await page.waitForFunction(() => !document.querySelector('#train').disabled, null, { timeout: 600_000 });
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  assert.equal(await page.$$eval('#metrics tbody tr', (rows) => rows.length), 2);
+  await page.fill('#try-text-input', 'What a wonderful, lovely product');
+  await page.click('#try-text-button');
+  await page.waitForSelector('#prediction li');
+  assert.match(await page.textContent('#prediction li'), /^positive/);
+  // Back to Balanced: its own head, cross-entropy and early stopping again.
+  await page.check('input[name=recipe][value=balanced]');
+  assert.equal(await page.inputValue('#fine-tune-loss'), 'cross_entropy');
+  assert.equal(await page.isChecked('#early'), true);
+});
+
 test('Text: columns picked from the header, texts pasted per class, then trained', async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url);
-  await page.selectOption('#backbone', 'minilm');
-  await page.click('#open');
-  await page.waitForSelector('#text-file:not([disabled])', { timeout: 120_000 });
+  const page = await openTextProject();
   // Unknown column names: the guess (first and last) is wrong, and the person corrects it.
   const tsv = 'a\tb\tc\n' + ['x\tgreat\t1', 'y\tawful\t2', 'z\tlovely\t3'].join('\n') + '\n';
   await page.setInputFiles('#text-file', { name: 'odd.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(tsv) });

@@ -16,6 +16,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use super::probe::MAX_PROBE_ITERATIONS;
 use super::state::EpochInProgress;
 use super::{TrainingRun, index_tensor};
+use crate::backbone::unit_rows;
 use crate::config::{FineTuneLoss, Strategy, TrainConfig};
 use crate::error::Result;
 use crate::train::report::EpochReport;
@@ -74,14 +75,7 @@ impl TrainingRun {
             .backbone
             .forward_blocks(x, frozen..blocks, true)
             .into_features();
-        let [n, dim] = features.dims();
-        let norms = features
-            .clone()
-            .powi_scalar(2)
-            .sum_dim(1)
-            .sqrt()
-            .clamp_min(1e-6);
-        let unit = features / norms.expand([n, dim]);
+        let unit = unit_rows(features);
         let left = unit
             .clone()
             .select(0, index_tensor(&pairs.left, &self.device));
