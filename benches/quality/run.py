@@ -9,14 +9,15 @@ features and split (`--features`); the baselines of baselines.py on exactly thos
 that split; then each other recipe through the CLI with the same seed (so the same split). Every
 method is scored on the held-out test sample (`--test`: `test_features` for the baselines), which
 no run trains, stops early or calibrates on; where a class has no example left outside the sample
-(the stamps set at `all`), on the validation split instead, as the table says.
+(the stamps set at `all`), on the validation split instead, as the table says, unless `--reserve`
+sets a fraction of every class aside as the test sample before the training sample is drawn.
 Prints a table of mean ± std accuracy and macro-F1 and mean time per run, and writes every run
 as JSON (--json).
 
   python run.py --cli target/debug/kindling --weights ~/.cache/kindling/weights \\
       [--sets mnist,stamps,spam,movies,sources] [--sizes 30,300] [--seeds 5] \\
       [--recipes quick,balanced,thorough,contrastive] [--config '{"learning_rate": 0.01}']
-      [--recipe-config 'contrastive={"learning_rate": 1e-4}'] [--json out.json]
+      [--recipe-config 'contrastive={"learning_rate": 1e-4}'] [--reserve 0.2] [--json out.json]
 """
 
 import argparse
@@ -36,12 +37,13 @@ import datasets
 DEFAULT = "quick"
 
 
-def stratified_sample(labels, per_class, seed):
-    """`per_class` examples of each class (all of a smaller class), drawn with `seed`."""
+def stratified_sample(labels, per_class, seed, reserved=()):
+    """`per_class` examples of each class (all of a smaller class), drawn with `seed` from the
+    examples outside `reserved`."""
     rng = np.random.default_rng(seed)
     chosen = []
     for c in np.unique(labels):
-        members = np.flatnonzero(labels == c)
+        members = np.setdiff1d(np.flatnonzero(labels == c), reserved)
         chosen.extend(rng.choice(members, size=min(per_class, len(members)), replace=False))
     return sorted(int(i) for i in chosen)
 
@@ -58,6 +60,19 @@ def held_out_sample(labels, chosen, per_class, seed):
             return []
         test.extend(rng.choice(members, size=min(per_class, len(members)), replace=False))
     return sorted(int(i) for i in test)
+
+
+def reserved_test_pool(labels, fraction, per_class, seed):
+    """A test sample set aside before the training sample is drawn: `fraction` of every class
+    (at least one example, at most `per_class`), drawn with `seed`. For a set so small that a
+    class would have nothing left outside the sample (the stamps set at `all`)."""
+    rng = np.random.default_rng(seed + 2_000_000)
+    pool = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        take = min(per_class, max(1, int(round(fraction * len(members)))))
+        pool.extend(rng.choice(members, size=take, replace=False))
+    return sorted(int(i) for i in pool)
 
 
 def write_inputs(kind, examples, labels, classes, chosen, folder):
@@ -134,6 +149,11 @@ def main():
     parser.add_argument("--recipes", default="quick,balanced,thorough")
     parser.add_argument("--test-size", type=int, default=100,
                         help="held-out test examples per class, outside the sample (0: score on validation)")
+    parser.add_argument("--reserve", type=float, default=0.0,
+                        help="set this fraction of every class aside as the test sample before "
+                             "drawing the training sample (at most --test-size per class), for sets "
+                             "too small to leave a test sample otherwise; 0: draw the test sample "
+                             "from what the training sample leaves")
     parser.add_argument("--json")
     parser.add_argument("--config", default="{}",
                         help="TrainConfig fields (JSON) laid over every recipe, e.g. to measure a change")
@@ -141,6 +161,8 @@ def main():
                         help="TrainConfig fields laid over one recipe only (after --config), e.g. "
                              "'contrastive={\"strategy\": {\"kind\": \"partial\", \"trainable_blocks\": 2}}'")
     args = parser.parse_args()
+    if not 0.0 <= args.reserve < 1.0:
+        parser.error(f"--reserve {args.reserve}: give a fraction in [0, 1), e.g. 0.2")
     args.recipe_configs = {}
     for entry in args.recipe_config:
         recipe, equals, fields = entry.partition("=")
@@ -163,9 +185,16 @@ def main():
             for size in [int(s) for s in args.sizes.split(",")]:
                 for seed in range(args.seeds):
                     scratch = tmp / f"{name}-{size}-{seed}"
-                    chosen = stratified_sample(labels, size, seed)
+                    reserved = (reserved_test_pool(labels, args.reserve, args.test_size, seed)
+                                if args.reserve and args.test_size else [])
+                    chosen = stratified_sample(labels, size, seed, reserved)
                     data = write_inputs(kind, examples, labels, classes, chosen, scratch / "data")
-                    held = held_out_sample(labels, chosen, args.test_size, seed) if args.test_size else []
+                    if reserved:
+                        held = reserved
+                    elif args.test_size:
+                        held = held_out_sample(labels, chosen, args.test_size, seed)
+                    else:
+                        held = []
                     test = write_inputs(kind, examples, labels, classes, held, scratch / "test") if held else None
                     row = {"set": name, "size": size, "seed": seed, "examples": len(chosen),
                            "scored_on": f"test ({len(held)})" if held else "validation"}

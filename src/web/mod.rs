@@ -291,49 +291,6 @@ impl Project {
             .await
     }
 
-    /// Plans a sweep over the examples and settings: `{recipes: [...]}`, `{grid: {field: [...]}}`,
-    /// `{random: {draws, seed, fields}}` or `{folds: {k, train_final}}`. Returns the planned
-    /// entries `[{name, config, augment, split}]`; nothing runs until `sweepNext()`.
-    #[wasm_bindgen(js_name = startSweep)]
-    pub fn start_sweep(&self, spec: JsValue) -> Result<JsValue, JsError> {
-        self.state_mut()?.start_sweep(spec)
-    }
-
-    /// Makes the sweep's next run current: `{task: "baseline"}` (step while `caching` is not
-    /// null), `{task: "entry", entry, name}` (step until `finished`), or `null` when done.
-    #[wasm_bindgen(js_name = sweepNext)]
-    pub fn sweep_next(&self) -> Result<JsValue, JsError> {
-        self.state_mut()?.sweep_next()
-    }
-
-    /// Takes back the current sweep run: the baselines `{nearest_centroid, knn, k}` after the
-    /// baseline task, else the entry's leaderboard row (its model file: `takeSweepModel()`).
-    #[wasm_bindgen(js_name = sweepFinish)]
-    pub async fn sweep_finish(&self) -> Result<JsValue, JsError> {
-        self.state_mut()?.sweep_finish().await
-    }
-
-    /// Ends the sweep early (after a stop): drops its unfinished run and brings the project's own
-    /// run back; the leaderboard stays.
-    #[wasm_bindgen(js_name = endSweep)]
-    pub fn end_sweep(&self) -> Result<(), JsError> {
-        self.state_mut()?.end_sweep();
-        Ok(())
-    }
-
-    /// The model file of the sweep row finished last.
-    #[wasm_bindgen(js_name = takeSweepModel)]
-    pub fn take_sweep_model(&self) -> Result<Vec<u8>, JsError> {
-        self.state_mut()?.take_sweep_model()
-    }
-
-    /// The sweep's leaderboard: `{baselines, rows, ranking, planned, cross_validation,
-    /// cache_chunks_computed}`, or `null` before any sweep.
-    #[wasm_bindgen(getter)]
-    pub fn leaderboard(&self) -> Result<JsValue, JsError> {
-        self.state()?.leaderboard()
-    }
-
     /// The no-training baselines of the current run (nearest centroid and k-NN on the frozen
     /// backbone's features, on its validation split), once its whole-backbone cache is complete:
     /// `{nearest_centroid, knn, k}`, or `null` (the backbone is partly trained, or caching).
@@ -372,38 +329,5 @@ impl Project {
     #[wasm_bindgen(js_name = restoreCheckpoint)]
     pub fn restore_checkpoint(&self, checkpoint: &[u8]) -> Result<(), JsError> {
         self.state_mut()?.restore_checkpoint(checkpoint)
-    }
-
-    /// Adds texts of class `class`. Returns the number of examples held.
-    #[wasm_bindgen(js_name = addTexts)]
-    pub fn add_texts(&self, texts: Vec<String>, class: String) -> Result<usize, JsError> {
-        self.state_mut()?.add_texts(texts, class)
-    }
-
-    /// Loads labelled texts from a file's content. Malformed rows are skipped and returned with
-    /// their line numbers and reasons; the others are added.
-    /// `options = { format: "csv"|"tsv"|"jsonl", text_column?, label_column?, header? }`.
-    #[wasm_bindgen(js_name = addTextFile)]
-    pub fn add_text_file(&self, content: String, options: JsValue) -> Result<JsValue, JsError> {
-        self.state_mut()?.add_text_file(content, options)
-    }
-
-    /// The texts of the examples at `indices` (e.g. an evaluation's `hardest`), in that order;
-    /// "" for an example added as numbers. An index past the examples is refused.
-    #[wasm_bindgen(js_name = exampleTexts)]
-    pub fn example_texts(&self, indices: Vec<u32>) -> Result<Vec<String>, JsError> {
-        self.state()?.example_texts(&indices)
-    }
-
-    /// Top-k classes with probabilities for one text.
-    #[wasm_bindgen(js_name = predictText)]
-    pub async fn predict_text(&self, text: String, top_k: i32) -> Result<JsValue, JsError> {
-        self.state()?.predict_text(text, top_k).await
-    }
-
-    /// Top-k classes with probabilities for each of `texts` (one batch through the encoder).
-    #[wasm_bindgen(js_name = predictTexts)]
-    pub async fn predict_texts(&self, texts: Vec<String>, top_k: i32) -> Result<JsValue, JsError> {
-        self.state()?.predict_texts(texts, top_k).await
     }
 }

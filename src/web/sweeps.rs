@@ -7,6 +7,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use super::Project;
 use super::state::{ProjectState, load_backbone};
 use super::{from_js, to_js};
 use crate::error::Error;
@@ -176,5 +177,52 @@ impl ProjectState {
     /// Whether the current run belongs to a sweep (its end does not replace the model).
     pub(super) fn run_is_sweeps(&self) -> bool {
         self.sweep.as_ref().is_some_and(|s| s.task.is_some())
+    }
+}
+
+/// The project's sweep methods (the rest of the class: `web/mod.rs`).
+#[wasm_bindgen]
+impl Project {
+    /// Plans a sweep over the examples and settings: `{recipes: [...]}`, `{grid: {field: [...]}}`,
+    /// `{random: {draws, seed, fields}}` or `{folds: {k, train_final}}`. Returns the planned
+    /// entries `[{name, config, augment, split}]`; nothing runs until `sweepNext()`.
+    #[wasm_bindgen(js_name = startSweep)]
+    pub fn start_sweep(&self, spec: JsValue) -> Result<JsValue, JsError> {
+        self.state_mut()?.start_sweep(spec)
+    }
+
+    /// Makes the sweep's next run current: `{task: "baseline"}` (step while `caching` is not
+    /// null), `{task: "entry", entry, name}` (step until `finished`), or `null` when done.
+    #[wasm_bindgen(js_name = sweepNext)]
+    pub fn sweep_next(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.sweep_next()
+    }
+
+    /// Takes back the current sweep run: the baselines `{nearest_centroid, knn, k}` after the
+    /// baseline task, else the entry's leaderboard row (its model file: `takeSweepModel()`).
+    #[wasm_bindgen(js_name = sweepFinish)]
+    pub async fn sweep_finish(&self) -> Result<JsValue, JsError> {
+        self.state_mut()?.sweep_finish().await
+    }
+
+    /// Ends the sweep early (after a stop): drops its unfinished run and brings the project's own
+    /// run back; the leaderboard stays.
+    #[wasm_bindgen(js_name = endSweep)]
+    pub fn end_sweep(&self) -> Result<(), JsError> {
+        self.state_mut()?.end_sweep();
+        Ok(())
+    }
+
+    /// The model file of the sweep row finished last.
+    #[wasm_bindgen(js_name = takeSweepModel)]
+    pub fn take_sweep_model(&self) -> Result<Vec<u8>, JsError> {
+        self.state_mut()?.take_sweep_model()
+    }
+
+    /// The sweep's leaderboard: `{baselines, rows, ranking, planned, cross_validation,
+    /// cache_chunks_computed}`, or `null` before any sweep.
+    #[wasm_bindgen(getter)]
+    pub fn leaderboard(&self) -> Result<JsValue, JsError> {
+        self.state()?.leaderboard()
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use super::Project;
 use super::state::ProjectState;
 use super::{from_js, to_js};
 use crate::backbone::BackboneSpec;
@@ -147,4 +148,41 @@ impl ProjectState {
 pub fn text_columns(content: &str, format: JsValue) -> Result<Vec<String>, JsError> {
     let format: TextFormat = from_js(format, "format")?;
     Ok(text_table::columns(content, format)?)
+}
+
+/// The project's text methods (the rest of the class: `web/mod.rs`).
+#[wasm_bindgen]
+impl Project {
+    /// Adds texts of class `class`. Returns the number of examples held.
+    #[wasm_bindgen(js_name = addTexts)]
+    pub fn add_texts(&self, texts: Vec<String>, class: String) -> Result<usize, JsError> {
+        self.state_mut()?.add_texts(texts, class)
+    }
+
+    /// Loads labelled texts from a file's content. Malformed rows are skipped and returned with
+    /// their line numbers and reasons; the others are added.
+    /// `options = { format: "csv"|"tsv"|"jsonl", text_column?, label_column?, header? }`.
+    #[wasm_bindgen(js_name = addTextFile)]
+    pub fn add_text_file(&self, content: String, options: JsValue) -> Result<JsValue, JsError> {
+        self.state_mut()?.add_text_file(content, options)
+    }
+
+    /// The texts of the examples at `indices` (e.g. an evaluation's `hardest`), in that order;
+    /// "" for an example added as numbers. An index past the examples is refused.
+    #[wasm_bindgen(js_name = exampleTexts)]
+    pub fn example_texts(&self, indices: Vec<u32>) -> Result<Vec<String>, JsError> {
+        self.state()?.example_texts(&indices)
+    }
+
+    /// Top-k classes with probabilities for one text.
+    #[wasm_bindgen(js_name = predictText)]
+    pub async fn predict_text(&self, text: String, top_k: i32) -> Result<JsValue, JsError> {
+        self.state()?.predict_text(text, top_k).await
+    }
+
+    /// Top-k classes with probabilities for each of `texts` (one batch through the encoder).
+    #[wasm_bindgen(js_name = predictTexts)]
+    pub async fn predict_texts(&self, texts: Vec<String>, top_k: i32) -> Result<JsValue, JsError> {
+        self.state()?.predict_texts(texts, top_k).await
+    }
 }

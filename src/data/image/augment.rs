@@ -1,0 +1,105 @@
+//! The seeded training augmentations of images: random resized crop, horizontal flip, colour
+//! jitter ([`Preprocess::train`] applies them).
+
+use serde::{Deserialize, Serialize};
+
+use super::resample::Window;
+use super::{Preprocess, Rgba};
+use crate::rng::Rng;
+
+/// Augmented training inputs from the original images (kept, shrunk, only while augmentation is
+/// on; shared with the trainer that collected them rather than copied).
+pub struct ImageAugmenter {
+    pub images: std::sync::Arc<Vec<Rgba>>,
+    pub preprocess: Preprocess,
+    pub augment: Augment,
+}
+
+impl crate::data::augment::Augmenter for ImageAugmenter {
+    fn augment(&self, index: usize, rng: &mut Rng) -> Vec<f32> {
+        self.preprocess
+            .train(&self.images[index], &self.augment, rng)
+    }
+
+    fn settings(&self) -> String {
+        self.augment.settings()
+    }
+}
+
+impl Augment {
+    /// The settings as a checkpoint records them (the same wherever the images are augmented).
+    pub fn settings(&self) -> String {
+        format!("image {self:?}")
+    }
+}
+
+/// Training augmentations, each switchable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Augment {
+    /// Crop 35–100 % of the area at an aspect ratio of 3/4–4/3, resized to the input size.
+    pub random_resized_crop: bool,
+    /// Mirror half of the images left-right.
+    pub horizontal_flip: bool,
+    /// Brightness, contrast and saturation each scaled by a factor in [1 − j, 1 + j]; 0 = off.
+    pub color_jitter: f32,
+}
+
+impl Default for Augment {
+    fn default() -> Self {
+        Self {
+            random_resized_crop: false,
+            horizontal_flip: false,
+            color_jitter: 0.0,
+        }
+    }
+}
+
+impl Augment {
+    pub fn any(&self) -> bool {
+        self.random_resized_crop || self.horizontal_flip || self.color_jitter > 0.0
+    }
+}
+
+pub(super) fn random_crop_window(iw: f64, ih: f64, rng: &mut Rng) -> Window {
+    let area = iw * ih;
+    for _ in 0..10 {
+        let target = area * (0.35 + 0.65 * rng.next_f64());
+        let log_ratio = (0.75f64).ln() + ((4.0f64 / 3.0).ln() - (0.75f64).ln()) * rng.next_f64();
+        let ratio = log_ratio.exp();
+        let (w, h) = ((target * ratio).sqrt(), (target / ratio).sqrt());
+        if w <= iw && h <= ih {
+            return Window {
+                x: (iw - w) * rng.next_f64(),
+                y: (ih - h) * rng.next_f64(),
+                w,
+                h,
+            };
+        }
+    }
+    let side = iw.min(ih);
+    Window {
+        x: (iw - side) / 2.0,
+        y: (ih - side) / 2.0,
+        w: side,
+        h: side,
+    }
+}
+
+pub(super) fn jitter(rgb: &mut [f32], amount: f32, rng: &mut Rng) {
+    let mut factor = || 1.0 + amount * (2.0 * rng.next_f32() - 1.0);
+    let (brightness, contrast, saturation) = (factor(), factor(), factor());
+    let n = (rgb.len() / 3) as f32;
+    let grey = |p: &[f32]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+    let mean_grey = rgb.chunks_exact(3).map(grey).sum::<f32>() / n * brightness;
+    for px in rgb.chunks_exact_mut(3) {
+        for v in px.iter_mut() {
+            *v *= brightness;
+        }
+        let g = grey(px);
+        for v in px.iter_mut() {
+            let saturated = g + (*v - g) * saturation;
+            *v = (mean_grey + (saturated - mean_grey) * contrast).clamp(0.0, 255.0);
+        }
+    }
+}
