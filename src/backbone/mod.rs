@@ -1,6 +1,6 @@
 //! Backbones: pretrained feature extractors split into blocks that the engine can freeze one at a
 //! time. Adding an image architecture = one file (its blocks and its [`ConvNetArchitecture`]
-//! entry) plus its registry entry here: a `BackboneSpec` variant and its line in
+//! entry) plus its registry entry in `spec.rs`: a `BackboneSpec` variant and its line in
 //! [`BackboneSpec::convnet`].
 //!
 //! Every backbone keeps its blocks in a field named `blocks` so that parameter paths read
