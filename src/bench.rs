@@ -254,3 +254,56 @@ async fn forward_throughput(
         runs_ms: times[1..].to_vec(),
     })
 }
+
+/// The head job's two large matrix products alone, on `device`: the forward pass's
+/// `[64 × 1280] · [1280 × 256]`, or (`transposed`) the weight gradient's `xᵀ · dh`, a transposed
+/// view `[1280 × 64]` times `[64 × 256]`. Each run adds up `PRODUCTS` of them and reads back the
+/// sum. GFLOP/s: the matrix product apart from the rest of a training step (browser job 8).
+pub async fn head_product(device: &Device, transposed: bool, runs: usize) -> Result<JobResult> {
+    use burn::tensor::{Tensor, TensorData};
+    const PRODUCTS: usize = 8;
+    let mut rng = Rng::new(6);
+    let mut random = |rows: usize, cols: usize| {
+        let values: Vec<f32> = (0..rows * cols).map(|_| rng.normal()).collect();
+        Tensor::<2>::from_data(TensorData::new(values, [rows, cols]), device)
+    };
+    let x = random(64, 1280);
+    let (lhs, rhs) = match transposed {
+        true => (x.transpose(), random(64, 256)),
+        false => (x, random(1280, 256)),
+    };
+    let mut times = Vec::new();
+    for _ in 0..=runs {
+        let start = Instant::now();
+        let mut total: Option<Tensor<2>> = None;
+        for _ in 0..PRODUCTS {
+            let product = lhs.clone().matmul(rhs.clone());
+            total = Some(match total {
+                Some(t) => t + product,
+                None => product,
+            });
+        }
+        if let Some(total) = total {
+            total
+                .sum()
+                .into_data_async()
+                .await
+                .map_err(|e| Error::device("reading the products back failed", e))?;
+        }
+        times.push(ms_since(start));
+    }
+    let flops = 2.0 * 64.0 * 1280.0 * 256.0 * PRODUCTS as f64;
+    Ok(JobResult {
+        job: if transposed {
+            "product_tn"
+        } else {
+            "product_nn"
+        }
+        .into(),
+        value: flops / (median(&times[1..]) * 1e-3) / 1e9,
+        unit: "GFLOP/s",
+        first_ms: times[0],
+        setup_ms: None,
+        runs_ms: times[1..].to_vec(),
+    })
+}

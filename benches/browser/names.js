@@ -1,9 +1,12 @@
 // Names shared by the page and the runner: jobs, TF.js backends, kindling devices.
 
-/** Jobs in run order. `peak` is job 6 (raw WebGPU); job 5 is read from `features` and `finetune`. */
-export const JOBS = ['head', 'features', 'finetune', 'embed', 'peak'];
-export const TFJS_JOBS = ['head', 'features', 'finetune'];
-export const KINDLING_JOBS = ['head', 'features', 'finetune', 'embed'];
+/**
+ * Jobs in run order. `peak` is job 6 (raw WebGPU); job 5 is read from `features` and `finetune`;
+ * `product_nn` and `product_tn` are job 8 (the head's two large matrix products alone).
+ */
+export const JOBS = ['head', 'features', 'finetune', 'embed', 'peak', 'product_nn', 'product_tn'];
+export const TFJS_JOBS = ['head', 'features', 'finetune', 'product_nn', 'product_tn'];
+export const KINDLING_JOBS = ['head', 'features', 'finetune', 'embed', 'product_nn', 'product_tn'];
 /** TF.js backends in run order (cpu last: other backends may borrow its kernels). */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'];
 /**

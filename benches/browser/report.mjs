@@ -2,7 +2,7 @@
 // kindling ÷ the fastest TF.js backend (> 1: kindling faster), `n/a` when a side is missing.
 import { BACKENDS } from './names.js';
 
-const UNITS = { 'examples/s': 'ex/s', 'images/s': 'img/s', 'steps/s': 'steps/s', 'sentences/s': 'sent/s' };
+const UNITS = { 'examples/s': 'ex/s', 'images/s': 'img/s', 'steps/s': 'steps/s', 'sentences/s': 'sent/s', 'GFLOP/s': 'GFLOP/s' };
 const W = { label: 40, kindling: 26, tfjs: 17 };
 
 function num(v) {
@@ -112,6 +112,9 @@ export function table({ results, sizes, native }) {
       `browser/native: ${nativeEmbed ? ratio(kb?.value, nativeEmbed) : 'n/a (no KINDLING_NATIVE_JSON)'}`
       + `; vs transformers.js: ${ratio(kb?.value, best(results.peers ?? [], 'embed')?.value)}`));
   }
+
+  if (asked('product_nn')) rows.push(throughputRow('8 head product 64x1280 . 1280x256', 'product_nn', k, t));
+  if (asked('product_tn')) rows.push(throughputRow('8 head product (64x1280)T . 64x256', 'product_tn', k, t));
 
   if (asked('features')) rows.push(latencyRow('5 first batch, features (ms)', 'features', k, t));
   if (asked('finetune')) rows.push(latencyRow('5 first step, finetune (ms)', 'finetune', k, t));

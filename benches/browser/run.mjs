@@ -6,7 +6,8 @@
 // Each side's backend or device runs in its own fresh browser (the raw WebGPU peak too): no
 // leftovers from the one before, a cold start for the first-step latency, and a crash or a hang
 // costs only that part. Environment:
-//   BENCH_JOBS      comma list of head, features, finetune, embed, peak, or numbers 1–6 (default all)
+//   BENCH_JOBS      comma list of head, features, finetune, embed, peak, product_nn, product_tn, or
+//                   numbers 1–6 and 8 (default all)
 //   BENCH_BACKENDS  TF.js backends (default webgpu,webgl,wasm,cpu; `none` for kindling only)
 //   BENCH_PEERS     other peers (default transformers: transformers.js on job 4; `none`)
 //   MINILM_ONNX_DIR the peer's model folder (default ~/.cache/kindling/weights/minilm-onnx)
@@ -31,7 +32,8 @@ import { JOBS, BACKENDS, DEVICES, PEERS, TFJS_JOBS, KINDLING_JOBS } from './name
 const env = process.env;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 // Job 5 (first-step latency) is read from jobs 2 and 3.
-const NUMBERED = { 1: ['head'], 2: ['features'], 3: ['finetune'], 4: ['embed'], 5: ['features', 'finetune'], 6: ['peak'] };
+const NUMBERED = { 1: ['head'], 2: ['features'], 3: ['finetune'], 4: ['embed'], 5: ['features', 'finetune'], 6: ['peak'],
+  8: ['product_nn', 'product_tn'] };
 
 /** A comma list from the environment, checked against `all`; every name when unset, none for `none`. */
 function list(name, all, expand = (s) => [s]) {

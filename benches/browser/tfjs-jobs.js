@@ -138,7 +138,32 @@ async function finetune({ steps }) {
   }
 }
 
-const RUN = { head, features, finetune };
+/**
+ * Job 8: one of the head's two large matrix products alone, as kindling's `bench::head_product`
+ * times it: 8 products `[64 × 1280] · [1280 × 256]` (or, `transposed`, the weight gradient's
+ * `xᵀ · dh`: `[1280 × 64] · [64 × 256]`, transposeA in the kernel) summed, one read-back; GFLOP/s.
+ */
+async function product(transposed, { steps }) {
+  const x = tf.randomNormal([64, 1280]);
+  const rhs = tf.randomNormal(transposed ? [64, 256] : [1280, 256]);
+  try {
+    const t = await timeSteps(async () => {
+      const total = tf.tidy(() => {
+        let sum = tf.matMul(x, rhs, transposed, false);
+        for (let i = 1; i < PRODUCTS; i++) sum = sum.add(tf.matMul(x, rhs, transposed, false));
+        return sum.sum();
+      });
+      await total.data();
+      total.dispose();
+    }, steps);
+    return { value: (2 * 64 * 1280 * 256 * PRODUCTS) / (t.ms / 1e3) / 1e9, unit: 'GFLOP/s', first_ms: t.first_ms, runs_ms: t.runs_ms };
+  } finally {
+    tf.dispose([x, rhs]);
+  }
+}
+const PRODUCTS = 8;
+
+const RUN = { head, features, finetune, product_nn: (o) => product(false, o), product_tn: (o) => product(true, o) };
 
 /**
  * Runs `jobs` on each of `backends`, calling `starting({ job, backend })` before and

@@ -25,8 +25,9 @@ impl Default for BenchOptions {
     }
 }
 
-/// Runs one benchmark job — `head`, `features`, `finetune` or `embed` — on `options.device`
-/// (`webgpu` or `cpu`); resolves to `{ job, device, value, unit, first_ms, runs_ms }`.
+/// Runs one benchmark job — `head`, `features`, `finetune`, `embed`, `product_nn` or `product_tn`
+/// — on `options.device` (`webgpu` or `cpu`); resolves to `{ job, device, value, unit, first_ms,
+/// runs_ms }`.
 #[wasm_bindgen]
 pub async fn benchmark(job: String, options: JsValue) -> Result<JsValue, JsError> {
     let options: BenchOptions = if options.is_undefined() {
@@ -43,10 +44,14 @@ pub async fn benchmark(job: String, options: JsValue) -> Result<JsValue, JsError
         "features" => bench::feature_extraction(&inner, 16, runs).await?,
         "finetune" => bench::fine_tune_step(&autodiff, runs).await?,
         "embed" => bench::sentence_embedding(&inner, 32, 128, runs, true).await?,
+        "product_nn" => bench::head_product(&inner, false, runs).await?,
+        "product_tn" => bench::head_product(&inner, true, runs).await?,
         other => {
             return Err(Error::config(
                 "job",
-                format!("unknown job `{other}`; use head, features, finetune or embed"),
+                format!(
+                    "unknown job `{other}`; use head, features, finetune, embed, product_nn or product_tn"
+                ),
             )
             .into());
         }
