@@ -37,23 +37,37 @@ fn main() -> kindling::Result<()> {
     let results: Vec<(&str, JobResult)> = vec![
         (
             "1 head training 2000x1280->256->10, batch 64, 10 epochs",
-            pollster::block_on(bench::head_training(&ad, 10))?,
+            pollster::block_on(bench::head_training(&ad, 10, &mut || {}))?,
         ),
         (
             "2 MobileNetV2 features 224x224, batch 16",
-            pollster::block_on(bench::feature_extraction(&device, 16, 5))?,
+            pollster::block_on(bench::feature_extraction(&device, 16, 5, &mut || {}))?,
         ),
         (
             "3 fine-tune step, last 2 IR blocks + final conv + head, batch 16",
-            pollster::block_on(bench::fine_tune_step(&ad, 3))?,
+            pollster::block_on(bench::fine_tune_step(&ad, 3, &mut || {}))?,
         ),
         (
             "4 MiniLM-L6 embedding, seq 128, batch 32",
-            pollster::block_on(bench::sentence_embedding(&device, 32, 128, 3, true))?,
+            pollster::block_on(bench::sentence_embedding(
+                &device,
+                32,
+                128,
+                3,
+                true,
+                &mut || {},
+            ))?,
         ),
         (
             "4b the same on burn flex alone (no host-memory encoder)",
-            pollster::block_on(bench::sentence_embedding(&device, 32, 128, 3, false))?,
+            pollster::block_on(bench::sentence_embedding(
+                &device,
+                32,
+                128,
+                3,
+                false,
+                &mut || {},
+            ))?,
         ),
     ];
     for (name, r) in &results {

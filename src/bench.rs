@@ -31,7 +31,15 @@ pub struct JobResult {
     pub setup_ms: Option<f64>,
     /// Every timed run after the first, in milliseconds (`value` comes from their median).
     pub runs_ms: Vec<f64>,
+    /// Training steps (head, fine-tune) or batches the timed runs did: what the browser bench
+    /// divides the GPU work counted from `TimedStart` by.
+    pub timed_steps: usize,
 }
+
+/// Called once by a job just before its timed runs begin (after the cold first one), so that a
+/// caller can count what the timed runs alone ask of the device (the browser bench's GPU
+/// counters); the native bench passes one that does nothing.
+pub type TimedStart<'a> = &'a mut dyn FnMut();
 
 pub fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
@@ -54,7 +62,11 @@ fn random_rows(n: usize, dim: usize, classes: usize, rng: &mut Rng) -> Result<Da
 
 /// Job 1: head training on cached 1280-d features: 2,000 training examples (plus 5 % held out),
 /// 10 classes, MLP 1280→256→10, batch 64, `epochs` epochs. Examples trained per second.
-pub async fn head_training(device: &Device, epochs: usize) -> Result<JobResult> {
+pub async fn head_training(
+    device: &Device,
+    epochs: usize,
+    timed: TimedStart<'_>,
+) -> Result<JobResult> {
     let mut rng = Rng::new(1);
     let data = random_rows(2106, 1280, 10, &mut rng)?;
     let config = TrainConfig {
@@ -74,6 +86,9 @@ pub async fn head_training(device: &Device, epochs: usize) -> Result<JobResult> 
     let mut epochs_ms = Vec::new();
     let start = Instant::now();
     while !t.is_finished() {
+        if epochs_ms.len() == 1 {
+            timed();
+        }
         let epoch = Instant::now();
         t.run_epoch().await?;
         epochs_ms.push(ms_since(epoch));
@@ -85,17 +100,23 @@ pub async fn head_training(device: &Device, epochs: usize) -> Result<JobResult> 
         unit: "examples/s",
         first_ms: epochs_ms[0],
         setup_ms: None,
+        timed_steps: epochs.saturating_sub(1) * t.split().train.len().div_ceil(64),
         runs_ms: epochs_ms[1..].to_vec(),
     })
 }
 
 /// Job 2: MobileNetV2 (random weights: speed only) feature extraction, 224×224, `batch` images per
 /// forward pass, read back. Images per second.
-pub async fn feature_extraction(device: &Device, batch: usize, runs: usize) -> Result<JobResult> {
+pub async fn feature_extraction(
+    device: &Device,
+    batch: usize,
+    runs: usize,
+    timed: TimedStart<'_>,
+) -> Result<JobResult> {
     let net = Backbone::build(&BackboneSpec::MobilenetV2, &mut Rng::new(2), device)?;
     let rows = vec![0.1f32; batch * 3 * 224 * 224];
     forward_throughput(
-        "features", "images/s", &net, &rows, batch, runs, device, true,
+        "features", "images/s", &net, &rows, batch, runs, device, true, timed,
     )
     .await
 }
@@ -128,7 +149,11 @@ fn fine_tune_run(device: &Device, train: usize, epochs: usize) -> Result<Trainin
 /// `first_ms` is a fresh run's first epoch of one step (shader compilation, the step, the
 /// validation) once its cache is filled; `setup_ms` is filling that cache, which TF.js's side of
 /// the job does not do (it starts from random activations), so the first steps compare alike.
-pub async fn fine_tune_step(device: &Device, runs: usize) -> Result<JobResult> {
+pub async fn fine_tune_step(
+    device: &Device,
+    runs: usize,
+    timed: TimedStart<'_>,
+) -> Result<JobResult> {
     let mut first = fine_tune_run(device, 16, 1)?;
     let start = Instant::now();
     first.fill_cache()?;
@@ -149,12 +174,14 @@ pub async fn fine_tune_step(device: &Device, runs: usize) -> Result<JobResult> {
     let mut t = fine_tune_run(device, 48, runs + 1)?;
     t.run_epoch().await?; // fills the cache of the frozen prefix
     let mut epochs_ms = Vec::new();
+    timed();
     for _ in 0..runs {
         let start = Instant::now();
         t.run_epoch().await?;
         epochs_ms.push(ms_since(start));
     }
-    let steps = t.split().train.len().div_ceil(16) as f64;
+    let steps_per_epoch = t.split().train.len().div_ceil(16);
+    let steps = steps_per_epoch as f64;
     let step_ms: Vec<f64> = epochs_ms.iter().map(|ms| ms / steps).collect();
     Ok(JobResult {
         job: "finetune".into(),
@@ -162,6 +189,7 @@ pub async fn fine_tune_step(device: &Device, runs: usize) -> Result<JobResult> {
         unit: "steps/s",
         first_ms,
         setup_ms: Some(setup_ms),
+        timed_steps: runs * steps_per_epoch,
         runs_ms: step_ms,
     })
 }
@@ -176,6 +204,7 @@ pub async fn sentence_embedding(
     seq: usize,
     runs: usize,
     host_plan: bool,
+    timed: TimedStart<'_>,
 ) -> Result<JobResult> {
     let spec = BackboneSpec::Bert {
         heads: 12,
@@ -205,6 +234,7 @@ pub async fn sentence_embedding(
         runs,
         device,
         host_plan,
+        timed,
     )
     .await
 }
@@ -221,12 +251,16 @@ async fn forward_throughput(
     runs: usize,
     device: &Device,
     host_plan: bool,
+    timed: TimedStart<'_>,
 ) -> Result<JobResult> {
     // As the trainer does for its frozen prefix: the host-memory plan on the CPU device, built
     // once (inside the first, cold, timing), else burn.
     let mut plan = None;
     let mut times = Vec::new();
     for run in 0..=runs {
+        if run == 1 {
+            timed();
+        }
         let start = Instant::now();
         if run == 0 && host_plan {
             plan = net.cpu_plan(net.num_blocks(), device);
@@ -251,6 +285,7 @@ async fn forward_throughput(
         unit,
         first_ms: times[0],
         setup_ms: None,
+        timed_steps: runs,
         runs_ms: times[1..].to_vec(),
     })
 }
@@ -259,7 +294,12 @@ async fn forward_throughput(
 /// `[64 × 1280] · [1280 × 256]`, or (`transposed`) the weight gradient's `xᵀ · dh`, a transposed
 /// view `[1280 × 64]` times `[64 × 256]`. Each run adds up `PRODUCTS` of them and reads back the
 /// sum. GFLOP/s: the matrix product apart from the rest of a training step (browser job 8).
-pub async fn head_product(device: &Device, transposed: bool, runs: usize) -> Result<JobResult> {
+pub async fn head_product(
+    device: &Device,
+    transposed: bool,
+    runs: usize,
+    timed: TimedStart<'_>,
+) -> Result<JobResult> {
     use burn::tensor::{Tensor, TensorData};
     const PRODUCTS: usize = 8;
     let mut rng = Rng::new(6);
@@ -273,7 +313,10 @@ pub async fn head_product(device: &Device, transposed: bool, runs: usize) -> Res
         false => (x, random(1280, 256)),
     };
     let mut times = Vec::new();
-    for _ in 0..=runs {
+    for run in 0..=runs {
+        if run == 1 {
+            timed();
+        }
         let start = Instant::now();
         let mut total: Option<Tensor<2>> = None;
         for _ in 0..PRODUCTS {
@@ -304,6 +347,7 @@ pub async fn head_product(device: &Device, transposed: bool, runs: usize) -> Res
         unit: "GFLOP/s",
         first_ms: times[0],
         setup_ms: None,
+        timed_steps: runs,
         runs_ms: times[1..].to_vec(),
     })
 }

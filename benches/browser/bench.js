@@ -53,17 +53,23 @@ function log(line) {
 }
 
 /**
- * The units a WebGPU result's work is divided by. Head training: every epoch of every timed run
- * (kindling: one run, its epochs in `runs_ms` after the first; TF.js: `runs_ms` whole runs of
- * `epochs`), ⌈examples / 64⌉ steps each — the validation pass kindling runs per epoch is counted
- * in with the steps. The others: the warm-up batch or step and each timed one.
+ * The units a WebGPU result's work is divided by. When the job marked where its timed runs began
+ * (`timed`), the work counted from there over the steps or batches it says it timed
+ * (`timed_steps`): kindling's head, epochs 2–10 (the validation pass it runs per epoch counted in
+ * with the steps); the others, the timed batches or steps after the warm-up. Otherwise (TF.js's
+ * head: each run is timed whole) the whole job: every epoch of every run, ⌈examples / 64⌉ steps
+ * each, setup included.
  */
-function gpuUnits(r, opts) {
+function gpuUnits(r, opts, marked) {
+  if (marked && r.timed_steps > 0) {
+    if (r.job !== 'head') return { steps: r.timed_steps, counted: 'timed steps' };
+    return { steps: r.timed_steps, epochs: r.runs_ms.length, counted: 'timed epochs' };
+  }
   if (r.job === 'head') {
     const epochs = r.epochs ? r.runs_ms.length * r.epochs : 1 + r.runs_ms.length;
-    return { epochs, steps: epochs * Math.ceil(opts.examples / 64) };
+    return { epochs, steps: epochs * Math.ceil(opts.examples / 64), counted: 'whole job' };
   }
-  return { steps: 1 + (r.runs_ms?.length ?? 0) };
+  return { steps: 1 + (r.runs_ms?.length ?? 0), counted: 'whole job' };
 }
 
 const onWebgpu = (r) => r.backend === 'webgpu' || r.device === 'webgpu';
@@ -73,7 +79,7 @@ function describeGpu(side, r) {
   return `${side} webgpu ${r.job}: ${g.dispatches_per_step.toFixed(1)} dispatches/step, `
     + `${g.submits_per_step.toFixed(1)} submits/step, ${g.buffers_per_step.toFixed(1)} buffers created/step, `
     + `${g.readbacks_per_unit.toFixed(1)} read-backs (${(g.read_bytes_per_unit / 1e3).toFixed(1)} KB)/${g.unit}, `
-    + `${(g.upload_bytes_per_step / 1e3).toFixed(1)} KB uploaded/step`;
+    + `${(g.upload_bytes_per_step / 1e3).toFixed(1)} KB uploaded/step (${g.counted})`;
 }
 
 function describe(side, r) {
@@ -87,13 +93,21 @@ async function main() {
   const results = { tfjs: [], peers: [], kindling: { available: true, results: [] } };
   const publish = () => window.benchReport?.(results);
   // Each side: what is running now (for a crash report), then each result as it arrives.
-  // WebGPU work is counted from the start of each job to its report.
+  // WebGPU work is counted from where each job's timed runs begin (`timed`), or from its start
+  // when it marks none, to its report.
   const counting = installGpuCounters();
   let before = gpuSnapshot();
+  let marked = false;
   const side = (name, list) => ({
-    starting: (running) => { results.running = { side: name, ...running }; before = gpuSnapshot(); publish(); },
+    starting: (running) => {
+      results.running = { side: name, ...running };
+      before = gpuSnapshot();
+      marked = false;
+      publish();
+    },
+    timed: () => { before = gpuSnapshot(); marked = true; },
     report: (r) => {
-      if (counting && !r.error && onWebgpu(r) && r.runs_ms) r.gpu = gpuWork(before, gpuSnapshot(), gpuUnits(r, opts));
+      if (counting && !r.error && onWebgpu(r) && r.runs_ms) r.gpu = gpuWork(before, gpuSnapshot(), gpuUnits(r, opts, marked));
       list.push(r);
       delete results.running;
       publish();

@@ -46,12 +46,11 @@ export const gpuSnapshot = () => ({ ...counts });
 /**
  * The work between two snapshots per unit of the job: per training step (`steps`) for dispatches,
  * submits and buffers created; read-backs and their bytes per epoch for head training (`epochs`),
- * per batch or step for the others (where `epochs` is undefined). The snapshots bracket the whole
- * job, so its setup is in the figures too — building the model and uploading its weights and
- * data, kindling's caching pass and validation, TF.js's model creation — spread over the steps:
- * the dispatch counts are mostly the steps' own, the bytes moved much less so.
+ * per batch or step for the others (where `epochs` is undefined). `counted` says what the
+ * snapshots bracket: the timed steps alone, or (a job that marks no start of its timed part) the
+ * whole job, its setup spread over the steps.
  */
-export function gpuWork(before, after, { steps, epochs }) {
+export function gpuWork(before, after, { steps, epochs, counted }) {
   const d = (key) => after[key] - before[key];
   const per = epochs ?? steps;
   return {
@@ -64,5 +63,6 @@ export function gpuWork(before, after, { steps, epochs }) {
     read_bytes_per_unit: d('readBytes') / per,
     upload_bytes_per_step: d('uploadBytes') / steps,
     unit: epochs === undefined ? 'step' : 'epoch',
+    counted,
   };
 }

@@ -17,9 +17,10 @@ async function load() {
 /**
  * Runs `jobs` on each of `devices`; `runsFor(job)` is the number of timed runs after the first.
  * Calls `starting({ job, device })` before and `report(result)` after each job (a failing job
- * reports its error). Resolves to `{ available, error? }`.
+ * reports its error), and `timed()` when a job's timed runs begin. Resolves to
+ * `{ available, error? }`.
  */
-export async function runKindling({ jobs, devices, runsFor, starting, report }) {
+export async function runKindling({ jobs, devices, runsFor, starting, report, timed }) {
   if (devices.includes('threads')) await runThreaded({ jobs, runsFor, starting, report });
   devices = devices.filter((d) => d !== 'threads');
   if (!devices.length) return { available: true };
@@ -34,7 +35,7 @@ export async function runKindling({ jobs, devices, runsFor, starting, report }) 
       starting({ job, device });
       try {
         // `device` in the answer is what kindling opened; keep what was asked for beside it.
-        report({ ...(await benchmark(job, { device, runs: runsFor(job) })), requested: device });
+        report({ ...(await benchmark(job, { device, runs: runsFor(job) }, timed)), requested: device });
       } catch (e) {
         report({ job, device, requested: device, error: errorText(e) });
       }

@@ -70,9 +70,9 @@ function flopsRow(label, job, flopsPerItem, k, t, peak) {
 
 /**
  * Job 7's rows for `job`: what the WebGPU job asked of the GPU on each side per step
- * (gpu-counters.js; the whole job, setup included, over its steps) — dispatches per step, then
- * the bytes read back per epoch (head) or per step — ending with the job's throughput ratio to
- * TF.js's WebGPU.
+ * (gpu-counters.js; over the timed steps where the job marks them, else the whole job with its
+ * setup — the label says which for kindling's side) — dispatches per step, then the bytes read
+ * back per epoch (head) or per step — ending with the job's throughput ratio to TF.js's WebGPU.
  */
 function gpuRows(job, k, t) {
   const kw = ok(k, job).find((r) => r.device === 'webgpu' && r.gpu);
@@ -81,11 +81,12 @@ function gpuRows(job, k, t) {
   const tail = `vs tfjs webgpu: ${ratio(kw?.value, tw?.value)}`;
   const cells = (show) => BACKENDS.map((b) => (b === 'webgpu' ? (tw ? show(tw.gpu) : 'n/a') : '-'));
   const unit = (kw ?? tw).gpu.unit;
+  const over = (kw ?? tw).gpu.counted === 'whole job' ? 'job' : 'timed';
   const dispatches = (g) => `${num(g.dispatches_per_step)}`;
   const read = (g) => `${num(g.read_bytes_per_unit / 1e3)} KB`;
   return [
-    line(`7 ${job}: dispatches/step (job)`, kw ? `${dispatches(kw.gpu)} (webgpu)` : 'n/a', cells(dispatches), tail),
-    line(`7 ${job}: read back/${unit} (job)`, kw ? `${read(kw.gpu)} (webgpu)` : 'n/a', cells(read), tail),
+    line(`7 ${job}: dispatches/step (${over})`, kw ? `${dispatches(kw.gpu)} (webgpu)` : 'n/a', cells(dispatches), tail),
+    line(`7 ${job}: read back/${unit} (${over})`, kw ? `${read(kw.gpu)} (webgpu)` : 'n/a', cells(read), tail),
   ];
 }
 
@@ -136,7 +137,7 @@ export function table({ results, sizes, native }) {
     rows.push(flopsRow('6 finetune GFLOP/s (% of peak)', 'finetune',
       (r) => r.flops_per_item ?? f.finetune_flops_per_step, k, t, peak));
   }
-  for (const job of ['head', 'features', 'finetune']) if (asked(job)) rows.push(...gpuRows(job, k, t));
+  for (const job of ['head', 'features', 'finetune', 'product_nn', 'product_tn']) if (asked(job)) rows.push(...gpuRows(job, k, t));
   return rows.join('\n');
 }
 

@@ -77,22 +77,26 @@ async function head({ examples, epochs, runs }) {
   };
 }
 
-/** Times `step` (which must end in a read-back) once to warm up, then `steps` times. */
-async function timeSteps(step, steps) {
+/**
+ * Times `step` (which must end in a read-back) once to warm up, then `steps` times; `timed()` is
+ * called between the two, so the page counts the GPU work of the timed steps alone.
+ */
+async function timeSteps(step, steps, timed) {
   const t0 = performance.now();
   await step();
   const first_ms = performance.now() - t0;
+  timed();
   const runs_ms = [];
   for (let i = 0; i < steps; i++) {
     const t = performance.now();
     await step();
     runs_ms.push(performance.now() - t);
   }
-  return { first_ms, runs_ms, ms: median(runs_ms) };
+  return { first_ms, runs_ms, ms: median(runs_ms), timed_steps: steps };
 }
 
 /** Job 2: MobileNetV2 inference, batch 16 at 224×224, including the read-back of the features. */
-async function features({ steps }) {
+async function features({ steps }, timed) {
   const model = featureModel();
   const x = tf.randomUniform([BATCH, IMAGE, IMAGE, 3]);
   try {
@@ -100,8 +104,8 @@ async function features({ steps }) {
       const out = model.predict(x);
       await out.data();
       out.dispose();
-    }, steps);
-    return { value: (BATCH * 1e3) / t.ms, unit: 'images/s', first_ms: t.first_ms, runs_ms: t.runs_ms };
+    }, steps, timed);
+    return { value: (BATCH * 1e3) / t.ms, unit: 'images/s', first_ms: t.first_ms, runs_ms: t.runs_ms, timed_steps: t.timed_steps };
   } finally {
     x.dispose();
     model.dispose();
@@ -114,7 +118,7 @@ async function features({ steps }) {
  * for the cache: the step's cost does not depend on their values. BatchNorm runs in inference
  * mode (`training: false`) with its scale and shift trained, as kindling does.
  */
-async function finetune({ steps }) {
+async function finetune({ steps }, timed) {
   const { model, inputShape } = finetuneTail();
   const cached = tf.randomNormal([BATCH, ...inputShape]);
   const labels = oneHot(BATCH, FINETUNE_CLASSES);
@@ -126,9 +130,10 @@ async function finetune({ steps }) {
         () => tf.losses.softmaxCrossEntropy(labels, model.apply(cached, { training: false })), true, vars);
       await loss.data();
       loss.dispose();
-    }, steps);
+    }, steps, timed);
     return {
       value: 1e3 / t.ms, unit: 'steps/s', ms_per_step: t.ms, first_ms: t.first_ms, runs_ms: t.runs_ms,
+      timed_steps: t.timed_steps,
       trainable_params: vars.reduce((n, v) => n + v.size, 0),
     };
   } finally {
@@ -143,7 +148,7 @@ async function finetune({ steps }) {
  * times it: 8 products `[64 × 1280] · [1280 × 256]` (or, `transposed`, the weight gradient's
  * `xᵀ · dh`: `[1280 × 64] · [64 × 256]`, transposeA in the kernel) summed, one read-back; GFLOP/s.
  */
-async function product(transposed, { steps }) {
+async function product(transposed, { steps }, timed) {
   const x = tf.randomNormal([64, 1280]);
   const rhs = tf.randomNormal(transposed ? [64, 256] : [1280, 256]);
   try {
@@ -155,22 +160,28 @@ async function product(transposed, { steps }) {
       });
       await total.data();
       total.dispose();
-    }, steps);
-    return { value: (2 * 64 * 1280 * 256 * PRODUCTS) / (t.ms / 1e3) / 1e9, unit: 'GFLOP/s', first_ms: t.first_ms, runs_ms: t.runs_ms };
+    }, steps, timed);
+    return {
+      value: (2 * 64 * 1280 * 256 * PRODUCTS) / (t.ms / 1e3) / 1e9, unit: 'GFLOP/s',
+      first_ms: t.first_ms, runs_ms: t.runs_ms, timed_steps: t.timed_steps,
+    };
   } finally {
     tf.dispose([x, rhs]);
   }
 }
 const PRODUCTS = 8;
 
-const RUN = { head, features, finetune, product_nn: (o) => product(false, o), product_tn: (o) => product(true, o) };
+const RUN = {
+  head, features, finetune, product_nn: (o, timed) => product(false, o, timed), product_tn: (o, timed) => product(true, o, timed),
+};
 
 /**
  * Runs `jobs` on each of `backends`, calling `starting({ job, backend })` before and
- * `report(result)` after each job. A backend that cannot start yields one `unavailable` result;
- * a failing job yields its error.
+ * `report(result)` after each job, and `timed()` when a job's timed steps begin (the head job
+ * has none apart: each of its runs is timed whole). A backend that cannot start yields one
+ * `unavailable` result; a failing job yields its error.
  */
-export async function runTfjs({ jobs, backends, sizes, starting, report }) {
+export async function runTfjs({ jobs, backends, sizes, starting, report, timed }) {
   for (const backend of BACKENDS.filter((b) => backends.includes(b))) {
     starting({ job: 'init', backend });
     try {
@@ -183,7 +194,7 @@ export async function runTfjs({ jobs, backends, sizes, starting, report }) {
     for (const job of TFJS_JOBS.filter((j) => jobs.includes(j))) {
       starting({ job, backend });
       try {
-        report({ job, backend, ...details, ...(await RUN[job](sizes)) });
+        report({ job, backend, ...details, ...(await RUN[job](sizes, timed)) });
       } catch (e) {
         report({ job, backend, error: errorText(e) });
       }

@@ -565,6 +565,7 @@ async fn a_call_during_an_awaited_epoch_is_refused_as_busy() {
         benchmark(
             "head".into(),
             js(serde_json::json!({"device": "cpu", "runs": 1})),
+            None,
         )
         .await
         .unwrap(),
