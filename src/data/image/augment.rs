@@ -77,13 +77,7 @@ pub(super) fn random_crop_window(iw: f64, ih: f64, rng: &mut Rng) -> Window {
             };
         }
     }
-    let side = iw.min(ih);
-    Window {
-        x: (iw - side) / 2.0,
-        y: (ih - side) / 2.0,
-        w: side,
-        h: side,
-    }
+    Window::centre_square(iw, ih)
 }
 
 pub(super) fn jitter(rgb: &mut [f32], amount: f32, rng: &mut Rng) {

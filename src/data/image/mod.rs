@@ -133,13 +133,7 @@ impl Preprocess {
         let window = if augment.random_resized_crop {
             random_crop_window(iw, ih, rng)
         } else {
-            let side = iw.min(ih);
-            Window {
-                x: (iw - side) / 2.0,
-                y: (ih - side) / 2.0,
-                w: side,
-                h: side,
-            }
+            Window::centre_square(iw, ih)
         };
         let flip = augment.horizontal_flip && rng.next_f32() < 0.5;
         let mut rgb = resample(img, &window, self.size, flip);

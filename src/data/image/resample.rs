@@ -11,6 +11,19 @@ pub(super) struct Window {
     pub h: f64,
 }
 
+impl Window {
+    /// The largest square in the middle of an `iw` × `ih` image.
+    pub(super) fn centre_square(iw: f64, ih: f64) -> Self {
+        let side = iw.min(ih);
+        Self {
+            x: (iw - side) / 2.0,
+            y: (ih - side) / 2.0,
+            w: side,
+            h: side,
+        }
+    }
+}
+
 /// Filter weights of one output sample over the source axis (a triangle filter widened when
 /// shrinking, so downscaling averages instead of aliasing, as PIL's bilinear does).
 fn taps(start: f64, extent: f64, out: usize, src_len: usize) -> Vec<(usize, Vec<f32>)> {
