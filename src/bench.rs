@@ -41,6 +41,27 @@ pub struct JobResult {
 /// counters); the native bench passes one that does nothing.
 pub type TimedStart<'a> = &'a mut dyn FnMut();
 
+impl JobResult {
+    /// A job's figures from the milliseconds of its runs, the first (cold) one first.
+    fn from_runs(
+        job: &str,
+        value: f64,
+        unit: &'static str,
+        times_ms: &[f64],
+        timed_steps: usize,
+    ) -> Self {
+        Self {
+            job: job.into(),
+            value,
+            unit,
+            first_ms: times_ms.first().copied().unwrap_or(f64::NAN),
+            setup_ms: None,
+            timed_steps,
+            runs_ms: times_ms.get(1..).unwrap_or_default().to_vec(),
+        }
+    }
+}
+
 pub fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
@@ -94,15 +115,13 @@ pub async fn head_training(
         epochs_ms.push(ms_since(epoch));
     }
     let total = start.elapsed().as_secs_f64();
-    Ok(JobResult {
-        job: "head".into(),
-        value: trained * epochs as f64 / total,
-        unit: "examples/s",
-        first_ms: epochs_ms[0],
-        setup_ms: None,
-        timed_steps: epochs.saturating_sub(1) * t.split().train.len().div_ceil(64),
-        runs_ms: epochs_ms[1..].to_vec(),
-    })
+    Ok(JobResult::from_runs(
+        "head",
+        trained * epochs as f64 / total,
+        "examples/s",
+        &epochs_ms,
+        epochs.saturating_sub(1) * t.split().train.len().div_ceil(64),
+    ))
 }
 
 /// Job 2: MobileNetV2 (random weights: speed only) feature extraction, 224×224, `batch` images per
@@ -279,15 +298,8 @@ async fn forward_throughput(
             .map_err(|e| Error::device("reading the outputs back failed", e))?;
         times.push(ms_since(start));
     }
-    Ok(JobResult {
-        job: job.into(),
-        value: batch as f64 * 1e3 / median(&times[1..]),
-        unit,
-        first_ms: times[0],
-        setup_ms: None,
-        timed_steps: runs,
-        runs_ms: times[1..].to_vec(),
-    })
+    let value = batch as f64 * 1e3 / median(times.get(1..).unwrap_or_default());
+    Ok(JobResult::from_runs(job, value, unit, &times, runs))
 }
 
 /// The head job's two large matrix products alone, on `device`: the forward pass's
@@ -336,18 +348,11 @@ pub async fn head_product(
         times.push(ms_since(start));
     }
     let flops = 2.0 * 64.0 * 1280.0 * 256.0 * PRODUCTS as f64;
-    Ok(JobResult {
-        job: if transposed {
-            "product_tn"
-        } else {
-            "product_nn"
-        }
-        .into(),
-        value: flops / (median(&times[1..]) * 1e-3) / 1e9,
-        unit: "GFLOP/s",
-        first_ms: times[0],
-        setup_ms: None,
-        timed_steps: runs,
-        runs_ms: times[1..].to_vec(),
-    })
+    let job = if transposed {
+        "product_tn"
+    } else {
+        "product_nn"
+    };
+    let value = flops / (median(times.get(1..).unwrap_or_default()) * 1e-3) / 1e9;
+    Ok(JobResult::from_runs(job, value, "GFLOP/s", &times, runs))
 }
