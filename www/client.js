@@ -1,35 +1,28 @@
-// The Worker client: every request carries an id and resolves or rejects exactly once; training
-// progress arrives as an async iterator of epoch reports.
+// The Worker client: requests to kindling's worker (worker-channel.js), training progress as an
+// async iterator of epoch reports, and recovery.
 //
-// Recovery and saving share one record of the trainer: the requests that built it (a journal:
-// create, add*, import, setConfig) and the checkpoint the worker sends after each epoch. When the
-// worker dies, a new one replays the journal and resumes from the checkpoint. With a `project`
-// name the journal and checkpoints are written to the project's record in IndexedDB (store.js),
-// and `restore()` brings a saved project back after a reload: the same path serves the page,
-// whose record holds its own journal and a trained model.
+// Recovery and saving share one record of the trainer (project-record.js): the requests that
+// built it and the last checkpoint. When the worker dies, a new one replays the journal and
+// resumes from the checkpoint. With a `project` name the record is written to IndexedDB
+// (store.js), and `restore()` brings a saved project back after a reload: the same path serves
+// the page, whose record holds its own journal and a trained model.
 //
-// The worker answers requests one at a time in the order they are sent (worker.js), and the
-// journal records them in that order too, whatever order their answers arrive in.
+// The worker answers requests one at a time in the order they are sent (worker.js).
 import { choiceKey, recall, remember } from './device-memory.js';
+import { ProjectRecord } from './project-record.js';
+import { reportsOf } from './report-stream.js';
 import * as store from './store.js';
 import { SweepRecord } from './sweeps.js';
-
-// Requests that change what the trainer holds, replayed in order to rebuild it.
-const RECORDED = new Set(['create', 'addClass', 'addImageFiles', 'addTexts', 'addTextFile', 'addExamples', 'importModel', 'setConfig']);
+import { WorkerChannel, checkedThreads, pageUrl } from './worker-channel.js';
 
 export class KindlingClient {
   #workerUrl;
   #wasmUrls;
   #threads;
-  #project;
-  #nextId = 1;
-  #pending = new Map();
-  #journal = [];
-  #checkpoint = null; // { bytes, epoch, finished, history }
+  #record; // the trainer's journal and checkpoint (ProjectRecord)
+  #channel; // the current worker (WorkerChannel), replaced after a crash
   #sweep = null; // the last sweep's SweepRecord
   #ready = Promise.resolve(); // settles when a restarted worker has been restored
-  #saving = Promise.resolve(); // IndexedDB writes, in order
-  #unrecorded = []; // recorded requests sent and not yet in the journal: { entry, ok }, in send order
   #recovering = false;
   #closed = null; // why this client takes no more requests (disposed, or the worker kept failing)
 
@@ -50,7 +43,10 @@ export class KindlingClient {
       single: options.wasmUrl == null ? undefined : pageUrl(options.wasmUrl),
       threaded: options.threadsWasmUrl == null ? undefined : pageUrl(options.threadsWasmUrl),
     };
-    this.#project = options.project ?? null;
+    this.#record = new ProjectRecord(options.project ?? null, (e) => {
+      this.storageError = e;
+      this.onStorageError?.(e);
+    });
     this.onRecover = options.onRecover ?? null;
     /** Told `{ message, epoch }` when the GPU device is lost and the project moves to the CPU. */
     this.onDeviceLost = options.onDeviceLost ?? null;
@@ -67,46 +63,22 @@ export class KindlingClient {
   }
 
   #startWorker() {
-    // The literal `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` is the
-    // pattern bundlers (Vite, webpack, Parcel) recognise: they bundle the worker and its wasm.
-    const worker = this.#workerUrl
-      ? new Worker(this.#workerUrl, { type: 'module' })
-      : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    // First, which build and how many threads, and where their wasm is (worker.js loads the wasm
-    // when it reads this).
-    worker.postMessage({ type: 'threads', threads: this.#threads ?? undefined, wasm: this.#wasmUrls });
-    worker.addEventListener('message', (event) => this.#receive(worker, event.data));
-    worker.addEventListener('error', (event) => {
-      event.preventDefault?.();
-      this.#crashed(worker, event.message || 'the worker stopped');
+    const channel = new WorkerChannel(this.#workerUrl, this.#threads, this.#wasmUrls, {
+      fatal: (reason) => this.#crashed(channel, reason),
+      deviceLost: (message) => this.#gpuLost(channel, message),
+      checkpoint: (value) => { if (channel === this.#channel) this.#record.keepCheckpoint(value); },
+      caching: (value) => { if (channel === this.#channel) this.onCaching?.(value); },
+      cache: (value) => { if (channel === this.#channel) this.onCache?.(value); },
     });
-    worker.addEventListener('messageerror', () => this.#crashed(worker, 'a message could not be read'));
-    /** The current Worker (replaced after a crash). */
-    this.worker = worker;
+    this.#channel = channel;
   }
 
-  #receive(worker, { id, type, value, message }) {
-    if (worker !== this.worker) return;
-    if (type === 'fatal') { this.#crashed(worker, message); return; }
-    if (type === 'device-lost') { this.#gpuLost(worker, message); return; }
-    if (type === 'checkpoint') { this.#keepCheckpoint(value); return; }
-    if (type === 'caching') { this.onCaching?.(value); return; }
-    if (type === 'cache') { this.onCache?.(value); return; }
-    const request = this.#pending.get(id);
-    if (!request) return;
-    if (type === 'progress') { request.onProgress?.(value); return; }
-    this.#pending.delete(id);
-    if (type === 'result') request.resolve(value);
-    else request.reject(new Error(message));
-  }
+  /** The current Worker (replaced after a crash). */
+  get worker() { return this.#channel.worker; }
 
   #send(type, payload, onProgress, transfer = []) {
     if (this.#closed) return Promise.reject(new Error(this.#closed));
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ id, type, payload }, transfer);
-    });
+    return this.#channel.send(type, payload, onProgress, transfer);
   }
 
   /**
@@ -117,103 +89,41 @@ export class KindlingClient {
   async request(type, payload, onProgress, transfer = []) {
     if (this.#closed) throw new Error(this.#closed);
     await this.#ready;
-    const reply = this.#send(type, payload, onProgress, transfer);
-    if (!RECORDED.has(type)) return reply;
-    const slot = { entry: { type, payload }, ok: null };
-    this.#unrecorded.push(slot);
-    try {
-      const value = await reply;
-      slot.ok = true;
-      return value;
-    } catch (e) {
-      slot.ok = false;
-      throw e;
-    } finally {
-      // Record every answered request at the head of the send order (a later one answered
-      // first waits for those before it).
-      while (this.#unrecorded[0]?.ok != null) {
-        const { entry, ok } = this.#unrecorded.shift();
-        if (ok) this.#record(entry);
-      }
-    }
-  }
-
-  // Adds a request to the journal in memory; a `create` starts the trainer, and the journal, over.
-  #remember(entry) {
-    if (entry.type === 'create') {
-      this.#journal = [];
-      this.#checkpoint = null;
-    }
-    this.#journal.push(entry);
-  }
-
-  // Remembers a request and saves it with the project.
-  #record(entry) {
-    const project = this.#project;
-    if (entry.type === 'create') this.#save(() => store.clearTrainer(project));
-    this.#remember(entry);
-    const n = this.#journal.length - 1;
-    this.#save(() => store.saveEntry(project, n, entry));
-  }
-
-  #keepCheckpoint(checkpoint) {
-    this.#checkpoint = checkpoint;
-    const project = this.#project;
-    this.#save(() => store.saveCheckpoint(project, checkpoint));
-  }
-
-  // Queues an IndexedDB write (projects only). A failure is reported, never thrown at training.
-  #save(write) {
-    if (!this.#project) return;
-    this.#saving = this.#saving.then(async () => {
-      await store.requestPersistence();
-      await write();
-    }).catch((e) => {
-      this.storageError = e; // already an Error saying what happened and what to do (store.js)
-      this.onStorageError?.(this.storageError);
-    });
+    return this.#record.track(type, payload, this.#send(type, payload, onProgress, transfer));
   }
 
   /** The epoch (0-based) of the last checkpoint the worker sent, or null. */
-  get checkpointEpoch() { return this.#checkpoint?.epoch ?? null; }
+  get checkpointEpoch() { return this.#record.checkpoint?.epoch ?? null; }
 
   /** Resolves when every change so far has been written to IndexedDB (or failed: see `storageError`). */
-  saved() { return this.#saving; }
-
-  // Rejects every request the worker has not answered (`deviceLost`: marked so that train() goes on).
-  #rejectPending(message, deviceLost = false) {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    pending.forEach((request) => request.reject(Object.assign(new Error(message), { deviceLost })));
-  }
+  saved() { return this.#record.saved(); }
 
   // The GPU device is lost, and every tensor on it: the project is rebuilt as after a crash, but
   // on the CPU device (its `create` now asks for it), from the last checkpoint; train() goes on.
-  #gpuLost(worker, message) {
-    if (worker !== this.worker || this.#closed) return;
-    const create = this.#journal.find((entry) => entry.type === 'create');
-    if (create) create.payload = { ...create.payload, device: 'cpu' };
-    this.deviceLost = { message, epoch: this.#checkpoint?.epoch ?? null };
+  #gpuLost(channel, message) {
+    if (channel !== this.#channel || this.#closed) return;
+    this.#record.moveToCpu();
+    this.deviceLost = { message, epoch: this.checkpointEpoch };
     this.onDeviceLost?.(this.deviceLost);
-    this.#crashed(worker, `the GPU device was lost (${message}); the project goes on on the CPU device`, true);
+    this.#crashed(channel, `the GPU device was lost (${message}); the project goes on on the CPU device`, true);
   }
 
   // The worker died (killed, out of memory, or a trap in the wasm): fail what was pending, start a
   // new worker, rebuild the trainer from the journal and resume from the last checkpoint. When the
   // new worker dies too before the project is back, the client gives up rather than loop: what was
   // pending, and every later request, is rejected with a message saying so.
-  #crashed(worker, reason, deviceLost = false) {
-    if (worker !== this.worker || this.#closed) return;
-    worker.terminate();
+  #crashed(channel, reason, deviceLost = false) {
+    if (channel !== this.#channel || this.#closed) return;
+    channel.terminate();
     if (this.#recovering) {
       this.#closed = `the kindling worker failed again while the project was being restored (${reason}). ` +
         'This client cannot go on: create a new KindlingClient' +
-        (this.#project ? ` and restore() the saved project "${this.#project}".` : '.');
-      this.#rejectPending(this.#closed);
+        (this.#record.project ? ` and restore() the saved project "${this.#record.project}".` : '.');
+      channel.rejectPending(this.#closed);
       return;
     }
-    const epoch = this.#checkpoint?.epoch;
-    this.#rejectPending(`the kindling worker failed (${reason}). It is being restarted and the project restored` +
+    const epoch = this.#record.checkpoint?.epoch;
+    channel.rejectPending(`the kindling worker failed (${reason}). It is being restarted and the project restored` +
       (epoch === undefined ? '' : ` from the checkpoint after epoch ${epoch + 1}`) +
       (deviceLost ? '; a train() under way goes on by itself.' : '; call train({ continue: true }) to go on.'), deviceLost);
     this.recovery = this.#restartWorker().then((info) => {
@@ -230,7 +140,7 @@ export class KindlingClient {
   #restartWorker() {
     this.#startWorker();
     this.#recovering = true;
-    const rebuilt = this.#rebuild(this.#journal, this.#checkpoint).finally(() => { this.#recovering = false; });
+    const rebuilt = this.#rebuild(this.#record.journal, this.#record.checkpoint).finally(() => { this.#recovering = false; });
     this.#ready = rebuilt.catch(() => {});
     return rebuilt;
   }
@@ -251,7 +161,7 @@ export class KindlingClient {
    * `model` is the imported model's description, or null; `checkpointRefused` says why a saved
    * checkpoint that no longer fits was skipped, else null). What is replayed is not saved again.
    */
-  async restore(project = this.#project) {
+  async restore(project = this.#record.project) {
     if (project == null) throw new Error('restore() needs a project: new KindlingClient({ project: "my-project" }), or restore("my-project")');
     const saved = typeof project === 'string' ? await store.loadProject(project) : project;
     const journal = saved?.journal ?? [];
@@ -278,10 +188,7 @@ export class KindlingClient {
     } catch (e) {
       throw new Error(`the saved project "${saved.meta?.name ?? saved.id ?? project}" could not be restored: ${e.message}`);
     }
-    // Kept in memory, so that a crashed worker is rebuilt the same way.
-    journal.forEach((entry) => this.#remember(entry));
-    if (model) this.#remember({ type: 'importModel', payload: { bytes: model } });
-    this.#checkpoint = checkpoint;
+    this.#record.adopt(journal, checkpoint, model);
     if (saved?.sweep) this.#sweep = SweepRecord.fromSaved(saved.sweep, saved.sweepModels);
     return { ...info, entries: journal, model: modelInfo, checkpointRefused };
   }
@@ -305,9 +212,9 @@ export class KindlingClient {
     const wanted = checkedThreads(threads);
     if (this.#closed) throw new Error(this.#closed);
     await this.#ready;
-    if (this.#pending.size) throw new Error('setThreads: a request (training, say) is still running; stop it or wait for it, then try again');
+    if (this.#channel.busy) throw new Error('setThreads: a request (training, say) is still running; stop it or wait for it, then try again');
     this.#threads = wanted;
-    this.worker.terminate();
+    this.#channel.terminate();
     try {
       await this.#restartWorker();
     } catch (e) {
@@ -317,11 +224,7 @@ export class KindlingClient {
   }
 
   /** Deletes the saved project (the trainer in the worker is kept). */
-  async forget() {
-    if (!this.#project) return;
-    await this.#saving;
-    await store.deleteProject(this.#project);
-  }
+  forget() { return this.#record.forget(); }
 
   /**
    * Opens the device and creates the trainer; resolves to the device description. Relative
@@ -443,42 +346,23 @@ export class KindlingClient {
         // from its last checkpoint (or starts over when it had none yet).
         if (!e.deviceLost) throw e;
         await this.recovery;
-        if (this.#checkpoint?.finished) return;
-        keepGoing = this.#checkpoint != null;
+        if (this.#record.checkpoint?.finished) return;
+        keepGoing = this.#record.checkpoint != null;
       }
     }
   }
 
-  async *#trainOnce({ signal, continue: keepGoing = false, checkpoints = true, cache = null }) {
-    const queue = [];
-    let wake = null;
-    let finished = false;
-    let failure = null;
+  #trainOnce({ signal, continue: keepGoing = false, checkpoints = true, cache = null }) {
     const payload = { continue: keepGoing, checkpoints, cache, exportCache: Boolean(this.onCache) };
-    const done = this.request('train', payload, (report) => { queue.push(report); wake?.(); })
-      .then(() => { finished = true; wake?.(); }, (e) => { failure = e; wake?.(); });
-    const onAbort = () => this.stop();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      while (true) {
-        if (queue.length) { yield queue.shift(); continue; }
-        if (failure) throw failure;
-        if (finished) break;
-        await new Promise((resolve) => { wake = resolve; });
-        wake = null;
-      }
-      await done;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    return reportsOf((onReport) => this.request('train', payload, onReport), () => this.stop(), signal);
   }
 
   /**
    * Holds training after the current step; `unpause()` continues it. Predictions and the other
    * read-only requests are still answered while paused (and between the steps of a run).
    */
-  pause() { this.worker.postMessage({ id: 0, type: 'pause' }); }
-  unpause() { this.worker.postMessage({ id: 0, type: 'unpause' }); }
+  pause() { this.#channel.tell('pause'); }
+  unpause() { this.#channel.tell('unpause'); }
 
   /** @deprecated since 0.2: the old name of `unpause()`, kept for one release. */
   resume() { this.unpause(); }
@@ -486,7 +370,7 @@ export class KindlingClient {
    * Ends training after the current step (the model trained so far is kept); a `train()` sent
    * before and still waiting its turn in the worker ends at once.
    */
-  stop() { this.worker.postMessage({ id: 0, type: 'stop' }); }
+  stop() { this.#channel.tell('stop'); }
 
   /**
    * Compares configurations on the same examples and split: `spec` is `{ recipes: ['quick', …] }`,
@@ -500,7 +384,8 @@ export class KindlingClient {
    */
   async sweep(spec, { signal, onProgress } = {}) {
     const record = new SweepRecord(spec);
-    const project = this.#project;
+    const project = this.#record.project;
+    const save = (write) => this.#record.save(write);
     const onAbort = () => this.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -508,11 +393,11 @@ export class KindlingClient {
         // Planned: the sweep replaces the last one (a refused plan leaves it as it was).
         if (message.kind === 'planned') {
           this.#sweep = record;
-          this.#save(() => store.clearSweep(project));
+          save(() => store.clearSweep(project));
         }
         record.accept(message);
-        if (message.kind === 'row') this.#save(() => store.saveSweepModel(project, message.row.entry, message.model));
-        if (message.kind !== 'epoch') this.#save(() => store.saveSweep(project, record.board()));
+        if (message.kind === 'row') save(() => store.saveSweepModel(project, message.row.entry, message.model));
+        if (message.kind !== 'epoch') save(() => store.saveSweep(project, record.board()));
         onProgress?.(message);
       });
       record.finish(leaderboard, stopped);
@@ -521,7 +406,7 @@ export class KindlingClient {
       throw e;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      if (this.#sweep === record) this.#save(() => store.saveSweep(project, record.board()));
+      if (this.#sweep === record) save(() => store.saveSweep(project, record.board()));
     }
     return record.board();
   }
@@ -554,8 +439,8 @@ export class KindlingClient {
    */
   terminate() {
     this.#closed ??= 'this KindlingClient was terminated (terminate() or dispose()); create a new one';
-    this.worker.terminate();
-    this.#rejectPending('the worker was terminated');
+    this.#channel.terminate();
+    this.#channel.rejectPending('the worker was terminated');
   }
 
   /** Same as `terminate()`. */
@@ -567,18 +452,4 @@ export class KindlingClient {
 function fromPage(source) {
   if (!source || typeof source !== 'object' || !('url' in source)) return source;
   return { ...source, url: pageUrl(source.url) };
-}
-
-// A URL as the page means it (relative to its base, or to this script's global outside a page).
-function pageUrl(url) {
-  return new URL(url, globalThis.document?.baseURI ?? self.location.href).href;
-}
-
-// `threads` as the client takes it: null/undefined (one per core) or a whole number 1–64.
-function checkedThreads(threads) {
-  if (threads == null) return null;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-    throw new TypeError(`threads must be a whole number from 1 to 64 (or left out for one per core), not ${JSON.stringify(threads) ?? String(threads)}`);
-  }
-  return threads;
 }
