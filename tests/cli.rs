@@ -365,6 +365,31 @@ fn bad_input_exits_with_a_reason_and_a_meaningful_code() {
         "{}",
         text(&out)
     );
+    // The settings file's image augmentation: a colour jitter out of range, a field that does
+    // not exist, and augmentation where no single image run would use it, each named.
+    for (settings, extra, expected) in [
+        (
+            r#"{"augment": {"color_jitter": 3}}"#,
+            &[][..],
+            "augment.color_jitter",
+        ),
+        (r#"{"augment": {"flip": true}}"#, &[], "horizontal_flip"),
+        (r#"{"augment": true}"#, &[], "give an object"),
+        (
+            r#"{"augment": {"horizontal_flip": true}}"#,
+            &["--recipe", "auto"],
+            "does not apply",
+        ),
+    ] {
+        std::fs::write(&config, settings).unwrap();
+        let out = train(&[&base[..], &[("config", &config)]].concat(), extra);
+        assert_eq!(out.status.code(), Some(3), "{settings}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(expected),
+            "{settings}: {}",
+            text(&out)
+        );
+    }
     // A missing argument is a usage error (2).
     let out = run("train", &[("data", &data)], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -490,6 +515,52 @@ fn thorough_leaves_greyscale_images_unflipped() {
         text(&out)
     );
     assert!(!stdout.contains("colour jitter"), "{}", text(&out));
+}
+
+/// The settings file's `augment` is laid over the recipe's: Quick, which augments nothing, trains
+/// on flipped images when asked and says so; such a run has no cached features to solve its head
+/// on, which `head_fit: convex` then names.
+#[test]
+fn the_settings_file_gives_the_image_augmentation() {
+    let root = scratch("augment");
+    let data = image_folder(&root);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let config = root.join("config.json");
+    let train = |settings: &str| {
+        std::fs::write(&config, settings).unwrap();
+        run(
+            "train",
+            &[
+                ("data", data.as_path()),
+                ("weights", weights.as_path()),
+                ("config", &config),
+                ("out", &root.join("model.safetensors")),
+            ],
+            &["--backbone", "mobilenet-v2", "--recipe", "quick"],
+        )
+    };
+    let out = train(r#"{"epochs": 1, "augment": {"horizontal_flip": true}}"#);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("augmentation: horizontal flips\n"),
+        "{}",
+        text(&out)
+    );
+    let out = train(r#"{"epochs": 1, "head_fit": "convex", "augment": {"horizontal_flip": true}}"#);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the run augments its examples"),
+        "{}",
+        text(&out)
+    );
+    let out = train(r#"{"epochs": 1, "head_fit": "convex"}"#);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("augmentation"),
+        "{}",
+        text(&out)
+    );
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 /// `predict`'s probabilities, row after row, from its CSV.

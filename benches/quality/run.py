@@ -18,6 +18,10 @@ as JSON (--json).
       [--sets mnist,stamps,spam,movies,sources] [--sizes 30,300] [--seeds 5] \\
       [--recipes quick,balanced,thorough,contrastive] [--config '{"learning_rate": 0.01}']
       [--recipe-config 'contrastive={"learning_rate": 1e-4}'] [--reserve 0.2] [--json out.json]
+
+A recipe named RECIPE@LABEL is a variant of RECIPE with its own --recipe-config, reported in a
+column of its own, e.g. `--recipes quick,quick@flips --recipe-config
+'quick@flips={"augment": {"horizontal_flip": true}}'`.
 """
 
 import argparse
@@ -108,7 +112,8 @@ def kindling_train(args, kind, data, recipe, seed, scratch, features=None, test=
     backbone = (["--backbone", "mobilenet-v2", "--weights", weights / "mobilenet_v2.safetensors"]
                 if kind == "images" else
                 ["--backbone", "minilm", "--weights", weights / "minilm/model.safetensors"])
-    command = [args.cli, "train", "--data", data, *backbone, "--recipe", recipe,
+    # RECIPE@LABEL: a variant of a recipe with its own --recipe-config, in a column of its own.
+    command = [args.cli, "train", "--data", data, *backbone, "--recipe", recipe.partition("@")[0],
                "--config", config, "--out", scratch / "model.safetensors",
                "--metrics", scratch / "metrics.json"]
     if features:
@@ -122,7 +127,7 @@ def kindling_train(args, kind, data, recipe, seed, scratch, features=None, test=
         raise SystemExit(f"kindling train failed ({recipe}, seed {seed}):\n{done.stderr[-2000:]}")
     metrics = json.loads((scratch / "metrics.json").read_text())
     tested = metrics.get("test")
-    if recipe == "auto":
+    if recipe.partition("@")[0] == "auto":
         board = metrics["leaderboard"]
         best = board["rows"][board["ranking"][0]]
         notes = {"chose": metrics["chosen"], "validation_accuracy": best["accuracy"]}

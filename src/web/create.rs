@@ -82,6 +82,7 @@ impl ProjectState {
             None => Backbone::build(&spec, &mut Rng::new(0), &burn::tensor::Device::flex())?,
         };
         options.config.validate(probe.num_blocks())?;
+        options.augment.validate()?;
         if let (Backbone::Bert(bert), Some(tokenizer)) = (&probe, &tokenizer) {
             // Exporters may pad the embedding table a little past the vocabulary (to a multiple
             // of 8 or 64); a larger gap means the vocab.txt belongs to other weights.

@@ -20,6 +20,7 @@ struct Adapted {
 pub fn adapt_recipe(name: String, augment: JsValue, profile: JsValue) -> Result<JsValue, JsError> {
     let recipe: Recipe = name.parse()?;
     let augment: Augment = from_js(augment, "augment")?;
+    augment.validate()?;
     let profile: DataProfile = from_js(profile, "profile")?;
     let (augment, notes) = recipe.adapt(augment, &profile);
     to_js(&Adapted { augment, notes })

@@ -26,12 +26,15 @@ use crate::progress;
 use crate::report::{Metrics, print_epoch, print_epoch_header, write_file, write_metrics};
 use crate::setup::{self, read};
 use crate::stream::ImageStream;
-use crate::train_args::{TrainArgs, check_combinations, config, recipe};
+use crate::train_args::{Settings, TrainArgs, check_combinations, config, recipe};
 
 pub fn run(args: TrainArgs) -> Result<Outcome> {
     let recipe = recipe(&args)?;
-    let (config, augment) = config(&args, recipe)?;
-    check_combinations(&args, recipe, &config)?;
+    let settings = config(&args, recipe)?;
+    check_combinations(&args, recipe, &settings)?;
+    let Settings {
+        config, augment, ..
+    } = settings;
     let spec = setup::spec(args.backbone, &args.weights.weights, args.max_len)?;
     let (weights, tokenizer) = setup::weights(&spec, &args.weights)?;
     let devices = setup::devices(&args.weights.device)?;
@@ -114,6 +117,9 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             args.metrics.as_deref(),
             &device,
         );
+    }
+    if preprocess.is_some() && augment.any() {
+        println!("augmentation: {augment}");
     }
     let augmenter: Option<Box<dyn Augmenter>> = match (preprocess, augment.any()) {
         (Some(preprocess), true) => Some(Box::new(ImageAugmenter {

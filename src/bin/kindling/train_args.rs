@@ -81,15 +81,27 @@ pub fn recipe(args: &TrainArgs) -> Result<Option<Recipe>> {
     }
 }
 
-/// The recipe's config (the defaults for auto, whose recipes are applied per run) with the
-/// fields of the JSON file (if any) laid over it.
-pub fn config(args: &TrainArgs, recipe: Option<Recipe>) -> Result<(TrainConfig, Augment)> {
+/// What a run trains with: the recipe's settings with the settings file's laid over them.
+pub struct Settings {
+    pub config: TrainConfig,
+    pub augment: Augment,
+    /// Whether the settings file gave `augment` (which only one recipe's run on images uses).
+    pub augment_given: bool,
+}
+
+/// The recipe's config (the defaults for auto, whose recipes are applied per run) and image
+/// augmentation, with the fields of the JSON file (if any) laid over them.
+pub fn config(args: &TrainArgs, recipe: Option<Recipe>) -> Result<Settings> {
     let (config, augment) = match recipe {
         Some(recipe) => recipe.apply(TrainConfig::default()),
         None => (TrainConfig::default(), Augment::default()),
     };
     let Some(path) = &args.config else {
-        return Ok((config, augment));
+        return Ok(Settings {
+            config,
+            augment,
+            augment_given: false,
+        });
     };
     let text = String::from_utf8(read(path, "settings file")?)
         .map_err(|_| Error::config("config", format!("{} is not UTF-8 text", path.display())))?;
@@ -103,11 +115,44 @@ pub fn config(args: &TrainArgs, recipe: Option<Recipe>) -> Result<(TrainConfig, 
     };
     let mut merged = serde_json::to_value(&config)
         .map_err(|e| Error::State(format!("internal: settings: {e}")))?;
+    let (mut augment, mut augment_given) = (augment, false);
     for (name, value) in fields {
-        merged[name] = value;
+        match name.as_str() {
+            "augment" => (augment, augment_given) = (laid_over(augment, value)?, true),
+            _ => merged[name] = value,
+        }
     }
     let config = TrainConfig::from_json(&merged.to_string())?;
-    Ok((config, augment))
+    Ok(Settings {
+        config,
+        augment,
+        augment_given,
+    })
+}
+
+/// The image augmentation of the settings file's `augment` object (the page's Augmentation
+/// settings: `random_resized_crop`, `horizontal_flip`, `color_jitter`) laid over the recipe's:
+/// the fields it gives replace the recipe's, unknown ones are refused.
+fn laid_over(recipe: Augment, given: serde_json::Value) -> Result<Augment> {
+    let serde_json::Value::Object(given) = given else {
+        return Err(Error::config(
+            "augment",
+            "give an object, e.g. {\"horizontal_flip\": true, \"color_jitter\": 0.2}",
+        ));
+    };
+    let mut merged = serde_json::to_value(&recipe)
+        .map_err(|e| Error::State(format!("internal: augmentation: {e}")))?;
+    for (name, value) in given {
+        merged[name] = value;
+    }
+    let augment: Augment = serde_json::from_value(merged).map_err(|e| {
+        Error::config(
+            "augment",
+            format!("{e} (the fields are random_resized_crop, horizontal_flip and color_jitter)"),
+        )
+    })?;
+    augment.validate()?;
+    Ok(augment)
 }
 
 /// Refuses the combinations of options that cannot work together, and a disk cache folder that
@@ -115,8 +160,20 @@ pub fn config(args: &TrainArgs, recipe: Option<Recipe>) -> Result<(TrainConfig, 
 pub fn check_combinations(
     args: &TrainArgs,
     recipe: Option<Recipe>,
-    config: &TrainConfig,
+    settings: &Settings,
 ) -> Result<()> {
+    let config = &settings.config;
+    if settings.augment_given
+        && (matches!(args.backbone, BackboneName::Minilm)
+            || recipe.is_none()
+            || args.k_fold.is_some())
+    {
+        return Err(Error::config(
+            "augment",
+            "the settings file's augment is image augmentation for one run: it does not apply to \
+             text, to auto (each recipe brings its own) or to --k-fold; leave it out for those",
+        ));
+    }
     if recipe.is_none()
         && (args.features.is_some() || args.resume.is_some() || args.k_fold.is_some())
     {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resample::Window;
 use super::{Preprocess, Rgba};
+use crate::error::{Error, Result};
 use crate::rng::Rng;
 
 /// Augmented training inputs from the original images (kept, shrunk, only while augmentation is
@@ -55,9 +56,47 @@ impl Default for Augment {
     }
 }
 
+/// In words, for people: "horizontal flips, random resized crops, colour jitter 0.2", or "none".
+impl std::fmt::Display for Augment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if self.horizontal_flip {
+            parts.push("horizontal flips".to_string());
+        }
+        if self.random_resized_crop {
+            parts.push("random resized crops".to_string());
+        }
+        if self.color_jitter > 0.0 {
+            parts.push(format!("colour jitter {}", self.color_jitter));
+        }
+        match parts.is_empty() {
+            true => f.write_str("none"),
+            false => f.write_str(&parts.join(", ")),
+        }
+    }
+}
+
+/// The most colour jitter: factors of 1 ± j stay at or above 0 (a factor below it would invert
+/// the colours rather than vary them).
+pub const MAX_COLOR_JITTER: f32 = 1.0;
+
 impl Augment {
     pub fn any(&self) -> bool {
         self.random_resized_crop || self.horizontal_flip || self.color_jitter > 0.0
+    }
+
+    /// Refuses a colour jitter outside [0, 1] (or not a number), saying what is allowed.
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0..=MAX_COLOR_JITTER).contains(&self.color_jitter) {
+            return Err(Error::config(
+                "augment.color_jitter",
+                format!(
+                    "{} is out of range: give 0 (off) to {MAX_COLOR_JITTER}; 0.1–0.3 is usual",
+                    self.color_jitter
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -95,5 +134,44 @@ pub(super) fn jitter(rgb: &mut [f32], amount: f32, rng: &mut Rng) {
             let saturated = g + (*v - g) * saturation;
             *v = (mean_grey + (saturated - mean_grey) * contrast).clamp(0.0, 255.0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_jitter_outside_zero_to_one_is_refused_with_the_range() {
+        for jitter in [0.0, 0.2, 1.0] {
+            let augment = Augment {
+                color_jitter: jitter,
+                ..Augment::default()
+            };
+            assert!(augment.validate().is_ok(), "{jitter}");
+        }
+        for jitter in [-0.1, 1.5, f32::NAN, f32::INFINITY] {
+            let augment = Augment {
+                color_jitter: jitter,
+                ..Augment::default()
+            };
+            let message = augment.validate().unwrap_err().to_string();
+            assert!(message.contains("augment.color_jitter"), "{message}");
+            assert!(message.contains("give 0 (off) to 1"), "{message}");
+        }
+    }
+
+    #[test]
+    fn augmentation_in_words() {
+        assert_eq!(Augment::default().to_string(), "none");
+        let all = Augment {
+            random_resized_crop: true,
+            horizontal_flip: true,
+            color_jitter: 0.2,
+        };
+        assert_eq!(
+            all.to_string(),
+            "horizontal flips, random resized crops, colour jitter 0.2"
+        );
     }
 }

@@ -82,6 +82,7 @@ pub(super) fn configure(
         )
     })?;
     config.validate(num_blocks)?;
+    augment.validate()?;
     Ok((config, augment))
 }
 
