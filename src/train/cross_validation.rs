@@ -4,6 +4,7 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use super::recipe::DataProfile;
 use super::sweep::{EntrySplit, Sweep, SweepRow, SweepSpec};
 use crate::backbone::{Backbone, BackboneSpec};
 use crate::config::TrainConfig;
@@ -79,7 +80,16 @@ pub async fn cross_validate(
         train_final: false,
     };
     let num_blocks = backbone(device)?.num_blocks();
-    let mut sweep = Sweep::new(&spec, config, &Augment::default(), data.clone(), num_blocks)?;
+    // Folds are one configuration: no plan depends on the kind of examples.
+    let kind = DataProfile::default();
+    let mut sweep = Sweep::new(
+        &spec,
+        config,
+        &Augment::default(),
+        data.clone(),
+        num_blocks,
+        &kind,
+    )?;
     let board = sweep
         .run_to_end(backbone, &|_| None, model_of, device)
         .await?;
