@@ -10,7 +10,6 @@ use kindling::config::{HeadFit, TrainConfig};
 use kindling::data::Dataset;
 use kindling::data::image::Augment;
 use kindling::train::TrainingRun;
-use kindling::train::recipe::DataProfile;
 use kindling::train::sweep::{EntrySplit, Leaderboard, Sweep, SweepSpec};
 
 fn base() -> TrainConfig {
@@ -26,11 +25,6 @@ fn base() -> TrainConfig {
     }
 }
 
-/// What the toy examples are: feature vectors, neither images nor texts.
-fn vectors() -> DataProfile {
-    DataProfile::default()
-}
-
 fn toy_spec() -> BackboneSpec {
     BackboneSpec::ToyMlp {
         widths: vec![DIM, 32, 32, 32],
@@ -40,15 +34,7 @@ fn toy_spec() -> BackboneSpec {
 fn run_sweep(spec: &str, config: &TrainConfig, data: &Dataset) -> Leaderboard {
     let device = device();
     let spec: SweepSpec = serde_json::from_str(spec).unwrap();
-    let mut sweep = Sweep::new(
-        &spec,
-        config,
-        &Augment::default(),
-        data.clone(),
-        3,
-        &vectors(),
-    )
-    .unwrap();
+    let mut sweep = Sweep::new(&spec, config, &Augment::default(), data.clone(), 3).unwrap();
     let backbone = |d: &burn::tensor::Device| Ok(toy_backbone(d));
     pollster::block_on(sweep.run_to_end(&backbone, &|_| None, (&toy_spec(), None), &device))
         .unwrap()
@@ -196,7 +182,7 @@ fn runs_are_taken_back_only_finished_and_in_order() {
     let device = device();
     let spec: SweepSpec = serde_json::from_str(r#"{"recipes": ["quick"]}"#).unwrap();
     let data = separable(10, 3);
-    let mut sweep = Sweep::new(&spec, &base(), &Augment::default(), data, 3, &vectors()).unwrap();
+    let mut sweep = Sweep::new(&spec, &base(), &Augment::default(), data, 3).unwrap();
     let toy = |d: &burn::tensor::Device| -> kindling::Result<Backbone> { Ok(toy_backbone(d)) };
     let (_, run) = sweep.start_next(&toy, &device).unwrap().unwrap();
     let err = pollster::block_on(sweep.finish_baseline(run))
@@ -244,34 +230,4 @@ fn gradient_checkpointing_trains_the_same_model_and_keeps_its_own_cache() {
     }
     // Tensors with and without checkpointing cannot meet: the second run computed its own cache.
     assert!(!checkpointed.cache_reused);
-}
-
-/// Auto's plan follows the kind of examples the caller says they are: few texts add SetFit's
-/// Contrastive recipe; feature vectors (and images) keep to Quick and Balanced.
-#[test]
-fn auto_plans_by_the_kind_of_examples() {
-    let data = separable(30, 5);
-    let spec: SweepSpec = serde_json::from_str(r#"{"auto": {}}"#).unwrap();
-    let plan = |profile: DataProfile| {
-        let sweep = Sweep::new(
-            &spec,
-            &base(),
-            &Augment::default(),
-            data.clone(),
-            3,
-            &profile,
-        );
-        let plan = sweep.unwrap().leaderboard().auto.unwrap();
-        (plan.recipes, plan.why)
-    };
-    let (recipes, why) = plan(vectors());
-    assert_eq!(recipes, ["quick", "balanced"]);
-    assert!(why.contains("the smallest 30"), "{why}");
-    let texts = DataProfile {
-        texts: true,
-        ..vectors()
-    };
-    let (recipes, why) = plan(texts);
-    assert_eq!(recipes, ["quick", "balanced", "contrastive"]);
-    assert!(why.contains("pairs"), "{why}");
 }

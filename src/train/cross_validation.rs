@@ -4,7 +4,6 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::recipe::DataProfile;
 use super::sweep::{EntrySplit, Sweep, SweepRow, SweepSpec};
 use crate::backbone::{Backbone, BackboneSpec};
 use crate::config::TrainConfig;
@@ -80,16 +79,7 @@ pub async fn cross_validate(
         train_final: false,
     };
     let num_blocks = backbone(device)?.num_blocks();
-    // Folds are one configuration: no plan depends on the kind of examples.
-    let kind = DataProfile::default();
-    let mut sweep = Sweep::new(
-        &spec,
-        config,
-        &Augment::default(),
-        data.clone(),
-        num_blocks,
-        &kind,
-    )?;
+    let mut sweep = Sweep::new(&spec, config, &Augment::default(), data.clone(), num_blocks)?;
     let board = sweep
         .run_to_end(backbone, &|_| None, model_of, device)
         .await?;

@@ -147,7 +147,6 @@ impl Recipe {
 
 /// What the recipes adapt to in a project's examples.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct DataProfile {
     /// Examples in the smallest class.
     pub smallest_class: usize,
@@ -155,8 +154,6 @@ pub struct DataProfile {
     pub images: bool,
     /// Whether every image is greyscale (`Rgba::is_greyscale`).
     pub greyscale: bool,
-    /// Whether the examples are texts (for a text encoder; feature vectors are neither).
-    pub texts: bool,
 }
 
 /// Below this many images in its smallest class, an augmenting recipe adds colour jitter: few
@@ -209,37 +206,27 @@ pub struct AutoPlan {
     pub why: String,
 }
 
-/// The most examples in the smallest class for which Auto also tries Contrastive on texts:
-/// SetFit's few-shot regime, where it won (+4.1 points on movie snippets at 30 a class; README,
-/// Model quality). Its pairs grow with the examples: at 300 a class a run takes about an hour on
-/// 2 cores.
-pub const AUTO_CONTRASTIVE_UP_TO: usize = 64;
-
 /// The recipes Auto compares for `profile`: Quick always (the solved linear head, never below a
 /// logistic regression on the same features), Balanced when every class has at least
-/// [`AUTO_FINE_TUNES_FROM`] examples, and for texts, while they are few, Contrastive, which won
-/// on such data in the quality benchmark.
+/// [`AUTO_FINE_TUNES_FROM`] examples. Thorough is left out: it takes many times longer.
 pub fn auto_plan(profile: &DataProfile) -> AutoPlan {
-    let smallest = profile.smallest_class;
-    if smallest < AUTO_FINE_TUNES_FROM {
-        return AutoPlan {
+    if profile.smallest_class >= AUTO_FINE_TUNES_FROM {
+        AutoPlan {
+            recipes: vec!["quick".into(), "balanced".into()],
+            why: format!(
+                "every class has at least {AUTO_FINE_TUNES_FROM} examples (the smallest {}), enough to try fine-tuning the last blocks (balanced) against the frozen backbone (quick)",
+                profile.smallest_class
+            ),
+        }
+    } else {
+        AutoPlan {
             recipes: vec!["quick".into()],
             why: format!(
-                "the smallest class has {smallest} examples, fewer than the {AUTO_FINE_TUNES_FROM} that fine-tuning needs to be judged: the frozen backbone (quick) only"
+                "the smallest class has {} examples, fewer than the {AUTO_FINE_TUNES_FROM} that fine-tuning needs to be judged: the frozen backbone (quick) only",
+                profile.smallest_class
             ),
-        };
+        }
     }
-    let mut recipes = vec!["quick".to_string(), "balanced".to_string()];
-    let mut why = format!(
-        "every class has at least {AUTO_FINE_TUNES_FROM} examples (the smallest {smallest}), enough to try fine-tuning the last blocks (balanced) against the frozen backbone (quick)"
-    );
-    if profile.texts && smallest <= AUTO_CONTRASTIVE_UP_TO {
-        recipes.push("contrastive".into());
-        why.push_str(&format!(
-            "; with at most {AUTO_CONTRASTIVE_UP_TO} texts in a class, every layer learning from pairs (contrastive, SetFit's recipe) too"
-        ));
-    }
-    AutoPlan { recipes, why }
 }
 
 #[cfg(test)]
@@ -285,7 +272,6 @@ mod tests {
             smallest_class: 500,
             images: true,
             greyscale: true,
-            texts: false,
         };
         let (augment, notes) = Recipe::Thorough.adapt(own.clone(), &digits);
         assert!(
@@ -297,7 +283,6 @@ mod tests {
             smallest_class: 12,
             images: true,
             greyscale: false,
-            texts: false,
         };
         let (augment, notes) = Recipe::Thorough.adapt(own.clone(), &few_photos);
         assert!(
@@ -310,7 +295,6 @@ mod tests {
         assert!(!augment.any() && notes.is_empty());
         let text = DataProfile {
             images: false,
-            texts: true,
             ..few_photos
         };
         assert_eq!(Recipe::Thorough.adapt(own.clone(), &text).0, own);
@@ -324,27 +308,5 @@ mod tests {
         let plan = auto_plan(&digits);
         assert_eq!(plan.recipes, vec!["quick", "balanced"]);
         assert!(plan.why.contains("500"), "{}", plan.why);
-        // Few texts add Contrastive (what won on such data); images and more texts keep to two.
-        let texts = |smallest_class| DataProfile {
-            smallest_class,
-            texts: true,
-            ..DataProfile::default()
-        };
-        let plan = auto_plan(&texts(30));
-        assert_eq!(plan.recipes, vec!["quick", "balanced", "contrastive"]);
-        assert!(plan.why.contains("pairs"), "{}", plan.why);
-        let digits = DataProfile {
-            smallest_class: 30,
-            ..digits
-        };
-        assert_eq!(auto_plan(&digits).recipes, vec!["quick", "balanced"]);
-        let many_texts = texts(AUTO_CONTRASTIVE_UP_TO + 1);
-        assert_eq!(auto_plan(&many_texts).recipes, vec!["quick", "balanced"]);
-        assert_eq!(auto_plan(&texts(12)).recipes, vec!["quick"]);
-        let vectors = DataProfile {
-            smallest_class: 30,
-            ..DataProfile::default()
-        };
-        assert_eq!(auto_plan(&vectors).recipes, vec!["quick", "balanced"]);
     }
 }

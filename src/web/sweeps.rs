@@ -10,9 +10,7 @@ use wasm_bindgen::prelude::*;
 use super::Project;
 use super::state::{ProjectState, load_backbone};
 use super::{from_js, to_js};
-use crate::backbone::BackboneSpec;
 use crate::error::Error;
-use crate::train::recipe::DataProfile;
 use crate::train::sweep::{Sweep, SweepSpec, SweepTask};
 
 /// The sweep of a project: its plan and results, the task of the run it handed out, the model
@@ -34,20 +32,12 @@ impl ProjectState {
     pub fn start_sweep(&mut self, spec: JsValue) -> Result<JsValue, JsError> {
         let spec: SweepSpec = from_js(spec, "sweep")?;
         let num_blocks = self.backbone(&burn::tensor::Device::flex())?.num_blocks();
-        // The wasm does not see the pixels (the worker decodes them), so `greyscale` stays
-        // unknown; Auto's plan does not use it.
-        let kind = DataProfile {
-            images: self.preprocess.is_some(),
-            texts: matches!(self.spec, BackboneSpec::Bert { .. }),
-            ..DataProfile::default()
-        };
         let sweep = Sweep::new(
             &spec,
             &self.config,
             &self.augment,
             self.data.clone(),
             num_blocks,
-            &kind,
         )?;
         let entries = to_js(&sweep.entries())?;
         self.end_sweep();

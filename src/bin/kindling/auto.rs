@@ -9,7 +9,7 @@ use kindling::backbone::{Backbone, BackboneSpec};
 use kindling::config::TrainConfig;
 use kindling::data::image::Augment;
 use kindling::model::file::import;
-use kindling::train::recipe::{AutoPlan, DataProfile};
+use kindling::train::recipe::AutoPlan;
 use kindling::train::sweep::{Leaderboard, Sweep, SweepSpec, SweepTask};
 use kindling::{Error, Result};
 use serde::Serialize;
@@ -40,7 +40,6 @@ pub struct Outputs<'a> {
 pub fn run(
     base: &TrainConfig,
     data: kindling::data::Dataset,
-    profile: &DataProfile,
     model_of: (&BackboneSpec, &[u8]),
     outputs: Outputs,
     device: &Device,
@@ -54,18 +53,16 @@ pub fn run(
         &Augment::default(),
         data,
         num_blocks,
-        profile,
     )?;
     let plan = sweep
         .leaderboard()
         .auto
         .ok_or_else(|| Error::State("internal: an auto sweep without its plan".into()))?;
-    let named = match plan.recipes.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, others)) => format!("{} and {last}", others.join(", ")),
-        None => String::new(),
-    };
-    println!("auto: comparing {named} — {}", plan.why);
+    println!(
+        "auto: comparing {} — {}",
+        plan.recipes.join(" and "),
+        plan.why
+    );
     let mut models = Vec::new();
     while let Some((task, mut run)) = sweep.start_next(&backbone, device)? {
         match task {

@@ -47,7 +47,6 @@ fn profile(data: &Dataset, greyscale: Option<bool>) -> DataProfile {
         smallest_class: data.class_counts().into_iter().min().unwrap_or(0),
         images: greyscale.is_some(),
         greyscale: greyscale.unwrap_or(false),
-        texts: greyscale.is_none(),
     }
 }
 

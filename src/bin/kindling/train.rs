@@ -101,14 +101,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             metrics: args.metrics.as_deref(),
             test: test.as_ref(),
         };
-        return auto::run(
-            &config,
-            data,
-            &examples.profile,
-            (&spec, &weights),
-            outputs,
-            &device,
-        );
+        return auto::run(&config, data, (&spec, &weights), outputs, &device);
     };
     let (augment, notes) = recipe.adapt(augment, &examples.profile);
     for note in notes {

@@ -59,19 +59,14 @@ pub struct Sweep {
     auto: Option<AutoPlan>,
 }
 
-/// `spec` for `data`: Auto becomes the recipes `auto_plan` names for the examples (`profile`,
-/// with its smallest class counted from `data`), with the plan (what and why); any other spec
-/// stays as it is.
-fn for_data(
-    spec: &SweepSpec,
-    data: &Dataset,
-    profile: &DataProfile,
-) -> (SweepSpec, Option<AutoPlan>) {
+/// `spec` for `data`: Auto becomes the recipes `auto_plan` names for the examples, with the plan
+/// (what and why); any other spec stays as it is.
+fn for_data(spec: &SweepSpec, data: &Dataset) -> (SweepSpec, Option<AutoPlan>) {
     match spec {
         SweepSpec::Auto {} => {
             let profile = DataProfile {
                 smallest_class: data.class_counts().into_iter().min().unwrap_or(0),
-                ..*profile
+                ..DataProfile::default()
             };
             let plan = auto_plan(&profile);
             (SweepSpec::Recipes(plan.recipes.clone()), Some(plan))
@@ -82,18 +77,16 @@ fn for_data(
 
 impl Sweep {
     /// Plans `spec` on the project's settings `base`/`base_augment` for `data` and a backbone of
-    /// `num_blocks` blocks; `profile` says what kind of examples they are (Auto's recipes depend
-    /// on it). The split is the one a single run of `base` would draw.
+    /// `num_blocks` blocks. The split is the one a single run of `base` would draw.
     pub fn new(
         spec: &SweepSpec,
         base: &TrainConfig,
         base_augment: &Augment,
         data: Dataset,
         num_blocks: usize,
-        profile: &DataProfile,
     ) -> Result<Self> {
         data.check_trainable()?;
-        let (spec, auto) = for_data(spec, &data, profile);
+        let (spec, auto) = for_data(spec, &data);
         let spec = &spec;
         let entries = spec.plan(base, base_augment, num_blocks)?;
         let mut rng = Rng::new(base.seed);
