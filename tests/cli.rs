@@ -390,6 +390,18 @@ fn bad_input_exits_with_a_reason_and_a_meaningful_code() {
             text(&out)
         );
     }
+    std::fs::write(&config, r#"{"augment": {"horizontal_flip": true}}"#).unwrap();
+    let out = train(
+        &[&base[..], &[("config", &config), ("features", &features)]].concat(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("caches none"),
+        "{}",
+        text(&out)
+    );
+    assert!(!features.exists());
     // A missing argument is a usage error (2).
     let out = run("train", &[("data", &data)], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

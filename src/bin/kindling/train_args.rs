@@ -184,6 +184,13 @@ pub fn check_combinations(
     }
     if args.features.is_some() {
         features::check(config)?;
+        // The features written are the cached ones, and a run that augments caches none.
+        if settings.augment.any() {
+            return Err(Error::config(
+                "features",
+                "--features writes the pretrained features a run caches, and a run that augments its images caches none: leave augment out of the settings",
+            ));
+        }
     }
     if let Some(dir) = &args.disk_cache {
         if recipe.is_none() || args.k_fold.is_some() {
