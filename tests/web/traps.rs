@@ -572,3 +572,21 @@ async fn a_call_during_an_awaited_epoch_is_refused_as_busy() {
     );
     assert!(result["value"].as_f64().unwrap() > 0.0, "{result}");
 }
+
+/// An image augmentation out of range is named when the project is created, not found later as
+/// inverted colours: colour jitter must stay within 0–1.
+#[wasm_bindgen_test]
+async fn colour_jitter_out_of_range_is_refused_at_create() {
+    for jitter in [3.0, -0.5] {
+        let options = js(serde_json::json!({
+            "backbone": {"kind": "features", "dim": DIM},
+            "device": "cpu",
+            "config": {},
+            "augment": {"color_jitter": jitter},
+        }));
+        let err = Project::create(options, None).await.err().unwrap();
+        let text = message(err);
+        assert!(text.contains("augment.color_jitter"), "{jitter}: {text}");
+        assert!(text.contains("give 0 (off) to 1"), "{jitter}: {text}");
+    }
+}
