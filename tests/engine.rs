@@ -584,6 +584,7 @@ fn an_exported_model_imports_and_predicts_the_same() {
         preprocess: None,
         config,
         temperature: None,
+        every_layer: false,
     };
     let bytes = pollster::block_on(export(t.model(), &info)).unwrap();
     let device = device();

@@ -41,6 +41,7 @@ fn files() -> &'static (Vec<u8>, Vec<u8>) {
             preprocess: None,
             config,
             temperature: None,
+            every_layer: false,
         };
         let model = pollster::block_on(export(t.model(), &info)).unwrap();
         (model, checkpoint)

@@ -186,6 +186,144 @@ fn the_host_memory_encoder_gives_burns_embeddings() {
     assert_eq!(plan.forward_host(&one, 1).0, host[384..768].to_vec());
 }
 
+/// `text_features: every_layer`: the mean token vector after the embeddings and after each of
+/// the 6 layers, each of unit length, side by side — the same on the host-memory plan and on
+/// burn's path, its last slice the sentence embedding itself.
+#[test]
+fn every_layer_features_are_seven_unit_means_the_same_on_both_paths() {
+    let texts = [
+        "Bread and butter for breakfast.",
+        "The film drags, but its last act is wonderful",
+        "ok",
+    ];
+    let device = burn::tensor::Device::flex();
+    let net = minilm(&device).with_every_layer(true);
+    assert_eq!(net.feature_dim(), 7 * 384);
+    let rows = kindling::data::encoder_rows(&tokenizer(), &texts, 128);
+    let plan = net.cpu_plan(net.num_blocks(), &device).unwrap();
+    let (host, shape) = plan.forward_host(&rows, texts.len());
+    assert_eq!(shape, vec![7 * 384]);
+    let x = net.input(rows, texts.len(), &device);
+    let burn = net
+        .forward_blocks(x, 0..net.num_blocks(), false)
+        .into_features()
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+    assert_eq!(burn.len(), host.len());
+    let worst = host
+        .iter()
+        .zip(&burn)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(worst < 2e-5, "largest difference from burn's path: {worst}");
+    let sentence = embed(&texts);
+    for (text, features) in host.chunks(7 * 384).enumerate() {
+        let slices: Vec<&[f32]> = features.chunks(384).collect();
+        for (layer, slice) in slices.iter().enumerate() {
+            let norm = slice.iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!(
+                (norm - 1.0).abs() < 1e-4,
+                "text {text}, slice {layer}: norm {norm}"
+            );
+        }
+        let last = slices[6]
+            .iter()
+            .zip(&sentence[text])
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(
+            last < 2e-5,
+            "text {text}: the last slice is not the sentence embedding ({last})"
+        );
+        // The embeddings' mean is not the last layer's: the slices carry different views.
+        let same: f32 = slices[0].iter().zip(slices[6]).map(|(a, b)| a * b).sum();
+        assert!(
+            same < 0.9,
+            "text {text}: cosine of the first and last slices {same}"
+        );
+    }
+}
+
+/// `text_features` in a run: auto pools every layer when the encoder stays frozen and the last
+/// one when layers train; `every_layer` with trainable layers is refused with its reason; a
+/// model file keeps the choice, so the imported model predicts as the trained one.
+#[test]
+fn a_frozen_encoder_run_pools_every_layer_and_its_model_file_keeps_it() {
+    use kindling::config::{Strategy, TextFeatures, TrainConfig};
+    let config = TrainConfig {
+        validation_fraction: 0.25,
+        ..TrainConfig::default()
+    };
+    let mut t = tweet_run(config.clone(), 20);
+    assert_eq!(t.model().backbone.feature_dim(), 7 * 384);
+    pollster::block_on(t.fit()).unwrap();
+    let partial = Strategy::Partial {
+        trainable_blocks: 2,
+    };
+    let tail = tweet_run(
+        TrainConfig {
+            strategy: partial.clone(),
+            ..config.clone()
+        },
+        5,
+    );
+    assert_eq!(tail.model().backbone.feature_dim(), 384);
+    let last = tweet_run(
+        TrainConfig {
+            text_features: TextFeatures::LastLayer,
+            ..config.clone()
+        },
+        5,
+    );
+    assert_eq!(last.model().backbone.feature_dim(), 384);
+    let refused = TrainConfig {
+        strategy: partial,
+        text_features: TextFeatures::EveryLayer,
+        ..config.clone()
+    }
+    .validate(6)
+    .unwrap_err()
+    .to_string();
+    assert!(
+        refused.contains("text_features") && refused.contains("feature_extraction"),
+        "{refused}"
+    );
+
+    let spec = kindling::backbone::BackboneSpec::Bert {
+        heads: 12,
+        max_len: 64,
+        normalize: true,
+    };
+    let weights = std::fs::read(minilm_dir().join("model.safetensors")).unwrap();
+    let info = kindling::model::file::ModelInfo::new(
+        spec.clone(),
+        Some(&weights),
+        t.classes().to_vec(),
+        config,
+    );
+    let bytes = pollster::block_on(kindling::model::file::export(t.model(), &info)).unwrap();
+    let device = burn::tensor::Device::flex();
+    let (model, back) =
+        kindling::model::file::import(&bytes, Some(&spec), Some(&weights), &device).unwrap();
+    assert!(back.every_layer);
+    assert_eq!(model.backbone.feature_dim(), 7 * 384);
+    let rows = kindling::data::encoder_rows(&tokenizer(), &["what a lovely day", "awful"], 64);
+    let predict = |m: kindling::model::Classifier| {
+        let p = kindling::model::Predictor::new(m, &device);
+        pollster::block_on(p.predict(&rows, 3, &device))
+            .unwrap()
+            .into_iter()
+            .flat_map(|p| p.probabilities)
+            .collect::<Vec<f32>>()
+    };
+    let trained = predict(t.model().clone());
+    let imported = predict(model);
+    let worst = trained
+        .iter()
+        .zip(&imported)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(worst < 1e-4, "{trained:?} vs {imported:?}");
+}
+
 /// `per_class` tweets of each sentiment from the pinned tweet corpus (the first ones, in file order).
 fn tweets(per_class: usize) -> (Vec<String>, Vec<String>) {
     use kindling::data::text_table::{Column, parse_delimited};

@@ -26,6 +26,9 @@ const FIELDS = [
   { id: 'fine-tune-loss', label: 'Blocks learn from', type: 'select', def: 'cross_entropy', when: (v) => v.strategy !== 'feature_extraction' && !v.hidden.trim(),
     options: [['cross_entropy', 'The head\'s errors (cross-entropy)'], ['contrastive', 'Pairs of examples (contrastive, SetFit)']],
     help: 'With few examples per class (text especially): "Pairs" trains the blocks to draw each class\'s examples together and apart from the others, and solves the linear head after every epoch; the first epoch is the frozen backbone\'s solved head (kept, with early stopping on, if no later epoch beats it).' },
+  { id: 'text-features', label: 'Text features', type: 'select', def: 'auto', task: 'text', when: (v) => v.strategy === 'feature_extraction',
+    options: [['auto', 'Every layer, side by side'], ['last_layer', 'The sentence embedding only']],
+    help: 'What the head reads from a frozen encoder: each layer\'s mean word vector side by side keeps wording and style that the last layer drops (measured 1–4 points better on the quality benchmark), or the last layer\'s alone.' },
   { group: 'Optimiser' },
   { id: 'epochs', label: 'Epochs', type: 'int', min: 1, max: 200, def: 15, help: 'Passes over the data; 5–20 is typical, early stopping may end sooner.' },
   { id: 'lr', label: 'Learning rate', type: 'number', min: 1e-6, max: 1, def: 0.01, help: 'The head\'s rate: 0.01 for a frozen backbone, 0.001 when blocks train (the recipes set these).' },
@@ -233,6 +236,8 @@ export function readOptions(task) {
     head_init: hidden.length ? 'random' : v['head-init'],
     // Pairs need a linear head and blocks that train: otherwise cross-entropy.
     fine_tune_loss: hidden.length || v.strategy === 'feature_extraction' ? 'cross_entropy' : v['fine-tune-loss'],
+    // Every layer needs a frozen encoder: with blocks training, auto takes the last layer.
+    text_features: task === 'text' && v.strategy === 'feature_extraction' ? v['text-features'] : 'auto',
   };
   const augment = task === 'images' ? { horizontal_flip: v.flip, random_resized_crop: v.crop, color_jitter: number('jitter') } : {};
   const dropout = number('token-dropout');

@@ -39,6 +39,8 @@ import baselines
 import datasets
 
 DEFAULT = "quick"
+# Quick on the sentence embedding alone (text): the features the baselines read.
+SENTENCE_EMBEDDING = "quick@sentence-embedding"
 
 
 def stratified_sample(labels, per_class, seed, reserved=()):
@@ -168,7 +170,7 @@ def main():
     args = parser.parse_args()
     if not 0.0 <= args.reserve < 1.0:
         parser.error(f"--reserve {args.reserve}: give a fraction in [0, 1), e.g. 0.2")
-    args.recipe_configs = {}
+    args.recipe_configs = {SENTENCE_EMBEDDING: {"text_features": "last_layer"}}
     for entry in args.recipe_config:
         recipe, equals, fields = entry.partition("=")
         if not equals or recipe not in args.recipes.split(","):
@@ -204,9 +206,13 @@ def main():
                     row = {"set": name, "size": size, "seed": seed, "examples": len(chosen),
                            "scored_on": f"test ({len(held)})" if held else "validation"}
                     features = scratch / "features.safetensors"
-                    for recipe in recipes:
+                    # The baselines read the sentence embedding (MiniLM's last layer, as every
+                    # linear probe of it does); kindling's default pools every layer of a frozen
+                    # encoder, so for text a run of its own writes the features.
+                    baseline_run = SENTENCE_EMBEDDING if kind == "text" else DEFAULT
+                    for recipe in ([SENTENCE_EMBEDDING] if kind == "text" else []) + recipes:
                         result, notes = kindling_train(args, kind, data, recipe, seed, scratch,
-                                                       features if recipe == DEFAULT else None, test)
+                                                       features if recipe == baseline_run else None, test)
                         method = f"kindling {recipe}{' (default)' if recipe == DEFAULT else ''}"
                         row[method] = result
                         row.setdefault("notes", {})[method] = notes

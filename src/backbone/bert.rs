@@ -178,6 +178,11 @@ pub struct Bert {
     normalize: bool,
     #[module(skip)]
     max_len: usize,
+    /// The features are the mean token vector after the embeddings and after every layer, each
+    /// scaled to unit length, side by side (`TextFeatures::EveryLayer`); else the last layer's
+    /// only. Set for a run whose encoder stays wholly frozen: every pass then starts at block 0.
+    #[module(skip)]
+    every_layer: bool,
 }
 
 impl Bert {
@@ -228,6 +233,7 @@ impl Bert {
             blocks,
             normalize,
             max_len,
+            every_layer: false,
         })
     }
 
@@ -243,6 +249,26 @@ impl Bert {
     /// Whether the pooled embedding is L2-normalised.
     pub fn normalizes(&self) -> bool {
         self.normalize
+    }
+
+    /// Whether the features pool every layer (see the field).
+    pub fn pools_every_layer(&self) -> bool {
+        self.every_layer
+    }
+
+    /// The same encoder pooling every layer (`true`) or the last one only.
+    pub fn with_every_layer(mut self, every_layer: bool) -> Self {
+        self.every_layer = every_layer;
+        self
+    }
+
+    /// Values per example of the pooled features: the hidden size, times the layers and the
+    /// embeddings when every layer is pooled.
+    pub fn feature_dim(&self) -> usize {
+        match self.every_layer {
+            true => self.hidden() * (self.blocks.len() + 1),
+            false => self.hidden(),
+        }
     }
 
     /// Rows of the token embedding: token ids must stay below this.
@@ -277,19 +303,42 @@ impl Bert {
     }
 
     /// Runs layers `blocks`; after the last one, mean-pools over the mask (and L2-normalises).
+    /// Pooling every layer needs the pass to start at the embeddings (block 0): a run sets it
+    /// only when every block stays frozen, so its passes run all blocks at once; a pass that
+    /// starts later pools what it ran.
     pub fn forward_blocks(&self, x: Activations, blocks: core::ops::Range<usize>) -> Activations {
         let end = blocks.end;
         let (mut hidden, mask) = match x {
             Activations::Sequence { hidden, mask } => (hidden, mask),
             other => return other,
         };
+        let pool_every = self.every_layer && end >= self.blocks.len();
+        let mut pooled = Vec::new();
+        let pool = |hidden: &Tensor<3>| {
+            super::activations::unit_rows(
+                Activations::Sequence {
+                    hidden: hidden.clone(),
+                    mask: mask.clone(),
+                }
+                .into_features(),
+            )
+        };
+        if pool_every && blocks.start == 0 {
+            pooled.push(pool(&hidden));
+        }
         let [b, s] = mask.dims();
         let mask_bias = (mask.clone() - 1.0).mul_scalar(1e4).reshape([b, 1, 1, s]);
         for layer in &self.blocks[blocks] {
             hidden = layer.forward(hidden, mask_bias.clone());
+            if pool_every {
+                pooled.push(pool(&hidden));
+            }
         }
         if end < self.blocks.len() {
             return Activations::Sequence { hidden, mask };
+        }
+        if pool_every {
+            return Activations::Flat(Tensor::cat(pooled, 1));
         }
         let pooled = Activations::Sequence { hidden, mask }.into_features();
         if self.normalize {

@@ -225,6 +225,8 @@ pub struct CpuEncoderPlan {
     hidden: usize,
     max_len: usize,
     normalize: bool,
+    /// Every layer pooled, as the encoder it was built from (`Bert::pools_every_layer`).
+    every_layer: bool,
 }
 
 impl CpuEncoderPlan {
@@ -258,6 +260,7 @@ impl CpuEncoderPlan {
             hidden,
             max_len: net.max_len(),
             normalize: net.normalizes(),
+            every_layer: net.pools_every_layer(),
         })
     }
 
@@ -315,6 +318,7 @@ impl CpuEncoderPlan {
             layers: &self.layers,
             hidden: h,
             normalize: self.normalize,
+            every_layer: self.every_layer,
         };
         let outputs: Vec<Vec<f32>> = tokens
             .par_iter()
@@ -326,7 +330,11 @@ impl CpuEncoderPlan {
                 layers.embed_text(text, vectors, scratch)
             })
             .collect();
-        (outputs.concat(), vec![h])
+        let width = match self.every_layer {
+            true => h * (self.layers.len() + 1),
+            false => h,
+        };
+        (outputs.concat(), vec![width])
     }
 }
 
@@ -339,16 +347,23 @@ struct Layers<'a> {
     layers: &'a [Layer],
     hidden: usize,
     normalize: bool,
+    every_layer: bool,
 }
 
 impl Layers<'_> {
-    /// One text's sentence embedding from its tokens `(position, id)` and their word vectors.
+    /// One text's sentence embedding from its tokens `(position, id)` and their word vectors:
+    /// the last layer's mean token vector, or with `every_layer` the mean after the embeddings
+    /// and after every layer, each of unit length, side by side (as `Bert::forward_blocks`).
     fn embed_text(&self, tokens: &[(usize, usize)], words: &[f32], s: &mut Scratch) -> Vec<f32> {
         let h = self.hidden;
         let n = tokens.len();
+        let width = match self.every_layer {
+            true => h * (self.layers.len() + 1),
+            false => h,
+        };
         if n == 0 || words.len() != n * h {
             // No real token (or no vectors: an id outside the table): as burn's pooling, zeros.
-            return vec![0.0; h];
+            return vec![0.0; width];
         }
         let mut x = words.to_vec();
         for (t, &(position, _)) in tokens.iter().enumerate() {
@@ -359,24 +374,39 @@ impl Layers<'_> {
             }
         }
         self.embedding_norm.apply(&mut x, &[]);
+        let mut features = Vec::with_capacity(width);
+        if self.every_layer {
+            features.extend(mean_token(&x, h, n, true));
+        }
         for layer in self.layers {
             layer.apply(&mut x, n, s);
-        }
-        let mut pooled = vec![0.0f32; h];
-        for row in x.chunks_exact(h) {
-            for (p, v) in pooled.iter_mut().zip(row) {
-                *p += v;
+            if self.every_layer {
+                features.extend(mean_token(&x, h, n, true));
             }
         }
-        for p in pooled.iter_mut() {
-            *p /= n as f32;
+        if !self.every_layer {
+            features = mean_token(&x, h, n, self.normalize);
         }
-        if self.normalize {
-            let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-            for p in pooled.iter_mut() {
-                *p /= norm;
-            }
-        }
-        pooled
+        features
     }
+}
+
+/// The mean of `n` token vectors of width `h`, scaled to unit length when `unit`.
+fn mean_token(x: &[f32], h: usize, n: usize, unit: bool) -> Vec<f32> {
+    let mut pooled = vec![0.0f32; h];
+    for row in x.chunks_exact(h) {
+        for (p, v) in pooled.iter_mut().zip(row) {
+            *p += v;
+        }
+    }
+    for p in pooled.iter_mut() {
+        *p /= n as f32;
+    }
+    if unit {
+        let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        for p in pooled.iter_mut() {
+            *p /= norm;
+        }
+    }
+    pooled
 }

@@ -125,12 +125,26 @@ impl Backbone {
         }
     }
 
+    /// The same backbone, a text encoder pooling every layer (`true`) or its last (see
+    /// `TextFeatures`); image backbones have one feature vector and stay as they are.
+    pub fn with_every_layer(self, every_layer: bool) -> Self {
+        match self {
+            Self::Bert(m) => Self::Bert(m.with_every_layer(every_layer)),
+            other => other,
+        }
+    }
+
+    /// Whether a text encoder pools every layer.
+    pub fn pools_every_layer(&self) -> bool {
+        matches!(self, Self::Bert(m) if m.pools_every_layer())
+    }
+
     /// Size of the pooled features the head sees.
     pub fn feature_dim(&self) -> usize {
         match self {
             Self::ToyMlp(m) => m.feature_dim(),
             Self::ConvNet(m) => m.feature_dim(),
-            Self::Bert(m) => m.hidden(),
+            Self::Bert(m) => m.feature_dim(),
         }
     }
 

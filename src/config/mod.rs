@@ -229,6 +229,35 @@ pub enum FineTuneLoss {
     Contrastive,
 }
 
+/// What the head of a text backbone reads (images have one feature vector and ignore it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextFeatures {
+    /// `every_layer` when the backbone stays frozen (feature extraction), else `last_layer`.
+    #[default]
+    Auto,
+    /// The sentence embedding: the mean of the last layer's token vectors, of unit length.
+    LastLayer,
+    /// The mean token vector after the embeddings and after every layer, each of unit length,
+    /// side by side (7 × 384 values for MiniLM). Lower layers keep what the last one, trained
+    /// for meaning, drops (wording, style, length): with the solved head it scored 0.8 to 3.9
+    /// points above the sentence embedding on every text set of the quality benchmark (README,
+    /// Model quality). Needs a frozen backbone: a pass through trainable blocks starts from a
+    /// cache part-way up and has no earlier layers to pool.
+    EveryLayer,
+}
+
+impl TextFeatures {
+    /// Whether a run with `strategy` pools every layer.
+    pub fn every_layer(self, strategy: &Strategy) -> bool {
+        match self {
+            Self::Auto => *strategy == Strategy::FeatureExtraction,
+            Self::LastLayer => false,
+            Self::EveryLayer => true,
+        }
+    }
+}
+
 /// The learning rate of a head on a frozen backbone (the default, and the Quick recipe), chosen
 /// on the quality benchmark: with 1e-3 the head stayed 0.7–2 points below a converged logistic
 /// regression on the text sets at 300 examples per class; with 1e-2 it is 0–1.5 points above it
@@ -309,6 +338,9 @@ pub struct TrainConfig {
     pub head_init: HeadInit,
     /// What the trainable blocks learn from. Default: cross-entropy.
     pub fine_tune_loss: FineTuneLoss,
+    /// What a text backbone's head reads. Default: auto (every layer when the backbone stays
+    /// frozen).
+    pub text_features: TextFeatures,
 }
 
 impl Default for TrainConfig {
@@ -341,6 +373,7 @@ impl Default for TrainConfig {
             convex_c: 1.0,
             head_init: HeadInit::Random,
             fine_tune_loss: FineTuneLoss::CrossEntropy,
+            text_features: TextFeatures::Auto,
         }
     }
 }

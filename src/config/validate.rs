@@ -3,7 +3,7 @@
 
 use super::{
     Balance, FineTuneLoss, GradClip, HeadFit, HeadInit, OptimizerConfig, Schedule, Strategy,
-    TrainConfig,
+    TextFeatures, TrainConfig,
 };
 use crate::error::{Error, Result};
 
@@ -272,6 +272,17 @@ impl TrainConfig {
             || {
                 "'contrastive' solves a linear head on the features after every epoch, but the \
                  head has hidden layers; remove them (head.hidden: []) or use 'cross_entropy'"
+                    .into()
+            },
+        )?;
+        check(
+            self.text_features != TextFeatures::EveryLayer
+                || self.strategy == Strategy::FeatureExtraction,
+            "text_features",
+            || {
+                "'every_layer' pools every layer of a frozen encoder, but this strategy trains \
+                 some of them (their passes start part-way up, from a cache); use strategy \
+                 'feature_extraction', or 'auto' / 'last_layer'"
                     .into()
             },
         )?;

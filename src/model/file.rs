@@ -38,6 +38,10 @@ pub struct ModelInfo {
     /// of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
+    /// The text encoder's head reads every layer pooled (`TextFeatures::EveryLayer`, as the
+    /// run resolved it); absent = the last layer only, as in files of older versions.
+    #[serde(default)]
+    pub every_layer: bool,
 }
 
 impl ModelInfo {
@@ -58,6 +62,7 @@ impl ModelInfo {
             classes,
             config,
             temperature: None,
+            every_layer: false,
         }
     }
 }
@@ -91,6 +96,7 @@ pub async fn export_as(
         .collect();
     let info = ModelInfo {
         temperature: (model.head.temperature != 1.0).then_some(model.head.temperature),
+        every_layer: model.backbone.pools_every_layer(),
         ..info.clone()
     };
     let json = serde_json::to_string(&info)
@@ -180,7 +186,8 @@ pub fn import(
             )));
         }
         None => Backbone::build(&info.backbone, &mut rng, device)?,
-    };
+    }
+    .with_every_layer(info.every_layer);
     info.config.validate(backbone.num_blocks()).map_err(|e| {
         Error::Data(format!(
             "this model file's training settings are invalid: {e}"

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::Device;
-use kindling::backbone::Backbone;
+use kindling::backbone::{Backbone, BackboneSpec};
 use kindling::data::Augmenter;
 use kindling::data::image::ImageAugmenter;
 use kindling::model::file::{ModelInfo, export};
@@ -144,6 +144,16 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     };
     if let Some(dir) = &args.disk_cache {
         run.keep_cache_on_disk(dir.clone());
+    }
+    if matches!(spec, BackboneSpec::Bert { .. }) {
+        println!(
+            "text features: {} ({} values a text)",
+            match run.model().backbone.pools_every_layer() {
+                true => "every layer's mean token vector, side by side (text_features)",
+                false => "the sentence embedding (the last layer's mean token vector)",
+            },
+            run.model().backbone.feature_dim()
+        );
     }
     if !more_devices.is_empty() {
         run.train_on_more_devices(&more_devices);

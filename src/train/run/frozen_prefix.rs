@@ -239,10 +239,14 @@ impl TrainingRun {
 
     /// Takes over another run's complete cache when it is of this run's current frozen prefix
     /// and of every example (the caller vouches that both runs started from the same pretrained
-    /// weights and examples). Returns whether it was taken.
+    /// weights and examples). Returns whether it was taken. A whole frozen backbone's features
+    /// must also be of this run's width: a text encoder's runs pool every layer or the last
+    /// one only (`TextFeatures`), so two runs that froze every block may not share them.
     pub fn adopt_cache(&mut self, frozen_blocks: usize, all: Activations) -> bool {
+        let whole = frozen_blocks == self.model.backbone.num_blocks();
         let fits = frozen_blocks == self.model.frozen_prefix(self.trainable)
             && all.batch_size() == self.data.len()
+            && (!whole || all.example_shape() == [self.model.backbone.feature_dim()])
             && self.complete_cache().is_none();
         if fits {
             self.cache = Some(ActivationCache::complete(frozen_blocks, all));
