@@ -613,6 +613,7 @@ fn fifty_thousand_texts_fit_a_tab_with_the_frozen_encoder() {
         .unwrap()
         .memory_estimate();
     println!("{e:?}");
+    // Above 10,000 texts text_features auto reads the last layer only (every layer would be 7×).
     assert_eq!(e.cache_bytes, 4 * 2 * 50_000 * 384, "pooled embeddings");
     assert_eq!(
         e.example_bytes,

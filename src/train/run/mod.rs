@@ -131,8 +131,10 @@ impl TrainingRun {
     ) -> Result<Self> {
         let num_blocks = backbone.num_blocks();
         config.validate(num_blocks)?;
-        let backbone =
-            backbone.with_every_layer(config.text_features.every_layer(&config.strategy));
+        let every_layer = config
+            .text_features
+            .every_layer(&config.strategy, data.len());
+        let backbone = backbone.with_every_layer(every_layer);
         let expected = training_device(device, &config).gradient_checkpointing_strategy();
         if device.gradient_checkpointing_strategy() != expected {
             return Err(Error::State(format!(
