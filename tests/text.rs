@@ -243,8 +243,8 @@ fn every_layer_features_are_seven_unit_means_the_same_on_both_paths() {
     }
 }
 
-/// `text_features` in a run: auto pools every layer when the encoder stays frozen and the last
-/// one when layers train; `every_layer` with trainable layers is refused with its reason; a
+/// `text_features` in a run: auto pools every layer when the encoder stays frozen and every
+/// class has 100 examples, and the last one when layers train or a class has fewer; `every_layer` with trainable layers is refused with its reason; a
 /// model file keeps the choice, so the imported model predicts as the trained one.
 #[test]
 fn a_frozen_encoder_run_pools_every_layer_and_its_model_file_keeps_it() {
@@ -253,9 +253,17 @@ fn a_frozen_encoder_run_pools_every_layer_and_its_model_file_keeps_it() {
         validation_fraction: 0.25,
         ..TrainConfig::default()
     };
-    let mut t = tweet_run(config.clone(), 20);
+    let mut t = tweet_run(config.clone(), 100);
     assert_eq!(t.model().backbone.feature_dim(), 7 * 384);
     pollster::block_on(t.fit()).unwrap();
+    // Fewer than 100 examples of a class: auto keeps the sentence embedding; asked, every layer.
+    let few = tweet_run(config.clone(), 20);
+    assert_eq!(few.model().backbone.feature_dim(), 384);
+    let asked = TrainConfig {
+        text_features: TextFeatures::EveryLayer,
+        ..config.clone()
+    };
+    assert_eq!(tweet_run(asked, 20).model().backbone.feature_dim(), 7 * 384);
     let partial = Strategy::Partial {
         trainable_blocks: 2,
     };

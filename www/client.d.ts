@@ -54,7 +54,7 @@ export interface TrainConfig {
   head_init?: 'random' | 'probe';
   /** `cross_entropy` (default): the blocks learn from the head's loss; `contrastive`: from pairs of training examples (one class: similar, two classes: dissimilar), the linear head solved after every epoch, the first epoch the frozen backbone's solved head (SetFit). Needs a linear head, blocks that train and no augmentation. */
   fine_tune_loss?: 'cross_entropy' | 'contrastive';
-  /** Text backbones: what the head reads. `auto` (default): `every_layer` when the backbone stays frozen and there are at most 10,000 examples, else `last_layer`; `every_layer`: the mean token vector after the embeddings and after every layer, each of unit length, side by side (7 × 384 values for MiniLM; needs `strategy: feature_extraction`); `last_layer`: the sentence embedding. */
+  /** Text backbones: what the head reads. `auto` (default): `every_layer` when the backbone stays frozen, every class has at least 100 examples and there are at most 10,000, else `last_layer`; `every_layer`: the mean token vector after the embeddings and after every layer, each of unit length, side by side (7 × 384 values for MiniLM; needs `strategy: feature_extraction`); `last_layer`: the sentence embedding. */
   text_features?: 'auto' | 'last_layer' | 'every_layer';
   /** Temperature scaling on the validation split when the run ends (default true). */
   calibrate?: boolean;

@@ -133,7 +133,7 @@ impl TrainingRun {
         config.validate(num_blocks)?;
         let every_layer = config
             .text_features
-            .every_layer(&config.strategy, data.len());
+            .every_layer(&config.strategy, &data.class_counts());
         let backbone = backbone.with_every_layer(every_layer);
         let expected = training_device(device, &config).gradient_checkpointing_strategy();
         if device.gradient_checkpointing_strategy() != expected {
