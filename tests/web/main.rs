@@ -250,10 +250,15 @@ async fn minilm_embeddings_match_the_reference_on_webgpu() {
     };
     let net = Backbone::load(&spec, MINILM, &gpu.device).unwrap();
     assert_minilm_matches_reference(&net, &gpu.device, "WebGPU").await;
+    // Every layer pooled (text_features): 7 unit slices, the last the same sentence embedding.
+    let every = net.with_every_layer(true);
+    assert_eq!(every.feature_dim(), 7 * 384);
+    assert_minilm_matches_reference(&every, &gpu.device, "WebGPU, every layer").await;
 }
 
 /// MiniLM's embeddings of the reference sentences on `device` against the independent reference
-/// (cosine ≥ 0.9999 each).
+/// (cosine ≥ 0.9999 each): the features' last 384 values, every 384 of them of unit length (one
+/// slice, or one per layer when the encoder pools every layer).
 async fn assert_minilm_matches_reference(
     net: &Backbone,
     device: &burn::tensor::Device,
@@ -274,7 +279,17 @@ async fn assert_minilm_matches_reference(
         .unwrap()
         .try_into_vec_as::<f32>()
         .unwrap();
-    for (case, e) in cases.iter().zip(flat.chunks(384)) {
+    let width = net.feature_dim();
+    assert_eq!(flat.len(), texts.len() * width, "{name}");
+    for (case, all) in cases.iter().zip(flat.chunks(width)) {
+        for slice in all.chunks(384) {
+            let length = slice.iter().map(|a| a * a).sum::<f32>().sqrt();
+            assert!(
+                (length - 1.0).abs() < 1e-3,
+                "{name}: a slice of length {length}"
+            );
+        }
+        let e = &all[width - 384..];
         let r: Vec<f64> = case["embedding"]
             .as_array()
             .unwrap()
