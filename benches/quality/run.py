@@ -226,11 +226,12 @@ def main():
 
 
 def print_table(runs):
-    methods = [k for k in runs[0] if k not in ("set", "size", "seed", "examples", "notes", "scored_on")]
     print("\n| set | per class | method | accuracy % (mean ± std) | macro-F1 | s per run |")
     print("|---|---|---|---|---|---|")
     for key in sorted({(r["set"], r["size"]) for r in runs}, key=lambda k: (list(datasets.SETS).index(k[0]), k[1])):
         group = [r for r in runs if (r["set"], r["size"]) == key]
+        # Text sets have a column more (the sentence-embedding run): each group its own methods.
+        methods = [k for k in group[0] if k not in ("set", "size", "seed", "examples", "notes", "scored_on")]
         print(f"| {key[0]} | {key[1]} | scored on | {', '.join(sorted({r.get('scored_on', 'validation') for r in group}))} | | |")
         for method in methods:
             values = np.array([r[method] for r in group])
