@@ -304,8 +304,9 @@ impl Bert {
 
     /// Runs layers `blocks`; after the last one, mean-pools over the mask (and L2-normalises).
     /// Pooling every layer needs the pass to start at the embeddings (block 0): a run sets it
-    /// only when every block stays frozen, so its passes run all blocks at once; a pass that
-    /// starts later pools what it ran.
+    /// only when every block stays frozen, so its passes run all blocks at once. A pass that
+    /// starts part-way up (`sizes.rs` measuring block by block, which then takes the width from
+    /// `feature_dim`) pools the layers it ran.
     pub fn forward_blocks(&self, x: Activations, blocks: core::ops::Range<usize>) -> Activations {
         let end = blocks.end;
         let (mut hidden, mask) = match x {
