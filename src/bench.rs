@@ -305,7 +305,8 @@ async fn forward_throughput(
 /// The head job's two large matrix products alone, on `device`: the forward pass's
 /// `[64 × 1280] · [1280 × 256]`, or (`transposed`) the weight gradient's `xᵀ · dh`, a transposed
 /// view `[1280 × 64]` times `[64 × 256]`. Each run adds up `PRODUCTS` of them and reads back the
-/// sum. GFLOP/s: the matrix product apart from the rest of a training step (browser job 8).
+/// sum, through the head's own product (`model::product`). GFLOP/s: the matrix product apart
+/// from the rest of a training step (browser job 8).
 pub async fn head_product(
     device: &Device,
     transposed: bool,
@@ -332,7 +333,7 @@ pub async fn head_product(
         let start = Instant::now();
         let mut total: Option<Tensor<2>> = None;
         for _ in 0..PRODUCTS {
-            let product = lhs.clone().matmul(rhs.clone());
+            let product = crate::model::product::matmul(lhs.clone(), rhs.clone());
             total = Some(match total {
                 Some(t) => t + product,
                 None => product,

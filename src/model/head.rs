@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::config::{Activation, HeadConfig};
 use crate::init::{default_bound, uniform_param};
+use crate::model::product::matmul;
 use crate::rng::Rng;
 
 /// The range calibration searches for the temperature: below 0.05 or above 20, a head is broken
@@ -111,7 +112,7 @@ impl Head {
             if let Some(masks) = masks {
                 x = x * masks[i].clone();
             }
-            x = layer.forward(x);
+            x = linear(layer, x);
             if i < last {
                 x = match self.activation {
                     Activation::Relu => relu(x),
@@ -120,5 +121,15 @@ impl Head {
             }
         }
         x
+    }
+}
+
+/// `x · weight + bias`, as burn's `Linear::forward` for a matrix input, with the product through
+/// [`matmul`] (our kernel on a GPU device).
+fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    let product = matmul(x, layer.weight.val());
+    match &layer.bias {
+        Some(bias) => product + bias.val().unsqueeze(),
+        None => product,
     }
 }

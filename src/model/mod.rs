@@ -6,6 +6,7 @@ pub mod file;
 pub mod head;
 pub mod param_file;
 pub mod predictor;
+pub mod product;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::Tensor;

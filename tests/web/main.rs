@@ -17,6 +17,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(feature = "threads")]
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
+#[cfg(not(feature = "threads"))]
+mod product;
 #[cfg(feature = "threads")]
 mod threads;
 mod traps;
