@@ -28,16 +28,18 @@ const WORKGROUP_Y: u32 = 4;
 
 impl HeadProduct for CubeBackend {
     fn head_product(lhs: CubeTensor, rhs: CubeTensor) -> CubeTensor {
-        match fits_kernel(&lhs, &rhs) {
-            true => register_product(lhs, rhs),
-            false => Self::float_matmul(lhs, rhs),
+        match kernel_dispatch(&lhs, &rhs) {
+            Some(workgroups) => register_product(lhs, rhs, workgroups),
+            None => Self::float_matmul(lhs, rhs),
         }
     }
 }
 
-fn fits_kernel(lhs: &CubeTensor, rhs: &CubeTensor) -> bool {
+/// The kernel's workgroups along x and y when it takes these operands; `None` sends them to
+/// burn's matmul.
+fn kernel_dispatch(lhs: &CubeTensor, rhs: &CubeTensor) -> Option<(u32, u32)> {
     let (ls, rs) = (lhs.meta.shape(), rhs.meta.shape());
-    lhs.dtype == DType::F32
+    let fits = lhs.dtype == DType::F32
         && rhs.dtype == DType::F32
         && lhs.qparams.is_none()
         && rhs.qparams.is_none()
@@ -46,8 +48,8 @@ fn fits_kernel(lhs: &CubeTensor, rhs: &CubeTensor) -> bool {
         && ls[1] == rs[0]
         && ls[0] > 0
         && ls[1] > 0
-        && rs[1] > 0
-        && workgroups(ls[0], rs[1]).is_some()
+        && rs[1] > 0;
+    fits.then(|| workgroups(ls[0], rs[1])).flatten()
 }
 
 /// The dispatch's workgroups along x (column vectors) and y (row blocks), when each is within
@@ -70,7 +72,7 @@ fn vector_width(columns: usize) -> usize {
         .unwrap_or(1)
 }
 
-fn register_product(lhs: CubeTensor, rhs: CubeTensor) -> CubeTensor {
+fn register_product(lhs: CubeTensor, rhs: CubeTensor, (x, y): (u32, u32)) -> CubeTensor {
     let lhs = untile(lhs);
     let rhs = into_contiguous(rhs);
     let (rows, depth, columns) = (
@@ -87,8 +89,6 @@ fn register_product(lhs: CubeTensor, rhs: CubeTensor) -> CubeTensor {
     );
     let width = vector_width(columns);
     let vectors = columns / width;
-    // `fits_kernel` checked the count.
-    let (x, y) = workgroups(rows, columns).unwrap_or((1, 1));
     let cube_count = CubeCount::Static(x, y, 1);
     // Safety: every read is in bounds (rows are clamped to the last one, columns and depth are
     // the operands' own) and every write is checked against the output's rows and columns.
