@@ -218,6 +218,12 @@ ui.onTrain(async () => {
     // On WebGPU each epoch is checkpointed, so that a lost GPU device costs no finished epoch.
     const checkpoints = state.device?.kind === 'webgpu';
     for await (const report of state.client.train({ checkpoints, cache: state.cache })) {
+      // After a lost GPU device the run goes on from the last checkpoint: the epochs after it run
+      // again, and their first reports give way.
+      if (last && report.epoch <= last.epoch) {
+        state.history = state.history.filter((r) => r.epoch < report.epoch);
+        ui.dropEpochsFrom(report.epoch);
+      }
       last = report;
       state.history.push(report);
       // The features are cached once the first epoch has run: the baseline costs one pass over them.
@@ -236,6 +242,8 @@ ui.onTrain(async () => {
     // stopping watches, else the last completed one's), and says which epoch that is.
     const { epoch, report } = state.evaluation;
     const kept = `${epoch == null ? 'the weights before training' : `the weights of epoch ${epoch + 1}`}: validation accuracy ${(100 * report.accuracy).toFixed(1)}%`;
+    const lost = state.client.deviceLost;
+    if (lost) notes.push(`The GPU device was lost during the run; it went on on the CPU device from ${lost.epoch == null ? 'the start' : `epoch ${lost.epoch + 2}`}.`);
     const reused = (state.cacheReused ? ' (backbone features reused from the last run)' : '') + notes.map((n) => ` ${n}`).join('');
     if (state.stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); kept ${kept}.${reused}`);
     else if (last?.stopped) ui.setStatus(`${last.stopped} — ${kept}.${reused}`);

@@ -48,9 +48,10 @@ export async function createTrainer({ augment = {}, config = {}, textAugment = n
       ui.setStatus(`The GPU device was lost (${message}): training goes on on the CPU device` +
         (epoch == null ? ', from the start.' : ` from epoch ${epoch + 2}.`));
       ui.setDeviceText('CPU (the GPU device was lost)');
+      // The status line moves on with the epochs; the device line keeps saying why it is the CPU.
       state.client.recovery.then(() => state.client.device()).then((device) => {
         state.device = device;
-        ui.setDevice(device);
+        ui.setDevice({ ...device, reason: `the GPU device was lost (${message}); training went on here` });
       }, () => {});
     },
     // Before the first epoch the backbone's features are cached a chunk per step: show how far.

@@ -286,6 +286,12 @@ export const ui = {
     $('curves').hidden = false;
     this.drawCurves(history);
   },
+  /** Removes the table's rows of epoch `epoch` (0-based) and later ones. */
+  dropEpochsFrom(epoch) {
+    for (const row of $('metrics').querySelectorAll('tbody tr')) {
+      if (Number(row.dataset.epoch) > epoch) row.remove();
+    }
+  },
   drawCurves(history) {
     const from = overfittingFrom(history);
     const band = from === null ? null : { from, label: 'overfitting' };

@@ -74,6 +74,40 @@ test('WebGPU: an image project chosen to compute on WebGPU trains, evaluates and
   assert.match(await page.textContent('#device'), /^WebGPU: /);
 });
 
+test('WebGPU: a GPU device lost mid-training moves the project to the CPU device, the run goes on and the page says so', async () => {
+  const page = await browser.newPage();
+  const classes = [['trouser', images('trouser', 0, 4)], ['bag', images('bag', 0, 4)]];
+  await openImageProject(page, server.url, classes, { device: 'webgpu' });
+  // A head trained by epochs (not solved in one go), so that the loss falls between checkpoints;
+  // enough of them, without early stopping, that the run is still going when the device goes.
+  await page.check('input[name=recipe][value=quick]');
+  await page.click('#advanced > summary');
+  await page.selectOption('#head-fit', 'epochs');
+  await page.fill('#epochs', '30');
+  await page.uncheck('#early');
+  await page.fill('#lr', '0.003');
+  await page.click('#train');
+  await page.waitForFunction(() => document.querySelectorAll('#metrics tbody tr').length >= 2, null, { timeout: 300_000 });
+  assert.match(await page.textContent('#device'), /^WebGPU: /);
+  // As a driver reset would: the worker destroys its GPU devices (its test hook), asked from
+  // inside the worker so that the page's own code hears of it only through the device's loss.
+  const worker = page.workers().filter((w) => w.url().endsWith('/worker.js')).at(-1);
+  await worker.evaluate(() => self.dispatchEvent(new MessageEvent('message', { data: { id: 1e9, type: '__testLoseDevice' } })));
+  await page.waitForFunction(() => !document.querySelector('#train').disabled, null, { timeout: 600_000 });
+  assert.equal(await page.isHidden('#train-error'), true, await page.textContent('#train-error'));
+  assert.match(await page.textContent('#device'), /^CPU.* — the GPU device was lost \(.+\); training went on here/);
+  assert.match(await page.textContent('#status'),
+    /^(Done|.*early stop).*The GPU device was lost during the run; it went on on the CPU device from (the start|epoch \d+)\./);
+  // Nothing trained is lost: every epoch is in the table once, and the kept model evaluates and predicts.
+  const epochs = await page.$$eval('#metrics tbody tr', (rows) => rows.map((r) => Number(r.children[0].textContent)));
+  assert.deepEqual(epochs, epochs.map((_, i) => i + 1), `epochs ${epochs}`);
+  await page.waitForSelector('#evaluation:not([hidden])');
+  assert.equal(await page.$$eval('#per-class tbody tr', (r) => r.length), 2);
+  await page.setInputFiles('#try-file', images('trouser', 8, 9));
+  await page.waitForSelector('#prediction li');
+  assert.match(await page.textContent('#prediction li'), /^trouser/);
+});
+
 test('Auto: the recipes that suit the examples are compared and the best is kept, saying why', async () => {
   const page = await browser.newPage();
   await openProject(page, threeClasses);
