@@ -224,7 +224,9 @@ mod tests {
         let b = BACKGROUND;
         assert_eq!(
             img.pixels,
-            vec![10, 200, 30, 255, b, b, b, 255, 185, 185, 185, 255, 57, 57, 57, 255]
+            vec![
+                10, 200, 30, 255, b, b, b, 255, 185, 185, 185, 255, 57, 57, 57, 255
+            ]
         );
         // A black sketch on a transparent sheet stays greyscale (no flips for it).
         let sketch = Rgba::new(2, 1, vec![0, 0, 0, 255, 40, 90, 200, 0]).unwrap();
