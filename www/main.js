@@ -2,7 +2,7 @@
 // open a project, train, evaluate, try, keep. Classes, texts and the camera have their own
 // modules; saving.js keeps the open project saved in this browser.
 import { ui } from './ui.js';
-import { state, errorText, createTrainer, TEXT_BACKBONES } from './page-state.js';
+import { state, errorText, resumedFrom, createTrainer, TEXT_BACKBONES } from './page-state.js';
 import { addClass, clearClasses, setupClassFolders } from './image-classes.js';
 import { addTextSource, showTextCounts, showColumnsOfLastFile } from './text-project.js';
 import { closeWebcam } from './camera-panel.js';
@@ -243,7 +243,7 @@ ui.onTrain(async () => {
     const { epoch, report } = state.evaluation;
     const kept = `${epoch == null ? 'the weights before training' : `the weights of epoch ${epoch + 1}`}: validation accuracy ${(100 * report.accuracy).toFixed(1)}%`;
     const lost = state.client.deviceLost;
-    if (lost) notes.push(`The GPU device was lost during the run; it went on on the CPU device from ${lost.epoch == null ? 'the start' : `epoch ${lost.epoch + 2}`}.`);
+    if (lost) notes.push(`The GPU device was lost during the run; it went on on the CPU device from ${resumedFrom(lost.epoch)}.`);
     const reused = (state.cacheReused ? ' (backbone features reused from the last run)' : '') + notes.map((n) => ` ${n}`).join('');
     if (state.stopped) ui.setStatus(`Stopped after ${last ? last.epoch + 1 : 0} epoch(s); kept ${kept}.${reused}`);
     else if (last?.stopped) ui.setStatus(`${last.stopped} — ${kept}.${reused}`);

@@ -32,6 +32,9 @@ export const state = {
 
 export function errorText(e) { return e?.message ?? String(e); }
 
+/** Where a run goes on after a lost GPU device: `epoch` is its last checkpoint's (0-based), or null. */
+export function resumedFrom(epoch) { return epoch == null ? 'the start' : `epoch ${epoch + 2}`; }
+
 let saveCache = () => {};
 /** Where a computed feature cache goes to be saved (saving.js sets it; it depends on this module). */
 export function onCacheComputed(save) { saveCache = save; }
@@ -45,8 +48,7 @@ export async function createTrainer({ augment = {}, config = {}, textAugment = n
     // A lost GPU device: the client rebuilds the project on the CPU and training goes on from
     // the last epoch's checkpoint (main.js asks for them on WebGPU).
     onDeviceLost: ({ message, epoch }) => {
-      ui.setStatus(`The GPU device was lost (${message}): training goes on on the CPU device` +
-        (epoch == null ? ', from the start.' : ` from epoch ${epoch + 2}.`));
+      ui.setStatus(`The GPU device was lost (${message}): training goes on on the CPU device from ${resumedFrom(epoch)}.`);
       ui.setDeviceText('CPU (the GPU device was lost)');
       // The status line moves on with the epochs; the device line keeps saying why it is the CPU.
       state.client.recovery.then(() => state.client.device()).then((device) => {
