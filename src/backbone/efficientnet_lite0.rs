@@ -24,6 +24,7 @@ pub const ARCHITECTURE: ConvNetArchitecture = ConvNetArchitecture {
         resize: 256,
         mean: [127.0 / 255.0; 3],
         std: [128.0 / 255.0; 3],
+        whole_cut_outs: true,
     },
     build,
 };

@@ -115,6 +115,7 @@ impl ProjectState {
             trained: None,
             trained_classes: Vec::new(),
             trained_config: None,
+            trained_preprocess: None,
             tokenizer,
             texts: Vec::new(),
             text_augment: options.text_augment,

@@ -60,6 +60,7 @@ impl ProjectState {
         self.trained = Some(Predictor::new(model, &device));
         self.trained_classes = info.classes.clone();
         self.trained_config = Some(info.config.clone());
+        self.trained_preprocess = info.preprocess.clone();
         to_js(&info)
     }
 
@@ -96,6 +97,7 @@ impl ProjectState {
             self.trained = Some(Predictor::new(run.model().clone(), &device));
             self.trained_classes = run.classes().to_vec();
             self.trained_config = Some(run.config().clone());
+            self.trained_preprocess = self.preprocess.clone();
         }
         Ok(())
     }

@@ -22,14 +22,17 @@ impl ProjectState {
         })
     }
 
-    /// The evaluation input of one RGBA image.
+    /// The input of one RGBA image to predict, prepared as the trained model wants it.
     pub(super) fn image_row(
         &self,
         rgba: &[u8],
         width: usize,
         height: usize,
     ) -> Result<Vec<f32>, Error> {
-        let pre = self.preprocess()?;
+        let pre = match &self.trained_preprocess {
+            Some(pre) => pre,
+            None => self.preprocess()?,
+        };
         Ok(pre.eval(&Rgba::new(width, height, rgba.to_vec())?))
     }
 

@@ -48,6 +48,9 @@ pub(super) struct ProjectState {
     pub(super) trained_classes: Vec<String>,
     /// The settings `trained` was trained with (its head's shape is in them): what its file says.
     pub(super) trained_config: Option<TrainConfig>,
+    /// How `trained` wants its images prepared: the project's, or what an imported model's file
+    /// says (one made before cut-outs were shown whole keeps cropping them).
+    pub(super) trained_preprocess: Option<Preprocess>,
     /// The tokenizer of a text backbone.
     pub(super) tokenizer: Option<Tokenizer>,
     /// A text project's texts by example index, for the drill-downs that show them (the data set
@@ -267,6 +270,7 @@ impl ProjectState {
             self.trained = Some(Predictor::new(run.model().clone(), &self.device.device));
             self.trained_classes = run.classes().to_vec();
             self.trained_config = Some(run.config().clone());
+            self.trained_preprocess = self.preprocess.clone();
         }
         match report {
             Some(r) => to_js(&r),

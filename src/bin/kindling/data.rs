@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use kindling::backbone::BackboneSpec;
-use kindling::data::image::{Rgba, decode_file};
+use kindling::data::image::{Preprocess, Rgba, decode_file};
 use kindling::data::text_table::{Column, TextFormat, read_table};
 use kindling::data::{Dataset, Tokenizer, encoder_rows};
 use kindling::train::recipe::DataProfile;
@@ -87,17 +87,19 @@ pub struct Decoded {
     pub greyscale: bool,
 }
 
-/// Decodes and preprocesses `files` on every core into rows for `spec` (keeping each image
-/// shrunk to `keep` pixels on its short side when given); unreadable ones are reported and left
-/// out (`None`).
+/// How `spec` prepares images (an error for a backbone that takes none).
+pub fn image_preprocess(spec: &BackboneSpec) -> Result<Preprocess> {
+    spec.preprocess()
+        .ok_or_else(|| Error::config("backbone", format!("{} does not take images", spec.name())))
+}
+
+/// Decodes and preprocesses `files` on every core into rows (keeping each image shrunk to `keep`
+/// pixels on its short side when given); unreadable ones are reported and left out (`None`).
 pub fn image_rows(
     files: &[PathBuf],
-    spec: &BackboneSpec,
+    preprocess: &Preprocess,
     keep: Option<usize>,
 ) -> Result<Vec<Option<Decoded>>> {
-    let preprocess = spec.preprocess().ok_or_else(|| {
-        Error::config("backbone", format!("{} does not take images", spec.name()))
-    })?;
     let bar = progress::bar(files.len(), "decoding", "images");
     let rows = files
         .par_iter()
@@ -194,7 +196,7 @@ fn class_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 fn image_folder(dir: &Path, spec: &BackboneSpec, keep: Option<usize>) -> Result<Examples> {
     let files = class_files(dir)?;
     let paths: Vec<PathBuf> = files.iter().map(|(_, f)| f.clone()).collect();
-    let rows = image_rows(&paths, spec, keep)?;
+    let rows = image_rows(&paths, &image_preprocess(spec)?, keep)?;
     let mut data = Dataset::new(spec.preprocess().map_or(0, |p| p.len()));
     let mut images = Vec::new();
     let mut greyscale = true;

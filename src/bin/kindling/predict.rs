@@ -12,7 +12,7 @@ use kindling::model::file::{ModelInfo, import};
 use kindling::model::{Classifier, Prediction, Predictor};
 use kindling::{Error, Result};
 
-use crate::data::{TextColumns, image_files, image_rows, load, read_texts};
+use crate::data::{TextColumns, image_files, image_preprocess, image_rows, load, read_texts};
 use crate::held_out::held_out;
 use crate::setup::{self, WeightArgs, read};
 
@@ -161,13 +161,15 @@ pub fn predict(args: PredictArgs) -> Result<()> {
     let loaded = open(&args.model, &args.weights)?;
     let (names, rows, dim) = if args.input.is_dir() {
         let files = image_files(&args.input)?;
-        let dim = loaded.info.backbone.preprocess().map_or(0, |p| p.len());
+        // As the model file says (one made before cut-outs were shown whole keeps cropping them).
+        let preprocess = match &loaded.info.preprocess {
+            Some(preprocess) => preprocess.clone(),
+            None => image_preprocess(&loaded.info.backbone)?,
+        };
+        let dim = preprocess.len();
         let mut names = Vec::new();
         let mut rows = Vec::new();
-        for (file, decoded) in files
-            .iter()
-            .zip(image_rows(&files, &loaded.info.backbone, None)?)
-        {
+        for (file, decoded) in files.iter().zip(image_rows(&files, &preprocess, None)?) {
             if let Some(decoded) = decoded {
                 names.push(file.display().to_string());
                 rows.extend(decoded.row);

@@ -1,6 +1,7 @@
 //! From RGBA pixels of any size (what a canvas or ImageBitmap gives) to the normalised CHW input a
-//! vision backbone expects: shorter side resized, centre crop, per-channel normalisation; and the
-//! seeded training augmentations (random resized crop, horizontal flip, colour jitter).
+//! vision backbone expects: shorter side resized, centre crop (a cut-out is shown whole instead),
+//! per-channel normalisation; and the seeded training augmentations (random resized crop,
+//! horizontal flip, colour jitter).
 
 mod augment;
 mod resample;
@@ -21,6 +22,9 @@ pub struct Rgba {
     pub width: usize,
     pub height: usize,
     pub pixels: Vec<u8>,
+    /// Most of its border was transparent: a cut-out (a sticker, clip art, a product photo
+    /// with its background removed), shown whole on the background instead of centre-cropped.
+    pub cut_out: bool,
 }
 
 impl Rgba {
@@ -60,14 +64,30 @@ impl Rgba {
                 pixels.len()
             )));
         }
+        let cut_out = border_mostly_transparent(width, height, &pixels);
         let mut pixels = pixels;
         composite_over_background(&mut pixels);
         Ok(Self {
             width,
             height,
             pixels,
+            cut_out,
         })
     }
+}
+
+/// Whether at least half of the pixels along the image's four edges are more transparent than
+/// opaque: what a cut-out looks like, where a photo with rounded corners is not one.
+fn border_mostly_transparent(width: usize, height: usize, pixels: &[u8]) -> bool {
+    let alpha = |x: usize, y: usize| pixels[(y * width + x) * 4 + 3];
+    let rows = (0..width).flat_map(|x| [alpha(x, 0), alpha(x, height - 1)]);
+    let columns = (0..height).flat_map(|y| [alpha(0, y), alpha(width - 1, y)]);
+    let (mut transparent, mut all) = (0usize, 0usize);
+    for a in rows.chain(columns) {
+        all += 1;
+        transparent += usize::from(a < 128);
+    }
+    2 * transparent >= all
 }
 
 /// The grey that transparent pixels show: 115 is the mean of ImageNet's channel means, so it
@@ -114,6 +134,10 @@ pub struct Preprocess {
     pub resize: usize,
     pub mean: [f32; 3],
     pub std: [f32; 3],
+    /// Cut-outs are shown whole on the background rather than centre-cropped (since
+    /// 2026-12-02; absent in older model files, whose models were trained on crops of them).
+    #[serde(default)]
+    pub whole_cut_outs: bool,
 }
 
 impl Preprocess {
@@ -124,6 +148,7 @@ impl Preprocess {
             resize: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
+            whole_cut_outs: true,
         }
     }
 
@@ -132,8 +157,13 @@ impl Preprocess {
         3 * self.size * self.size
     }
 
-    /// Evaluation: shorter side to `resize`, centre crop `size`, normalise.
+    /// Evaluation: shorter side to `resize`, centre crop `size`, normalise; a cut-out whole, its
+    /// longer side to `size`, on the background.
     pub fn eval(&self, img: &Rgba) -> Vec<f32> {
+        if img.cut_out && self.whole_cut_outs {
+            let window = Window::around(img.width as f64, img.height as f64);
+            return self.normalise(&resample(img, &window, self.size, false));
+        }
         let scale = self.resize as f64 / img.width.min(img.height) as f64;
         let (w, h) = (
             (img.width as f64 * scale).round().max(1.0),
@@ -158,8 +188,22 @@ impl Preprocess {
             return self.eval(img);
         }
         let (iw, ih) = (img.width as f64, img.height as f64);
+        // The picture's frame: the image, or for a cut-out the square around it (its background
+        // goes on past its edges).
+        let cut_out = img.cut_out && self.whole_cut_outs;
+        let frame = match cut_out {
+            true => Window::around(iw, ih),
+            false => Window::whole(iw, ih),
+        };
         let window = if augment.random_resized_crop {
-            random_crop_window(iw, ih, rng)
+            let crop = random_crop_window(frame.w, frame.h, rng);
+            Window {
+                x: frame.x + crop.x,
+                y: frame.y + crop.y,
+                ..crop
+            }
+        } else if cut_out {
+            frame
         } else {
             Window::centre_square(iw, ih)
         };
@@ -249,6 +293,84 @@ mod tests {
         }
     }
 
+    /// A 200×100 transparent sheet with an opaque red square at its left edge (rows 40–59,
+    /// columns 0–19), and `corners` opaque white pixels at each of its corners.
+    fn sheet_with_red_square(corners: bool) -> Rgba {
+        let (w, h) = (200, 100);
+        let mut pixels = vec![0u8; w * h * 4];
+        for y in 40..60 {
+            for x in 0..20 {
+                pixels[(y * w + x) * 4..][..4].copy_from_slice(&[255, 0, 0, 255]);
+            }
+        }
+        if corners {
+            // An opaque photo: every pixel opaque but its four corner pixels.
+            for p in pixels.chunks_exact_mut(4) {
+                if p[3] == 0 {
+                    p.copy_from_slice(&[255, 255, 255, 255]);
+                }
+            }
+            for (x, y) in [(0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)] {
+                pixels[(y * w + x) * 4 + 3] = 0;
+            }
+        }
+        Rgba::new(w, h, pixels).unwrap()
+    }
+
+    #[test]
+    fn a_cut_out_is_shown_whole_on_the_background_and_a_photo_is_centre_cropped() {
+        let p = Preprocess {
+            size: 100,
+            resize: 114,
+            mean: [0.0; 3],
+            std: [1.0 / 255.0; 3],
+            whole_cut_outs: true,
+        };
+        let n = 100 * 100;
+        let red = |out: &[f32], x: usize, y: usize| (out[y * 100 + x], out[n + y * 100 + x]);
+        let cut_out = sheet_with_red_square(false);
+        assert!(cut_out.cut_out);
+        let out = p.eval(&cut_out);
+        // The 200×100 sheet fills the width of a 200×200 frame: rows 0–24 and 75–99 of the
+        // input are the background beyond its edges, and the red square is at x 0–9, y 45–54.
+        let background = f32::from(BACKGROUND);
+        for (x, y) in [(0, 0), (99, 10), (50, 90), (99, 99)] {
+            let (r, g) = red(&out, x, y);
+            assert!(
+                (r - background).abs() < 0.5 && (g - background).abs() < 0.5,
+                "({x}, {y}): {r}, {g}"
+            );
+        }
+        let (r, g) = red(&out, 4, 50);
+        assert!(r > 250.0 && g < 5.0, "the red square is kept: {r}, {g}");
+        // Random crops come from the same frame, seeded.
+        let crops = Augment {
+            random_resized_crop: true,
+            ..Augment::default()
+        };
+        let (mut a, mut b) = (Rng::new(5), Rng::new(5));
+        let first = p.train(&cut_out, &crops, &mut a);
+        assert_eq!(first, p.train(&cut_out, &crops, &mut b));
+        assert!(first.iter().all(|v| (0.0..=255.5).contains(v)));
+        // A model file from before cut-outs were shown whole keeps cropping them.
+        let older: Preprocess = serde_json::from_str(
+            r#"{"size": 100, "resize": 114, "mean": [0, 0, 0], "std": [0.00392157, 0.00392157, 0.00392157]}"#,
+        )
+        .unwrap();
+        assert!(!older.whole_cut_outs);
+        assert!((0..100).all(|x| red(&older.eval(&cut_out), x, 50).0 < 200.0));
+
+        // A photo whose only transparent pixels are its corners is centre-cropped: the red
+        // square, 20 pixels from the left of a 200-pixel width, is outside the middle square.
+        let photo = sheet_with_red_square(true);
+        assert!(!photo.cut_out);
+        let out = p.eval(&photo);
+        assert!(
+            (0..100).all(|x| red(&out, x, 50).1 > 250.0),
+            "no red in the crop"
+        );
+    }
+
     #[test]
     fn flip_mirrors_and_augmentation_is_seeded() {
         let mut img = solid(64, 64, [0, 0, 0]);
@@ -262,6 +384,7 @@ mod tests {
             resize: 32,
             mean: [0.0; 3],
             std: [1.0; 3],
+            whole_cut_outs: true,
         };
         let flip = Augment {
             horizontal_flip: true,
