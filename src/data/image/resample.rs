@@ -24,19 +24,16 @@ impl Window {
 
     /// The largest square in the middle of an `iw` × `ih` image.
     pub(super) fn centre_square(iw: f64, ih: f64) -> Self {
-        let side = iw.min(ih);
-        Self {
-            x: (iw - side) / 2.0,
-            y: (ih - side) / 2.0,
-            w: side,
-            h: side,
-        }
+        Self::centred_square(iw, ih, iw.min(ih))
     }
 
     /// The smallest square around the whole `iw` × `ih` image, centred on it: for a cut-out,
     /// whose background reaches past its edges.
     pub(super) fn around(iw: f64, ih: f64) -> Self {
-        let side = iw.max(ih);
+        Self::centred_square(iw, ih, iw.max(ih))
+    }
+
+    fn centred_square(iw: f64, ih: f64, side: f64) -> Self {
         Self {
             x: (iw - side) / 2.0,
             y: (ih - side) / 2.0,
