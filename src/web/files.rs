@@ -102,14 +102,21 @@ impl ProjectState {
         Ok(())
     }
 
-    /// What a feature cache is tied to besides the examples: the backbone and its weights.
+    /// What a feature cache is tied to besides the examples: the backbone, its weights and how
+    /// images are prepared for it (a page's saved cache from before cut-outs were shown whole
+    /// holds features of their crops).
     fn cache_identity(&self) -> String {
         let weights = self
             .weights
             .as_deref()
             .map_or_else(|| format!("seed {}", self.config.seed), weights_hash);
+        let preprocess = self
+            .preprocess
+            .as_ref()
+            .map(|p| serde_json::to_string(p).unwrap_or_default())
+            .unwrap_or_default();
         format!(
-            "{} {weights}",
+            "{} {weights} {preprocess}",
             serde_json::to_string(&self.spec).unwrap_or_default()
         )
     }

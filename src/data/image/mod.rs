@@ -294,7 +294,8 @@ mod tests {
     }
 
     /// A 200×100 transparent sheet with an opaque red square at its left edge (rows 40–59,
-    /// columns 0–19), and `corners` opaque white pixels at each of its corners.
+    /// columns 0–19); with `corners`, an opaque white photo instead but for its four transparent
+    /// corner pixels.
     fn sheet_with_red_square(corners: bool) -> Rgba {
         let (w, h) = (200, 100);
         let mut pixels = vec![0u8; w * h * 4];

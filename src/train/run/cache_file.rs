@@ -106,7 +106,9 @@ impl TrainingRun {
             ));
         }
         if meta.backbone != backbone {
-            return other("another backbone or other pretrained weights");
+            return other(
+                "another backbone, other pretrained weights or other image preprocessing",
+            );
         }
         if meta.examples != self.data.len() || meta.examples_fingerprint != self.data.fingerprint()
         {
