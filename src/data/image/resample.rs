@@ -1,7 +1,8 @@
 //! Resampling RGBA pixels: a window of the source image to a square of RGB values, and a whole
 //! image shrunk, both with a triangle filter widened when shrinking (as PIL's bilinear does).
 
-use super::{BACKGROUND, Rgba};
+use super::Rgba;
+use super::transparency::BACKGROUND;
 
 /// A rectangle of the source image, in (fractional) pixels.
 pub(super) struct Window {
