@@ -11,6 +11,7 @@ pub mod bert;
 pub mod convnet;
 pub mod cpu_convnet;
 pub mod cpu_encoder;
+mod cpu_encoder_layer;
 mod cpu_plan;
 pub mod efficientnet_lite0;
 pub mod host_matmul;
