@@ -15,7 +15,7 @@ Prints a table of mean ± std accuracy and macro-F1 and mean time per run, and w
 as JSON (--json).
 
   python run.py --cli target/debug/kindling --weights ~/.cache/kindling/weights \\
-      [--sets mnist,stamps,spam,movies,sources] [--sizes 30,300] [--seeds 5] \\
+      [--sets mnist,stamps,spam,movies,sources] [--sizes 30,300] [--seeds 5] [--first-seed 0] \\
       [--recipes quick,balanced,thorough,contrastive] [--config '{"learning_rate": 0.01}']
       [--recipe-config 'contrastive={"learning_rate": 1e-4}'] [--reserve 0.2] [--json out.json]
 
@@ -138,6 +138,7 @@ def kindling_train(args, kind, data, recipe, seed, scratch, features=None, test=
     evaluation = metrics["evaluation"]
     calibration = evaluation.get("calibration") or {}
     notes = {"ece": evaluation.get("expected_calibration_error"),
+             "test_ece": (tested or {}).get("expected_calibration_error"),
              "ece_before": calibration.get("ece_before"), "temperature": calibration.get("temperature"),
              "fit_seconds": sum(h["epoch_seconds"] for h in metrics["history"]), "stopped": metrics.get("stopped"),
              "validation_accuracy": evaluation["report"]["accuracy"]}
@@ -153,6 +154,9 @@ def main():
     parser.add_argument("--sets", default=",".join(datasets.SETS))
     parser.add_argument("--sizes", default="30,300")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="the first seed (seeds run from it): fresh samples to confirm a "
+                             "change chosen on the seeds before, e.g. --first-seed 5")
     parser.add_argument("--recipes", default="quick,balanced,thorough")
     parser.add_argument("--test-size", type=int, default=100,
                         help="held-out test examples per class, outside the sample (0: score on validation)")
@@ -190,7 +194,7 @@ def main():
             kind, read = datasets.SETS[name]
             examples, labels, classes = read(downloads, downloads / "unpacked")
             for size in [int(s) for s in args.sizes.split(",")]:
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     scratch = tmp / f"{name}-{size}-{seed}"
                     reserved = (reserved_test_pool(labels, args.reserve, args.test_size, seed)
                                 if args.reserve and args.test_size else [])
@@ -253,8 +257,12 @@ def print_table(runs):
         before = [n["ece_before"] for n in notes if n.get("ece_before") is not None]
         if ece and before:
             temps = [n["temperature"] for n in notes if n.get("temperature") is not None]
-            print(f"| {key[0]} | {key[1]} | default's calibration error (ECE) | {100 * np.mean(before):.1f} % → "
+            print(f"| {key[0]} | {key[1]} | default's calibration error (ECE), validation | {100 * np.mean(before):.1f} % → "
                   f"{100 * np.mean(ece):.1f} % (temperature {np.mean(temps):.2f}) | | |")
+        tested = [n["test_ece"] for n in notes if n.get("test_ece") is not None]
+        if tested:
+            print(f"| {key[0]} | {key[1]} | default's calibration error (ECE), held-out test | "
+                  f"{100 * np.mean(tested):.1f} ± {100 * np.std(tested):.1f} % | | |")
         chose = [r.get("notes", {}).get("kindling auto", {}).get("chose") for r in group]
         if any(chose):
             print(f"| {key[0]} | {key[1]} | auto chose | {', '.join(c for c in chose if c)} | | |")

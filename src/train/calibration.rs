@@ -25,6 +25,21 @@ pub struct Calibration {
     pub ece_after: f64,
     pub loss_before: f64,
     pub loss_after: f64,
+    /// Why no temperature was applied, when it was not (absent in files from before it was said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Whether the top class of every row of `logits` is its `actual` class.
+fn every_one_right(logits: &[f32], k: usize, actual: &[usize]) -> bool {
+    logits.chunks(k).zip(actual).all(|(row, &c)| {
+        let top = row
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i);
+        top == Some(c)
+    })
 }
 
 /// Softmax of each row of `logits` (`k` per row) divided by `temperature`, in f64.
@@ -79,8 +94,48 @@ pub fn expected_calibration_error(probabilities: &[f64], k: usize, actual: &[usi
 
 /// Fits the temperature on validation `logits` (`k` per row) and `actual` classes: the loss is
 /// convex in 1/T, so a golden-section search over 1/T finds its minimum. Applied only when it
-/// lowers the loss by more than [`MIN_GAIN`].
+/// lowers the loss by more than [`MIN_GAIN`] and the split has at least one example the head
+/// gets wrong (see the module's note).
 pub fn calibrate(logits: &[f32], k: usize, actual: &[usize]) -> Calibration {
+    let loss_before = mean_loss(logits, k, actual, 1.0);
+    let ece = |t: f64| expected_calibration_error(&probabilities(logits, k, t), k, actual);
+    let ece_before = ece(1.0);
+    let left_alone = |reason: String| Calibration {
+        temperature: 1.0,
+        applied: false,
+        ece_before,
+        ece_after: ece_before,
+        loss_before,
+        loss_after: loss_before,
+        reason: Some(reason),
+    };
+    if every_one_right(logits, k, actual) {
+        return left_alone(format!(
+            "all {} validation examples are right, so no temperature fits them best (the sharper, \
+             the better they would score): the head's probabilities are kept",
+            actual.len()
+        ));
+    }
+    let fitted = best_temperature(logits, k, actual);
+    let loss_fitted = mean_loss(logits, k, actual, fitted);
+    if loss_fitted >= loss_before - MIN_GAIN {
+        return left_alone(format!(
+            "scaling would lower the validation log-loss by less than {MIN_GAIN} (T = {fitted:.2})"
+        ));
+    }
+    Calibration {
+        temperature: fitted,
+        applied: true,
+        ece_before,
+        ece_after: ece(fitted),
+        loss_before,
+        loss_after: loss_fitted,
+        reason: None,
+    }
+}
+
+/// The temperature between [`MIN_TEMPERATURE`] and [`MAX_TEMPERATURE`] of the least mean loss.
+fn best_temperature(logits: &[f32], k: usize, actual: &[usize]) -> f64 {
     let loss = |inverse: f64| mean_loss(logits, k, actual, 1.0 / inverse);
     let ratio = (5f64.sqrt() - 1.0) / 2.0;
     let (mut lo, mut hi) = (1.0 / MAX_TEMPERATURE, 1.0 / MIN_TEMPERATURE);
@@ -100,20 +155,7 @@ pub fn calibrate(logits: &[f32], k: usize, actual: &[usize]) -> Calibration {
             fb = loss(b);
         }
     }
-    let fitted = 2.0 / (lo + hi);
-    let loss_before = mean_loss(logits, k, actual, 1.0);
-    let loss_fitted = mean_loss(logits, k, actual, fitted);
-    let applied = loss_fitted < loss_before - MIN_GAIN;
-    let temperature = if applied { fitted } else { 1.0 };
-    let ece = |t: f64| expected_calibration_error(&probabilities(logits, k, t), k, actual);
-    Calibration {
-        temperature,
-        applied,
-        ece_before: ece(1.0),
-        ece_after: ece(temperature),
-        loss_before,
-        loss_after: if applied { loss_fitted } else { loss_before },
-    }
+    2.0 / (lo + hi)
 }
 
 #[cfg(test)]
@@ -155,6 +197,23 @@ mod tests {
         assert!((cooled.temperature - 3.0).abs() < 0.3, "{cooled:?}");
         assert!(cooled.ece_after < cooled.ece_before / 3.0, "{cooled:?}");
         assert!(cooled.loss_after < cooled.loss_before);
+    }
+
+    #[test]
+    fn a_split_the_head_gets_all_right_keeps_its_probabilities() {
+        // Three examples, each right with a margin: the loss falls as T shrinks, without end.
+        let logits = [2.0, 0.0, 0.0, 1.0, 3.0, -1.0];
+        let left = calibrate(&logits, 2, &[0, 1, 0]);
+        assert!(!left.applied && left.temperature == 1.0, "{left:?}");
+        assert!(
+            left.reason.as_deref().unwrap_or("").contains("all 3"),
+            "{left:?}"
+        );
+        assert_eq!(left.ece_after, left.ece_before);
+        // One of them wrong (the second): now the loss has a minimum, at a cooler temperature.
+        let fitted = calibrate(&logits, 2, &[0, 0, 0]);
+        assert!(fitted.applied && fitted.temperature > 1.0, "{fitted:?}");
+        assert!(fitted.reason.is_none() && fitted.loss_after < fitted.loss_before);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use burn::tensor::Device;
 use kindling::data::Dataset;
 use kindling::model::{Classifier, Predictor};
+use kindling::train::calibration::expected_calibration_error;
 use kindling::train::metrics::{ClassificationReport, ConfusionMatrix};
 use kindling::train::run::host_features;
 use kindling::{Error, Result};
@@ -24,16 +25,20 @@ pub struct HeldOut {
 pub struct TestScore {
     pub examples: usize,
     pub report: ClassificationReport,
+    /// How far the kept model's confidences are from its accuracy on these examples (15 bins,
+    /// the model's temperature applied): the calibration error no fitting has seen.
+    pub expected_calibration_error: f64,
 }
 
 impl TestScore {
     /// "accuracy …% on … examples, macro-F1 …", as the commands print it.
     pub fn summary(&self) -> String {
         format!(
-            "accuracy {:.1}% on {} examples, macro-F1 {:.3}",
+            "accuracy {:.1}% on {} examples, macro-F1 {:.3}, calibration error {:.1}%",
             100.0 * self.report.accuracy,
             self.examples,
-            self.report.macro_f1
+            self.report.macro_f1,
+            100.0 * self.expected_calibration_error
         )
     }
 }
@@ -66,18 +71,35 @@ impl HeldOut {
         Ok(())
     }
 
-    /// `model`'s top class for every example, scored against the labels.
+    /// `model`'s top class for every example scored against the labels, and the calibration of
+    /// its probabilities.
     pub fn score(&self, model: &Classifier, device: &Device) -> Result<TestScore> {
         // One predictor for every chunk: it prepares the backbone's host plan once.
         let predictor = Predictor::new(model.clone(), device);
+        let k = model.head.num_classes();
         let mut predicted = Vec::with_capacity(self.data.len());
+        let mut probabilities = vec![0.0f64; self.data.len().saturating_mul(k)];
+        let mut rows_done = 0;
         self.for_each_chunk(|rows, _| {
-            let top = pollster::block_on(predictor.predict(&rows, 1, device))?;
-            predicted.extend(top.iter().map(|p| p.classes.first().copied().unwrap_or(0)));
+            // Every class, most probable first: one row of `probabilities` per example.
+            for prediction in pollster::block_on(predictor.predict(&rows, k, device))? {
+                predicted.push(prediction.classes.first().copied().unwrap_or(0));
+                let Some(row) = probabilities.get_mut(rows_done * k..(rows_done + 1) * k) else {
+                    return Err(Error::State(
+                        "internal: more predictions than held-out examples".into(),
+                    ));
+                };
+                for (&class, &p) in prediction.classes.iter().zip(&prediction.probabilities) {
+                    if let Some(slot) = row.get_mut(class) {
+                        *slot = f64::from(p);
+                    }
+                }
+                rows_done += 1;
+            }
             Ok(())
         })?;
-        let k = model.head.num_classes();
         Ok(TestScore {
+            expected_calibration_error: expected_calibration_error(&probabilities, k, &self.labels),
             examples: self.data.len(),
             report: ClassificationReport::from_confusion(ConfusionMatrix::new(
                 k,

@@ -310,6 +310,22 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             100.0 * e.report.accuracy,
             e.report.macro_f1
         );
+        match &e.calibration {
+            Some(c) if c.applied => println!(
+                "calibration: error {:.1}% on the validation split after temperature scaling (T = {:.2}; {:.1}% before)",
+                100.0 * c.ece_after,
+                c.temperature,
+                100.0 * c.ece_before
+            ),
+            Some(c) => println!(
+                "calibration: error {:.1}% on the validation split; no temperature scaling: {}",
+                100.0 * c.ece_before,
+                c.reason
+                    .as_deref()
+                    .unwrap_or("it did not lower the validation loss")
+            ),
+            None => {}
+        }
     }
     let stop = run.stop_reason().and_then(|r| r.message());
     if let Some(message) = &stop {
