@@ -801,6 +801,17 @@ fn a_held_out_test_set_is_scored_once_with_the_kept_model() {
     assert_eq!(report["test"]["examples"], 9, "{report}");
     let tested = report["test"]["report"]["accuracy"].as_f64().unwrap();
     assert!(tested >= 0.7, "{report}");
+    // How sure the kept model is on the held-out images, against how often it is right there.
+    let tested_ece = report["test"]["expected_calibration_error"]
+        .as_f64()
+        .unwrap();
+    assert!((0.0..=1.0).contains(&tested_ece), "{report}");
+    let trained = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        trained.contains("calibration: error") && trained.contains("on the validation split"),
+        "{}",
+        text(&out)
+    );
     // The model file, evaluated on the same folder, scores what the run reported.
     let out = run(
         "eval",
@@ -814,7 +825,12 @@ fn a_held_out_test_set_is_scored_once_with_the_kept_model() {
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("accuracy {:.1}% on 9 examples", 100.0 * tested)),
+        stdout.contains(&format!(
+            "accuracy {:.1}% on 9 examples, macro-F1 {:.3}, calibration error {:.1}%",
+            100.0 * tested,
+            report["test"]["report"]["macro_f1"].as_f64().unwrap(),
+            100.0 * tested_ece
+        )),
         "{stdout} vs {report}"
     );
     // The features file carries the test set's features (MobileNetV2: 1280 each) and labels.
@@ -842,4 +858,79 @@ fn a_held_out_test_set_is_scored_once_with_the_kept_model() {
         text(&out)
     );
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A wide cut-out: a striped animal-like band on a transparent background, 240 × 80 pixels.
+/// The ImageNet crop keeps its middle 80 × 80; shown whole, the ends count too.
+fn write_cut_out(path: &Path) {
+    let image = image::RgbaImage::from_fn(240, 80, |x, y| {
+        let inside = (8..232).contains(&x) && (8..72).contains(&y);
+        let stripe = ((x / 20) % 3) as u8;
+        match inside {
+            true => image::Rgba([60 + 90 * stripe, 200 - 70 * stripe, (x % 256) as u8, 255]),
+            false => image::Rgba([0, 0, 0, 0]),
+        }
+    });
+    image.save(path).unwrap();
+}
+
+/// `model` rewritten as a model file from before cut-outs were shown whole: its preprocessing
+/// has no `whole_cut_outs` (the field those files lack), everything else unchanged.
+fn as_older_model_file(model: &Path, older: &Path) {
+    let bytes = std::fs::read(model).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    let meta = &mut header["__metadata__"]["kindling.model"];
+    let mut info: serde_json::Value = serde_json::from_str(meta.as_str().unwrap()).unwrap();
+    let preprocess = info["preprocess"].as_object_mut().unwrap();
+    assert_eq!(preprocess.remove("whole_cut_outs"), Some(true.into()));
+    *meta = info.to_string().into();
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend(header);
+    out.extend(&bytes[8 + header_len..]);
+    std::fs::write(older, out).unwrap();
+}
+
+/// A model file written before cut-outs were shown whole keeps cropping them when `kindling
+/// predict` uses it (its own preprocessing, not today's default), so the model sees what it was
+/// trained on; photos are prepared the same way by both.
+#[test]
+fn an_older_model_file_keeps_cropping_cut_outs() {
+    let root = scratch("older-model");
+    let data = image_folder(&root);
+    let weights = cache("weights/mobilenet_v2.safetensors");
+    let model = root.join("model.safetensors");
+    let out = run(
+        "train",
+        &[
+            ("data", data.as_path()),
+            ("weights", weights.as_path()),
+            ("out", &model),
+        ],
+        &["--backbone", "mobilenet-v2", "--recipe", "quick"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let older = root.join("older.safetensors");
+    as_older_model_file(&model, &older);
+    let cut_outs = root.join("cut-outs");
+    std::fs::create_dir_all(&cut_outs).unwrap();
+    write_cut_out(&cut_outs.join("wide.png"));
+    let photos = data.join("trouser");
+    let predict = |model: &Path, input: &Path, name: &str| {
+        probabilities(&predicted(model, input, &weights, &root.join(name)))
+    };
+    assert_same_probabilities(
+        &predicted(&model, &photos, &weights, &root.join("photos-now")),
+        &predicted(&older, &photos, &weights, &root.join("photos-older")),
+    );
+    let (now, before) = (
+        predict(&model, &cut_outs, "cut-out-now"),
+        predict(&older, &cut_outs, "cut-out-older"),
+    );
+    let moved = now.iter().zip(&before).map(|(a, b)| (a - b).abs());
+    assert!(
+        moved.fold(0.0, f64::max) > 1e-3,
+        "the older file's crop should see other pixels than the whole cut-out: {now:?} vs {before:?}"
+    );
 }
