@@ -49,10 +49,12 @@ export const evaluationView = {
     }));
     const weights = evaluation.epoch == null ? '' : `The kept weights (epoch ${evaluation.epoch + 1}): `;
     // How far the stated confidences are from the accuracy they come with (ECE), and the
-    // temperature that calibration applied when the run ended, or why it applied none.
+    // temperature that calibration applied when the run ended, and how it was chosen where the
+    // validation loss could not choose it (or why none was applied).
     const c = evaluation.calibration;
-    const scaled = c?.applied ? ` after temperature scaling (T = ${c.temperature.toFixed(2)}; ${pct(c.ece_before)} before)`
-      : c?.reason ? ` (no temperature scaling: ${c.reason})` : '';
+    const why = c?.reason ? `: ${c.reason}` : '';
+    const scaled = c?.applied ? ` after temperature scaling (T = ${c.temperature.toFixed(2)}; ${pct(c.ece_before)} before${why})`
+      : c?.reason ? ` (no temperature scaling${why})` : '';
     const calibration = evaluation.expected_calibration_error == null ? '' : ` · calibration error ${pct(evaluation.expected_calibration_error)}${scaled}`;
     $('averages').textContent = `${weights}Accuracy ${pct(report.accuracy)} · macro F1 ${report.macro_f1.toFixed(3)} · weighted F1 ${report.weighted_f1.toFixed(3)} · top-${evaluation.top_k} ${pct(evaluation.top_k_accuracy)}${calibration}`;
     const table = $('confusion');

@@ -312,10 +312,13 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
         );
         match &e.calibration {
             Some(c) if c.applied => println!(
-                "calibration: error {:.1}% on the validation split after temperature scaling (T = {:.2}; {:.1}% before)",
+                "calibration: error {:.1}% on the validation split after temperature scaling (T = {:.2}; {:.1}% before){}",
                 100.0 * c.ece_after,
                 c.temperature,
-                100.0 * c.ece_before
+                100.0 * c.ece_before,
+                c.reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(": {r}"))
             ),
             Some(c) => println!(
                 "calibration: error {:.1}% on the validation split; no temperature scaling: {}",
