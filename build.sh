@@ -282,12 +282,12 @@ cmd_build() {
     "./threads/kindling_bg.wasm": "./threads/kindling_bg.wasm",
     "./package.json": "./package.json"
   },
-  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "threads/", "client.js", "client.d.ts", "worker-channel.js", "project-record.js", "report-stream.js", "store.js", "sweeps.js", "device-memory.js", "worker.js", "runtime.js", "gpu-watch.js", "device-choice.js", "image-decode.js"],
+  "files": ["kindling.js", "kindling.d.ts", "kindling_bg.wasm", "kindling_bg.wasm.d.ts", "threads/", "client.js", "client-requests.js", "client.d.ts", "worker-channel.js", "project-record.js", "report-stream.js", "store.js", "sweeps.js", "device-memory.js", "worker.js", "runtime.js", "gpu-watch.js", "device-choice.js", "image-decode.js"],
   "license": "MIT OR Apache-2.0"
 }
 JSON
   # The Worker client ships in the package too; there the wasm module sits next to the worker.
-  cp www/client.js www/client.d.ts www/worker-channel.js www/project-record.js www/report-stream.js www/store.js www/sweeps.js www/device-memory.js pkg/
+  cp www/client.js www/client-requests.js www/client.d.ts www/worker-channel.js www/project-record.js www/report-stream.js www/store.js www/sweeps.js www/device-memory.js pkg/
   cp www/worker.js www/gpu-watch.js www/device-choice.js www/image-decode.js pkg/
   sed -e 's#\./pkg/kindling\.js#./kindling.js#' -e 's#\./pkg-threads/kindling\.js#./threads/kindling.js#' www/runtime.js > pkg/runtime.js
   for build in pkg pkg-threads; do
