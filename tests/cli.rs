@@ -539,14 +539,14 @@ fn thorough_leaves_greyscale_images_unflipped() {
 
 /// The settings file's `augment` is laid over the recipe's: Quick, which augments nothing, trains
 /// on flipped images when asked and says so; such a run has no cached features to solve its head
-/// on, which `head_fit: convex` then names.
+/// on, which `head_fit: convex` then names — in a single run and in every fold of `--k-fold`.
 #[test]
 fn the_settings_file_gives_the_image_augmentation() {
     let root = scratch("augment");
     let data = image_folder(&root);
     let weights = cache("weights/mobilenet_v2.safetensors");
     let config = root.join("config.json");
-    let train = |settings: &str| {
+    let train_with = |settings: &str, extra: &[&str]| {
         std::fs::write(&config, settings).unwrap();
         run(
             "train",
@@ -556,9 +556,10 @@ fn the_settings_file_gives_the_image_augmentation() {
                 ("config", &config),
                 ("out", &root.join("model.safetensors")),
             ],
-            &["--backbone", "mobilenet-v2", "--recipe", "quick"],
+            &[&["--backbone", "mobilenet-v2", "--recipe", "quick"], extra].concat(),
         )
     };
+    let train = |settings: &str| train_with(settings, &[]);
     let out = train(r#"{"epochs": 1, "augment": {"horizontal_flip": true}}"#);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
@@ -566,10 +567,22 @@ fn the_settings_file_gives_the_image_augmentation() {
         "{}",
         text(&out)
     );
-    let out = train(r#"{"epochs": 1, "head_fit": "convex", "augment": {"horizontal_flip": true}}"#);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let flipped_convex =
+        r#"{"epochs": 1, "head_fit": "convex", "augment": {"horizontal_flip": true}}"#;
+    for extra in [&[][..], &["--k-fold", "2"]] {
+        let out = train_with(flipped_convex, extra);
+        assert_eq!(out.status.code(), Some(3), "{extra:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("the run augments its examples"),
+            "{extra:?}: {}",
+            text(&out)
+        );
+    }
+    // Without augmentation the folds solve their heads.
+    let out = train_with(r#"{"epochs": 1, "head_fit": "convex"}"#, &["--k-fold", "2"]);
+    assert!(out.status.success(), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("the run augments its examples"),
+        String::from_utf8_lossy(&out.stdout).contains("fold 2: accuracy"),
         "{}",
         text(&out)
     );

@@ -10,6 +10,7 @@ use kindling::config::{HeadFit, TrainConfig};
 use kindling::data::Dataset;
 use kindling::data::image::Augment;
 use kindling::train::TrainingRun;
+use kindling::train::recipe::DataProfile;
 use kindling::train::sweep::{EntrySplit, Leaderboard, Sweep, SweepSpec};
 
 fn base() -> TrainConfig {
@@ -34,7 +35,15 @@ fn toy_spec() -> BackboneSpec {
 fn run_sweep(spec: &str, config: &TrainConfig, data: &Dataset) -> Leaderboard {
     let device = device();
     let spec: SweepSpec = serde_json::from_str(spec).unwrap();
-    let mut sweep = Sweep::new(&spec, config, &Augment::default(), data.clone(), 3).unwrap();
+    let mut sweep = Sweep::new(
+        &spec,
+        config,
+        &Augment::default(),
+        data.clone(),
+        3,
+        &DataProfile::default(),
+    )
+    .unwrap();
     let backbone = |d: &burn::tensor::Device| Ok(toy_backbone(d));
     pollster::block_on(sweep.run_to_end(&backbone, &|_| None, (&toy_spec(), None), &device))
         .unwrap()
@@ -182,7 +191,15 @@ fn runs_are_taken_back_only_finished_and_in_order() {
     let device = device();
     let spec: SweepSpec = serde_json::from_str(r#"{"recipes": ["quick"]}"#).unwrap();
     let data = separable(10, 3);
-    let mut sweep = Sweep::new(&spec, &base(), &Augment::default(), data, 3).unwrap();
+    let mut sweep = Sweep::new(
+        &spec,
+        &base(),
+        &Augment::default(),
+        data,
+        3,
+        &DataProfile::default(),
+    )
+    .unwrap();
     let toy = |d: &burn::tensor::Device| -> kindling::Result<Backbone> { Ok(toy_backbone(d)) };
     let (_, run) = sweep.start_next(&toy, &device).unwrap().unwrap();
     let err = pollster::block_on(sweep.finish_baseline(run))

@@ -163,6 +163,8 @@ export interface SweepRow {
   entry: number; name: string;
   split: { kind: 'holdout' } | { kind: 'fold'; index: number } | { kind: 'all' };
   config: TrainConfig; augment: Record<string, unknown>;
+  /** How a recipe's augmentation was adapted to the images (`profile` of `sweep()`), a sentence each; absent when unchanged. */
+  notes?: string[];
   accuracy: number; macro_f1: number; loss: number;
   kept_epoch: number | null; epochs_run: number; stop_reason: unknown;
   /** The better baseline on the same split, and (accuracy − it) × 100. */
@@ -188,7 +190,7 @@ export interface CrossValidation {
 
 /** A sweep's results: rows in the order they ran, `ranking` best first (held-out rows only). */
 export interface Leaderboard {
-  spec: SweepSpec; planned: number; entries: { name: string; config: TrainConfig; split: SweepRow['split'] }[];
+  spec: SweepSpec; planned: number; entries: { name: string; config: TrainConfig; split: SweepRow['split']; notes?: string[] }[];
   baselines: Baselines | null; rows: SweepRow[]; ranking: number[];
   crossValidation: CrossValidation | null; stopped: boolean; finished: boolean;
   /** An Auto sweep's plan: the recipes compared and why (its choice is `rows[ranking[0]]`). */
@@ -342,7 +344,9 @@ export class KindlingClient {
   /** Restarts the worker with `threads` (null: one per core) and rebuilds the project in it; refused while a request runs. */
   setThreads(threads: number | null): Promise<Runtime>;
   /** Compares configurations on the same examples and split, against the no-training baselines; the project's model is unchanged until `useSweepRow`. */
-  sweep(spec: SweepSpec, options?: { signal?: AbortSignal; onProgress?: (message: SweepProgress) => void }): Promise<Leaderboard>;
+  /** `profile`: what a recipe's augmentation adapts to, as for `adaptRecipe` (no flips for greyscale images). */
+  sweep(spec: SweepSpec, options?: { signal?: AbortSignal; onProgress?: (message: SweepProgress) => void;
+    profile?: { smallest_class: number; images: boolean; greyscale: boolean } }): Promise<Leaderboard>;
   /** The last sweep's leaderboard (this session's or the saved project's), or null. */
   sweepResults(): Leaderboard | null;
   /** The model file of the last sweep's row for `entry`. */

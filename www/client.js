@@ -305,15 +305,17 @@ export class KindlingClient extends ProjectRequests {
    * aborting `signal` (or `stop()`) ends the sweep after the current step, keeping the rows
    * finished. Resolves to the leaderboard (`sweepResults()`); the project's model is unchanged
    * until `useSweepRow(entry)`. With a `project`, the results and the rows' models are saved.
+   * `profile` (`{ smallest_class, images, greyscale }`, as `adaptRecipe` takes) lets a recipe's
+   * augmentation adapt to the images as a single run of it does (no flips for greyscale ones).
    */
-  async sweep(spec, { signal, onProgress } = {}) {
+  async sweep(spec, { signal, onProgress, profile } = {}) {
     const record = new SweepRecord(spec);
     const project = this.#record.project;
     const save = (write) => this.#record.save(write);
     const onAbort = () => this.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const { stopped, leaderboard } = await this.request('sweep', { spec }, (message) => {
+      const { stopped, leaderboard } = await this.request('sweep', { spec, profile }, (message) => {
         // Planned: the sweep replaces the last one (a refused plan leaves it as it was).
         if (message.kind === 'planned') {
           this.#sweep = record;

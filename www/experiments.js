@@ -5,6 +5,7 @@
 // state and saved with the project, so they survive a reload.
 import { state, errorText } from './page-state.js';
 import { ui } from './ui.js';
+import { imageProfile } from './image-classes.js';
 
 const $ = (id) => document.getElementById(id);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
@@ -89,7 +90,9 @@ function render(board, actions) {
     const memory = row.device_kind === 'webgpu'
       ? `${mb(row.wasm_bytes)} wasm + ${mb(row.estimated_peak_bytes)} GPU est.`
       : row.wasm_bytes ? `${mb(row.wasm_bytes)} wasm` : `${mb(row.estimated_peak_bytes)} est.`;
-    tr.append(td(rank), td(row.name), td(pct(row.accuracy) + onTraining), td(row.macro_f1.toFixed(3)),
+    // How the recipe's augmentation adapted to the images (no flips for greyscale ones), if it did.
+    const name = td(row.notes?.length ? `${row.name} (${row.notes.join('; ')})` : row.name);
+    tr.append(td(rank), name, td(pct(row.accuracy) + onTraining), td(row.macro_f1.toFixed(3)),
       td(row.gain_points == null ? '—' : signedPoints(row.gain_points)),
       td(row.kept_epoch == null ? 'none' : `${row.kept_epoch + 1} of ${row.epochs_run}`),
       td(`${seconds(row.seconds)} (${row.step_ms.toFixed(0)} ms/step)`), td(memory),
@@ -160,6 +163,7 @@ export function setupExperiments({ readSettings, prepare, showRow, useModel, sav
       let planned = 0;
       let done = 0;
       const board = await state.client.sweep(spec, {
+        profile: state.task === 'images' ? imageProfile() : undefined,
         onProgress: (message) => {
           if (message.kind === 'planned') planned = message.entries.length;
           if (message.kind === 'baselines') $('sweep-baseline').textContent = baselineText(message.baselines);

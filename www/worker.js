@@ -145,10 +145,10 @@ const handlers = {
   // A sweep: the baseline task, then each entry's run, driven like a training run (without
   // checkpoints: a crash ends the sweep, and the rows already finished stay with the client).
   // Each row's model file travels with it.
-  async sweep({ spec }, progress, request) {
+  async sweep({ spec, profile }, progress, request) {
     const t = need();
     const stopped = () => request.train <= stoppedThrough;
-    progress({ kind: 'planned', entries: t.startSweep(spec) });
+    progress({ kind: 'planned', entries: t.startSweep(spec, profile) });
     try {
       await sweepRuns(t, stopped, progress);
     } finally {

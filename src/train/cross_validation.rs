@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::sweep::{EntrySplit, Sweep, SweepRow, SweepSpec};
 use crate::backbone::{Backbone, BackboneSpec};
 use crate::config::TrainConfig;
-use crate::data::Dataset;
 use crate::data::image::Augment;
+use crate::data::{Augmenter, Dataset};
 use crate::error::{Error, Result};
+use crate::train::recipe::DataProfile;
 
 /// Scores of one fold (on its held-out part, with the weights training kept).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,26 +63,39 @@ pub fn summarize(rows: &[&SweepRow]) -> CrossValidation {
     }
 }
 
+/// The settings every fold trains with: the config, the augmentation (as adapted to the
+/// examples), and what makes an augmenter of an augmentation (`None`: no augmentation).
+pub type FoldSettings<'a> = (
+    &'a TrainConfig,
+    &'a Augment,
+    &'a dyn Fn(&Augment) -> Option<Box<dyn Augmenter>>,
+);
+
 /// Trains `k` times (a k-fold sweep), each time holding out one stratified fold, where the data
-/// set holds its rows. `backbone` builds a fresh backbone (pretrained weights reloaded) on the
-/// device it is given for every fold; `model_of` describes the models (`spec`, pretrained bytes).
-/// Folds whose backbone is frozen share one cache of its features.
+/// set holds its rows. `settings` are the config, the augmentation (as adapted to the examples)
+/// and what makes an augmenter of it; `backbone` builds a fresh backbone (pretrained weights
+/// reloaded) on the device it is given for every fold; `model_of` describes the models (`spec`,
+/// pretrained bytes). Folds whose backbone is frozen and that do not augment share one cache of
+/// its features.
 pub async fn cross_validate(
-    config: &TrainConfig,
+    settings: FoldSettings<'_>,
     k: usize,
     data: &Dataset,
     backbone: &dyn Fn(&Device) -> Result<Backbone>,
     model_of: (&BackboneSpec, Option<&[u8]>),
     device: &Device,
 ) -> Result<CrossValidation> {
+    let (config, augment, augmenter) = settings;
     let spec = SweepSpec::Folds {
         k,
         train_final: false,
     };
     let num_blocks = backbone(device)?.num_blocks();
-    let mut sweep = Sweep::new(&spec, config, &Augment::default(), data.clone(), num_blocks)?;
+    // Folds repeat one run's settings (no recipe to adapt): the profile is not consulted.
+    let profile = DataProfile::default();
+    let mut sweep = Sweep::new(&spec, config, augment, data.clone(), num_blocks, &profile)?;
     let board = sweep
-        .run_to_end(backbone, &|_| None, model_of, device)
+        .run_to_end(backbone, augmenter, model_of, device)
         .await?;
     board
         .cross_validation

@@ -11,6 +11,7 @@ use super::Project;
 use super::state::{ProjectState, load_backbone};
 use super::{from_js, to_js};
 use crate::error::Error;
+use crate::train::recipe::DataProfile;
 use crate::train::sweep::{Sweep, SweepSpec, SweepTask};
 
 /// The sweep of a project: its plan and results, the task of the run it handed out, the model
@@ -28,9 +29,18 @@ pub(super) struct SweepState {
 
 impl ProjectState {
     /// Plans a sweep over the project's examples and settings (`spec` as `SweepSpec`), replacing
-    /// an earlier one; nothing runs until `sweepNext()`.
-    pub fn start_sweep(&mut self, spec: JsValue) -> Result<JsValue, JsError> {
+    /// an earlier one; nothing runs until `sweepNext()`. `profile` (a `DataProfile`, as
+    /// `adaptRecipe` takes; optional) says whether every image is greyscale, to which a recipe's
+    /// augmentation adapts; without it, images are not assumed greyscale.
+    pub fn start_sweep(&mut self, spec: JsValue, profile: JsValue) -> Result<JsValue, JsError> {
         let spec: SweepSpec = from_js(spec, "sweep")?;
+        let profile: DataProfile = match profile.is_undefined() || profile.is_null() {
+            true => DataProfile {
+                images: self.spec.preprocess().is_some(),
+                ..DataProfile::default()
+            },
+            false => from_js(profile, "profile")?,
+        };
         let num_blocks = self.backbone(&burn::tensor::Device::flex())?.num_blocks();
         let sweep = Sweep::new(
             &spec,
@@ -38,6 +48,7 @@ impl ProjectState {
             &self.augment,
             self.data.clone(),
             num_blocks,
+            &profile,
         )?;
         let entries = to_js(&sweep.entries())?;
         self.end_sweep();
@@ -184,11 +195,13 @@ impl ProjectState {
 #[wasm_bindgen]
 impl Project {
     /// Plans a sweep over the examples and settings: `{recipes: [...]}`, `{grid: {field: [...]}}`,
-    /// `{random: {draws, seed, fields}}` or `{folds: {k, train_final}}`. Returns the planned
-    /// entries `[{name, config, augment, split}]`; nothing runs until `sweepNext()`.
+    /// `{random: {draws, seed, fields}}` or `{folds: {k, train_final}}`; `profile` (optional,
+    /// `{smallest_class, images, greyscale}` as `adaptRecipe` takes) lets a recipe's augmentation
+    /// adapt to the images as a single run of it does. Returns the planned entries `[{name,
+    /// config, augment, split, notes?}]`; nothing runs until `sweepNext()`.
     #[wasm_bindgen(js_name = startSweep)]
-    pub fn start_sweep(&self, spec: JsValue) -> Result<JsValue, JsError> {
-        self.state_mut()?.start_sweep(spec)
+    pub fn start_sweep(&self, spec: JsValue, profile: JsValue) -> Result<JsValue, JsError> {
+        self.state_mut()?.start_sweep(spec, profile)
     }
 
     /// Makes the sweep's next run current: `{task: "baseline"}` (step while `caching` is not

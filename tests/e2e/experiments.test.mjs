@@ -27,6 +27,9 @@ async function compare(page, kind) {
   assert.equal(await page.isHidden('#sweep-error'), true, await page.textContent('#sweep-error'));
 }
 
+// A row's name without what its recipe adapted (in brackets after it).
+const nameOf = (row) => row[1].replace(/ \(.*$/s, '');
+
 const rows = (page) => page.$$eval('#leaderboard tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
 
 test('The three recipes: a ranked leaderboard against the baseline; a row becomes the model and survives a reload', async () => {
@@ -37,7 +40,10 @@ test('The three recipes: a ranked leaderboard against the baseline; a row become
   assert.match(await page.textContent('#sweep-baseline'), /^Baseline without training: nearest class centre \d+\.\d%, 5 nearest neighbours \d+\.\d%\.$/);
   const board = await rows(page);
   assert.deepEqual(board.map((r) => r[0]), ['1', '2', '3']);
-  assert.deepEqual(board.map((r) => r[1]).sort(), ['balanced', 'quick', 'thorough']);
+  assert.deepEqual(board.map(nameOf).sort(), ['balanced', 'quick', 'thorough']);
+  // Thorough adapts to the greyscale images as a single run of it does: no flips, and why.
+  assert.match(board.find((r) => nameOf(r) === 'thorough')[1], /^thorough \(no horizontal flips: every image is greyscale/);
+  assert.ok(board.filter((r) => nameOf(r) !== 'thorough').every((r) => r[1] === nameOf(r)), 'the others adapt nothing');
   const accuracies = board.map((r) => parseFloat(r[2]));
   assert.deepEqual([...accuracies].sort((a, b) => b - a), accuracies, 'ranked by validation accuracy');
   for (const r of board) {
@@ -54,7 +60,7 @@ test('The three recipes: a ranked leaderboard against the baseline; a row become
   // The best row becomes the project's model: its curves and evaluation show, and it predicts.
   await page.click('#leaderboard tbody tr:first-child button:has-text("Use")');
   await page.waitForFunction(() => /is now the project's model/.test(document.querySelector('#sweep-status').textContent));
-  assert.match(await page.textContent('#status'), new RegExp(`The model of "${board[0][1]}" is the project's model`));
+  assert.match(await page.textContent('#status'), new RegExp(`The model of "${nameOf(board[0])}" is the project's model`));
   assert.equal(await page.isVisible('#evaluation'), true);
   await page.setInputFiles('#try-file', images('bag', 8, 9));
   await page.waitForSelector('#prediction li, #try-error:not([hidden])');

@@ -403,13 +403,29 @@ async fn damaged_model_files_and_checkpoints_are_refused() {
     assert!(message(other.sweep_finish().await.err().unwrap()).contains("startSweep"));
     let err = message(
         other
-            .start_sweep(js(serde_json::json!({"grid": {"epochs": [0]}})))
+            .start_sweep(
+                js(serde_json::json!({"grid": {"epochs": [0]}})),
+                JsValue::UNDEFINED,
+            )
             .err()
             .unwrap(),
     );
     assert!(err.contains("epochs"), "{err}");
+    let err = message(
+        other
+            .start_sweep(
+                js(serde_json::json!({"recipes": ["thorough"]})),
+                js(serde_json::json!({"smallest_class": "many", "images": true})),
+            )
+            .err()
+            .unwrap(),
+    );
+    assert!(err.contains("profile"), "{err}");
     other
-        .start_sweep(js(serde_json::json!({"recipes": ["quick"]})))
+        .start_sweep(
+            js(serde_json::json!({"recipes": ["quick"]})),
+            JsValue::UNDEFINED,
+        )
         .unwrap();
     assert!(message(other.sweep_finish().await.err().unwrap()).contains("sweepNext"));
     // One value short (whichever moment: a bias may hold only 3, so "keep 3" could change nothing).

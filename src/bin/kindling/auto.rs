@@ -9,7 +9,7 @@ use kindling::backbone::{Backbone, BackboneSpec};
 use kindling::config::TrainConfig;
 use kindling::data::image::Augment;
 use kindling::model::file::import;
-use kindling::train::recipe::AutoPlan;
+use kindling::train::recipe::{AutoPlan, DataProfile};
 use kindling::train::sweep::{Leaderboard, Sweep, SweepSpec, SweepTask};
 use kindling::{Error, Result};
 use serde::Serialize;
@@ -37,9 +37,10 @@ pub struct Outputs<'a> {
     pub test: Option<&'a HeldOut>,
 }
 
+/// `examples`: the data set and what the recipes adapt to in it.
 pub fn run(
     base: &TrainConfig,
-    data: kindling::data::Dataset,
+    examples: (kindling::data::Dataset, &DataProfile),
     model_of: (&BackboneSpec, &[u8]),
     outputs: Outputs,
     device: &Device,
@@ -47,12 +48,14 @@ pub fn run(
     let (spec, weights) = model_of;
     let backbone = |d: &Device| Backbone::load(spec, weights, d);
     let num_blocks = backbone(device)?.num_blocks();
+    let (data, profile) = examples;
     let mut sweep = Sweep::new(
         &SweepSpec::Auto {},
         base,
         &Augment::default(),
         data,
         num_blocks,
+        profile,
     )?;
     let plan = sweep
         .leaderboard()
@@ -63,6 +66,14 @@ pub fn run(
         plan.recipes.join(" and "),
         plan.why
     );
+    // The images are read once, at the evaluation size, for the recipes Auto compares (Quick and
+    // Balanced), none of which augments; a plan that did would need them kept larger for crops.
+    if let Some(entry) = sweep.entries().iter().find(|e| e.augment.any()) {
+        return Err(Error::State(format!(
+            "internal: auto's {} augments its images, which the command line does not read for auto",
+            entry.name
+        )));
+    }
     let mut models = Vec::new();
     while let Some((task, mut run)) = sweep.start_next(&backbone, device)? {
         match task {

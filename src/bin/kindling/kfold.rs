@@ -7,15 +7,14 @@ use std::path::Path;
 use burn::tensor::Device;
 use kindling::Result;
 use kindling::backbone::{Backbone, BackboneSpec};
-use kindling::config::TrainConfig;
 use kindling::data::Dataset;
-use kindling::train::cross_validation::cross_validate;
+use kindling::train::cross_validation::{FoldSettings, cross_validate};
 
 use crate::cli::Outcome;
 use crate::report::{Metrics, write_metrics};
 
 pub fn run(
-    config: &TrainConfig,
+    settings: FoldSettings,
     k: usize,
     data: &Dataset,
     model_of: (&BackboneSpec, &[u8]),
@@ -25,7 +24,7 @@ pub fn run(
     let (spec, weights) = model_of;
     let backbone = |device: &Device| Backbone::load(spec, weights, device);
     let cv = pollster::block_on(cross_validate(
-        config,
+        settings,
         k,
         data,
         &backbone,

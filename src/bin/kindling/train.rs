@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use burn::tensor::Device;
 use kindling::backbone::{Backbone, BackboneSpec};
 use kindling::data::Augmenter;
-use kindling::data::image::ImageAugmenter;
+use kindling::data::image::{Augment, ImageAugmenter};
 use kindling::model::file::{ModelInfo, export};
 use kindling::train::checkpoint;
 use kindling::train::{TrainingRun, training_device};
@@ -101,16 +101,36 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             metrics: args.metrics.as_deref(),
             test: test.as_ref(),
         };
-        return auto::run(&config, data, (&spec, &weights), outputs, &device);
+        return auto::run(
+            &config,
+            (data, &examples.profile),
+            (&spec, &weights),
+            outputs,
+            &device,
+        );
     };
     let (augment, notes) = recipe.adapt(augment, &examples.profile);
     for note in notes {
         println!("{}: {note}", args.recipe);
     }
+    if preprocess.is_some() && augment.any() {
+        println!("augmentation: {augment}");
+    }
+    let images = Arc::new(examples.images);
+    let augmenter_for = |augment: &Augment| -> Option<Box<dyn Augmenter>> {
+        match (&preprocess, augment.any()) {
+            (Some(preprocess), true) => Some(Box::new(ImageAugmenter {
+                images: images.clone(),
+                preprocess: preprocess.clone(),
+                augment: augment.clone(),
+            })),
+            _ => None,
+        }
+    };
     let backbone = |device: &Device| Backbone::load(&spec, &weights, device);
     if let Some(k) = args.k_fold {
         return kfold::run(
-            &config,
+            (&config, &augment, &augmenter_for),
             k,
             &data,
             (&spec, &weights),
@@ -118,17 +138,7 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             &device,
         );
     }
-    if preprocess.is_some() && augment.any() {
-        println!("augmentation: {augment}");
-    }
-    let augmenter: Option<Box<dyn Augmenter>> = match (preprocess, augment.any()) {
-        (Some(preprocess), true) => Some(Box::new(ImageAugmenter {
-            images: Arc::new(examples.images),
-            preprocess,
-            augment,
-        })),
-        _ => None,
-    };
+    let augmenter = augmenter_for(&augment);
     let mut run = match &args.resume {
         Some(path) => {
             let bytes = read(path, "checkpoint")?;

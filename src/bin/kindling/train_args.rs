@@ -163,15 +163,12 @@ pub fn check_combinations(
     settings: &Settings,
 ) -> Result<()> {
     let config = &settings.config;
-    if settings.augment_given
-        && (matches!(args.backbone, BackboneName::Minilm)
-            || recipe.is_none()
-            || args.k_fold.is_some())
+    if settings.augment_given && (matches!(args.backbone, BackboneName::Minilm) || recipe.is_none())
     {
         return Err(Error::config(
             "augment",
-            "the settings file's augment is image augmentation for one run: it does not apply to \
-             text, to auto (each recipe brings its own) or to --k-fold; leave it out for those",
+            "the settings file's augment is image augmentation for one recipe's runs: it does not \
+             apply to text or to auto (each recipe brings its own); leave it out for those",
         ));
     }
     if recipe.is_none()

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::config::TrainConfig;
 use crate::data::image::Augment;
 use crate::error::{Error, Result};
-use crate::train::recipe::Recipe;
+use crate::train::recipe::{DataProfile, Recipe};
 
 /// The settings a field path can reach: the config, with the augmentation under `augment`.
 fn settings_json(config: &TrainConfig, augment: &Augment) -> Result<Value> {
@@ -39,13 +39,17 @@ fn set_path(settings: &mut Value, path: &str, value: Value) -> Result<()> {
     Ok(())
 }
 
-/// `base` with `choices` (field path → value) applied, `recipe` first; validated.
+/// `base` with `choices` (field path → value) applied, `recipe` first, its augmentation adapted
+/// to the examples (`profile`) as a single run of it adapts (the sentences of what changed
+/// returned too); validated.
 pub(super) fn configure(
     base: &(TrainConfig, Augment),
     choices: &[(String, Value)],
     num_blocks: usize,
-) -> Result<(TrainConfig, Augment)> {
+    profile: &DataProfile,
+) -> Result<(TrainConfig, Augment, Vec<String>)> {
     let (mut config, mut augment) = base.clone();
+    let mut notes = Vec::new();
     if let Some((_, recipe)) = choices.iter().find(|(field, _)| field == "recipe") {
         let name = recipe.as_str().ok_or_else(|| {
             Error::config(
@@ -56,7 +60,10 @@ pub(super) fn configure(
                 ),
             )
         })?;
-        (config, augment) = name.parse::<Recipe>()?.apply(config);
+        let recipe = name.parse::<Recipe>()?;
+        (config, augment) = recipe.apply(config);
+        // Before the listed fields: a field the sweep names (augment.horizontal_flip) stands.
+        (augment, notes) = recipe.adapt(augment, profile);
     }
     let mut settings = settings_json(&config, &augment)?;
     for (field, value) in choices.iter().filter(|(field, _)| field != "recipe") {
@@ -83,7 +90,7 @@ pub(super) fn configure(
     })?;
     config.validate(num_blocks)?;
     augment.validate()?;
-    Ok((config, augment))
+    Ok((config, augment, notes))
 }
 
 pub(super) fn entry_name(choices: &[(String, Value)]) -> String {

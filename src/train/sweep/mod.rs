@@ -59,16 +59,12 @@ pub struct Sweep {
     auto: Option<AutoPlan>,
 }
 
-/// `spec` for `data`: Auto becomes the recipes `auto_plan` names for the examples, with the plan
-/// (what and why); any other spec stays as it is.
-fn for_data(spec: &SweepSpec, data: &Dataset) -> (SweepSpec, Option<AutoPlan>) {
+/// `spec` for examples of `profile`: Auto becomes the recipes `auto_plan` names for them, with
+/// the plan (what and why); any other spec stays as it is.
+fn for_data(spec: &SweepSpec, profile: &DataProfile) -> (SweepSpec, Option<AutoPlan>) {
     match spec {
         SweepSpec::Auto {} => {
-            let profile = DataProfile {
-                smallest_class: data.class_counts().into_iter().min().unwrap_or(0),
-                ..DataProfile::default()
-            };
-            let plan = auto_plan(&profile);
+            let plan = auto_plan(profile);
             (SweepSpec::Recipes(plan.recipes.clone()), Some(plan))
         }
         other => (other.clone(), None),
@@ -77,18 +73,25 @@ fn for_data(spec: &SweepSpec, data: &Dataset) -> (SweepSpec, Option<AutoPlan>) {
 
 impl Sweep {
     /// Plans `spec` on the project's settings `base`/`base_augment` for `data` and a backbone of
-    /// `num_blocks` blocks. The split is the one a single run of `base` would draw.
+    /// `num_blocks` blocks. The split is the one a single run of `base` would draw. `profile`
+    /// says whether the examples are images and all greyscale, to which a recipe's augmentation
+    /// adapts as in a single run (its `smallest_class` is counted here, from `data`).
     pub fn new(
         spec: &SweepSpec,
         base: &TrainConfig,
         base_augment: &Augment,
         data: Dataset,
         num_blocks: usize,
+        profile: &DataProfile,
     ) -> Result<Self> {
         data.check_trainable()?;
-        let (spec, auto) = for_data(spec, &data);
+        let profile = DataProfile {
+            smallest_class: data.class_counts().into_iter().min().unwrap_or(0),
+            ..*profile
+        };
+        let (spec, auto) = for_data(spec, &profile);
         let spec = &spec;
-        let entries = spec.plan(base, base_augment, num_blocks)?;
+        let entries = spec.plan(base, base_augment, num_blocks, &profile)?;
         let mut rng = Rng::new(base.seed);
         let holdout = stratified_split(
             data.labels(),
@@ -307,6 +310,7 @@ impl Sweep {
             split: spec.split,
             config: spec.config,
             augment: spec.augment,
+            notes: spec.notes,
             accuracy,
             macro_f1: evaluation.report.macro_f1,
             loss: evaluation.loss,

@@ -15,6 +15,7 @@ use crate::config::TrainConfig;
 use crate::data::image::Augment;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use crate::train::recipe::DataProfile;
 
 use super::fields::{configure, entry_name};
 
@@ -83,6 +84,10 @@ pub struct SweepEntry {
     pub config: TrainConfig,
     pub augment: Augment,
     pub split: EntrySplit,
+    /// How a recipe's augmentation was adapted to the examples, a sentence each
+    /// (`Recipe::adapt`: no flips for greyscale images, colour jitter for few colour ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 fn too_many(count: usize) -> Error {
@@ -128,12 +133,14 @@ impl Draw {
 
 impl SweepSpec {
     /// The entries of this sweep on the project's `base` settings, each validated for a backbone
-    /// of `num_blocks` blocks. Errors name the field and what to change.
+    /// of `num_blocks` blocks; a recipe's augmentation adapts to the examples (`profile`). Errors
+    /// name the field and what to change.
     pub fn plan(
         &self,
         base: &TrainConfig,
         base_augment: &Augment,
         num_blocks: usize,
+        profile: &DataProfile,
     ) -> Result<Vec<SweepEntry>> {
         let base = (base.clone(), base_augment.clone());
         let mut combinations: Vec<Vec<(String, Value)>> = Vec::new();
@@ -232,6 +239,7 @@ impl SweepSpec {
                         config: base.0.clone(),
                         augment: base.1.clone(),
                         split: EntrySplit::Fold { index },
+                        notes: Vec::new(),
                     })
                     .collect();
                 if *train_final {
@@ -244,6 +252,7 @@ impl SweepSpec {
                         },
                         augment: base.1.clone(),
                         split: EntrySplit::All,
+                        notes: Vec::new(),
                     });
                 }
                 return Ok(entries);
@@ -255,12 +264,13 @@ impl SweepSpec {
         combinations
             .iter()
             .map(|choices| {
-                let (config, augment) = configure(&base, choices, num_blocks)?;
+                let (config, augment, notes) = configure(&base, choices, num_blocks, profile)?;
                 Ok(SweepEntry {
                     name: entry_name(choices),
                     config,
                     augment,
                     split: EntrySplit::Holdout,
+                    notes,
                 })
             })
             .collect()
@@ -280,7 +290,12 @@ mod tests {
     fn a_grid_is_every_combination_with_names() {
         let entries =
             spec(r#"{"grid": {"learning_rate": [0.001, 0.01], "head.dropout": [0.0, 0.2, 0.5]}}"#)
-                .plan(&TrainConfig::default(), &Augment::default(), 4)
+                .plan(
+                    &TrainConfig::default(),
+                    &Augment::default(),
+                    4,
+                    &DataProfile::default(),
+                )
                 .unwrap();
         assert_eq!(entries.len(), 6);
         assert_eq!(entries[0].name, "head.dropout=0.0, learning_rate=0.001");
@@ -294,7 +309,7 @@ mod tests {
         let entries = spec(
             r#"{"grid": {"recipe": ["quick", "thorough"], "strategy": [{"kind": "partial", "trainable_blocks": 1}], "augment.horizontal_flip": [false]}}"#,
         )
-        .plan(&TrainConfig::default(), &Augment::default(), 4)
+        .plan(&TrainConfig::default(), &Augment::default(), 4, &DataProfile::default())
         .unwrap();
         assert_eq!(entries.len(), 2);
         // The recipe comes first; the listed fields override it.
@@ -311,13 +326,70 @@ mod tests {
     }
 
     #[test]
+    fn a_recipe_adapts_to_the_images_as_a_single_run_of_it_does() {
+        let greyscale = DataProfile {
+            smallest_class: 30,
+            images: true,
+            greyscale: true,
+        };
+        let plan = |json: &str, profile: &DataProfile| {
+            spec(json)
+                .plan(&TrainConfig::default(), &Augment::default(), 4, profile)
+                .unwrap()
+        };
+        // Greyscale images: Thorough's flips go, with the reason, as `Recipe::adapt` says.
+        let entries = plan(r#"{"recipes": ["quick", "thorough"]}"#, &greyscale);
+        let (alone, _) = crate::train::recipe::Recipe::Thorough.adapt(
+            crate::train::recipe::Recipe::Thorough
+                .apply(TrainConfig::default())
+                .1,
+            &greyscale,
+        );
+        assert_eq!(entries[1].augment, alone);
+        assert!(!entries[1].augment.horizontal_flip);
+        assert!(entries[1].augment.random_resized_crop);
+        assert!(
+            entries[1].notes[0].contains("greyscale"),
+            "{:?}",
+            entries[1].notes
+        );
+        assert!(entries[0].notes.is_empty());
+        // A flip the sweep names itself stands.
+        let entries = plan(
+            r#"{"grid": {"recipe": ["thorough"], "augment.horizontal_flip": [true]}}"#,
+            &greyscale,
+        );
+        assert!(entries[0].augment.horizontal_flip);
+        // Few colour images: colour jitter joins; text (no images): nothing changes.
+        let colour = DataProfile {
+            greyscale: false,
+            ..greyscale
+        };
+        let entries = plan(r#"{"recipes": ["thorough"]}"#, &colour);
+        assert!(entries[0].augment.horizontal_flip && entries[0].augment.color_jitter > 0.0);
+        let entries = plan(r#"{"recipes": ["thorough"]}"#, &DataProfile::default());
+        assert_eq!(entries[0].augment.color_jitter, 0.0);
+        assert!(entries[0].notes.is_empty());
+    }
+
+    #[test]
     fn random_draws_are_seeded_and_in_range() {
         let json = r#"{"random": {"draws": 5, "seed": 3, "fields": {"learning_rate": {"log_uniform": [0.0001, 0.01]}, "head.hidden": {"choice": [[], [64]]}}}}"#;
         let a = spec(json)
-            .plan(&TrainConfig::default(), &Augment::default(), 4)
+            .plan(
+                &TrainConfig::default(),
+                &Augment::default(),
+                4,
+                &DataProfile::default(),
+            )
             .unwrap();
         let b = spec(json)
-            .plan(&TrainConfig::default(), &Augment::default(), 4)
+            .plan(
+                &TrainConfig::default(),
+                &Augment::default(),
+                4,
+                &DataProfile::default(),
+            )
             .unwrap();
         assert_eq!(a, b);
         assert!(
@@ -331,7 +403,12 @@ mod tests {
     #[test]
     fn folds_plan_k_runs_and_the_final_one() {
         let entries = spec(r#"{"folds": {"k": 3, "train_final": true}}"#)
-            .plan(&TrainConfig::default(), &Augment::default(), 4)
+            .plan(
+                &TrainConfig::default(),
+                &Augment::default(),
+                4,
+                &DataProfile::default(),
+            )
             .unwrap();
         let splits: Vec<EntrySplit> = entries.iter().map(|e| e.split).collect();
         assert_eq!(
@@ -378,7 +455,7 @@ mod tests {
         ];
         for (json, expected) in cases {
             let err = spec(json)
-                .plan(&base.0, &base.1, 4)
+                .plan(&base.0, &base.1, 4, &DataProfile::default())
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(expected), "{json}: {err}");

@@ -31,6 +31,9 @@ pub struct SweepRow {
     pub split: EntrySplit,
     pub config: TrainConfig,
     pub augment: Augment,
+    /// How a recipe's augmentation was adapted to the examples (the entry's notes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub accuracy: f64,
     pub macro_f1: f64,
     pub loss: f64,
