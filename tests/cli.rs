@@ -535,6 +535,26 @@ fn thorough_leaves_greyscale_images_unflipped() {
         text(&out)
     );
     assert!(!stdout.contains("colour jitter"), "{}", text(&out));
+    // Flips the settings file asks for stand, as on the page.
+    std::fs::write(
+        &config,
+        r#"{"epochs": 1, "augment": {"horizontal_flip": true}}"#,
+    )
+    .unwrap();
+    let out = run(
+        "train",
+        &[
+            ("data", data.as_path()),
+            ("weights", weights.as_path()),
+            ("config", &config),
+            ("out", &root.join("model.safetensors")),
+        ],
+        &["--backbone", "mobilenet-v2", "--recipe", "thorough"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("no horizontal flips"), "{}", text(&out));
+    assert!(stdout.contains("horizontal flips"), "{}", text(&out));
 }
 
 /// The settings file's `augment` is laid over the recipe's: Quick, which augments nothing, trains

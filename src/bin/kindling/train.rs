@@ -33,7 +33,9 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
     let settings = config(&args, recipe)?;
     check_combinations(&args, recipe, &settings)?;
     let Settings {
-        config, augment, ..
+        config,
+        augment,
+        augment_given,
     } = settings;
     let spec = setup::spec(args.backbone, &args.weights.weights, args.max_len)?;
     let (weights, tokenizer) = setup::weights(&spec, &args.weights)?;
@@ -109,7 +111,12 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             &device,
         );
     };
-    let (augment, notes) = recipe.adapt(augment, &examples.profile);
+    // A settings file that gives `augment` chose the augmentation: it stands as given, as on the
+    // page once a person changes the recipe's augmentation (Recipe::adapt adapts the recipe's).
+    let (augment, notes) = match augment_given {
+        true => (augment, Vec::new()),
+        false => recipe.adapt(augment, &examples.profile),
+    };
     for note in notes {
         println!("{}: {note}", args.recipe);
     }
