@@ -71,8 +71,7 @@ fn the_default_head_is_the_optimum_of_its_logistic_regression() {
         // Unequal classes, so the class weights matter.
         let mut data = overlapping(40, 3);
         for i in 0..20 {
-            data.add(&vec![0.1 * i as f32; common::DIM], "class0")
-                .unwrap();
+            data.add(&[0.1 * i as f32; common::DIM], "class0").unwrap();
         }
         let config = TrainConfig {
             convex_c: c,

@@ -155,13 +155,12 @@ proptest! {
         if let Some(name) = extra {
             json[name] = serde_json::json!(1);
         }
-        if let Ok(config) = TrainConfig::from_json(&json.to_string()) {
-            if config.validate(4).is_ok() {
+        if let Ok(config) = TrainConfig::from_json(&json.to_string())
+            && config.validate(4).is_ok() {
                 // Whatever validates can be trained without allocating beyond the bounds.
                 prop_assert!(config.epochs <= kindling::config::validate::MAX_EPOCHS);
                 prop_assert!(config.head.hidden.iter().all(|&h| h <= kindling::config::validate::MAX_HIDDEN_WIDTH));
             }
-        }
     }
 
     #[test]

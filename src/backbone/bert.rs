@@ -194,7 +194,7 @@ impl Bert {
         init: &mut Init,
         device: &Device,
     ) -> Result<Self> {
-        if size.heads == 0 || size.hidden % size.heads != 0 {
+        if size.heads == 0 || !size.hidden.is_multiple_of(size.heads) {
             return Err(Error::config(
                 "backbone.heads",
                 format!(

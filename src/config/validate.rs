@@ -286,15 +286,15 @@ impl TrainConfig {
                     .into()
             },
         )?;
-        if self.head_fit == HeadFit::Convex {
-            if let Some(why) = self.not_convex() {
-                return Err(Error::config(
-                    "head_fit",
-                    format!(
-                        "'convex' solves a linear head on a frozen backbone, but {why}; use 'epochs' or 'auto'"
-                    ),
-                ));
-            }
+        if self.head_fit == HeadFit::Convex
+            && let Some(why) = self.not_convex()
+        {
+            return Err(Error::config(
+                "head_fit",
+                format!(
+                    "'convex' solves a linear head on a frozen backbone, but {why}; use 'epochs' or 'auto'"
+                ),
+            ));
         }
         Ok(())
     }

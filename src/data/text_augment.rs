@@ -80,6 +80,6 @@ mod tests {
         assert_eq!(a, aug.apply(&row, max_len, &mut Rng::new(1)));
         let len = a[max_len..].iter().filter(|&&m| m > 0.5).count();
         assert_eq!((a[0], a[len - 1]), (101.0, 102.0));
-        assert!(len >= 3 && len <= 5);
+        assert!((3..=5).contains(&len));
     }
 }

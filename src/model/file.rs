@@ -150,15 +150,15 @@ pub fn import(
 ) -> Result<(Classifier, ModelInfo)> {
     let info = describe(bytes)?;
     let (_, tensors) = read_tensors(bytes, META_KEY, "model file")?;
-    if let Some(spec) = expected {
-        if *spec != info.backbone {
-            return Err(Error::Data(format!(
-                "this model was trained on {} but this project uses {}; choose {} as the backbone to import it",
-                info.backbone.name(),
-                spec.name(),
-                info.backbone.name()
-            )));
-        }
+    if let Some(spec) = expected
+        && *spec != info.backbone
+    {
+        return Err(Error::Data(format!(
+            "this model was trained on {} but this project uses {}; choose {} as the backbone to import it",
+            info.backbone.name(),
+            spec.name(),
+            info.backbone.name()
+        )));
     }
     check_classes(&info.classes)?;
     if let Some(t) = info.temperature.filter(|&t| !valid_temperature(t)) {

@@ -38,10 +38,10 @@ impl ParamOwner {
         }
         let mut parts = path.split('.');
         while let Some(part) = parts.next() {
-            if part == "blocks" {
-                if let Some(Ok(i)) = parts.next().map(str::parse) {
-                    return Self::Block(i);
-                }
+            if part == "blocks"
+                && let Some(Ok(i)) = parts.next().map(str::parse)
+            {
+                return Self::Block(i);
             }
         }
         Self::BackboneOther

@@ -50,7 +50,7 @@ impl Predictor {
     ) -> Result<Vec<Prediction>> {
         let backbone = &self.model.backbone;
         let dim = backbone.input_dim();
-        if rows.is_empty() || rows.len() % dim != 0 {
+        if rows.is_empty() || !rows.len().is_multiple_of(dim) {
             return Err(Error::Data(format!(
                 "prediction input has {} values; expected a multiple of {dim} (one example = {dim} values)",
                 rows.len()

@@ -57,7 +57,7 @@ pub fn fashion_mnist(classes: &[usize], per_class: usize) -> Vec<(usize, Rgba)> 
         read("train-labels-idx1-ubyte.gz"),
     );
     let mut out = Vec::new();
-    let mut counts = vec![0; 10];
+    let mut counts = [0; 10];
     for (i, &label) in labels[8..].iter().enumerate() {
         let c = label as usize;
         if classes.contains(&c) && counts[c] < per_class {

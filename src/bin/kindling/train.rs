@@ -241,10 +241,10 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             stream.supply(&mut run)?;
         }
         let report = pollster::block_on(run.step())?;
-        if run.caching_progress().is_none() {
-            if let Some(b) = &bar {
-                b.inc(1);
-            }
+        if run.caching_progress().is_none()
+            && let Some(b) = &bar
+        {
+            b.inc(1);
         }
         if let Some(report) = report {
             if let Some(b) = bar.take() {
@@ -259,10 +259,9 @@ pub fn run(args: TrainArgs) -> Result<Outcome> {
             write_file(&checkpoint_path, &bytes, "checkpoint")?;
         } else if run.caching_progress().is_none()
             && bar.as_ref().is_some_and(|b| b.prefix() == "caching")
+            && let Some(b) = bar.take()
         {
-            if let Some(b) = bar.take() {
-                b.finish_and_clear();
-            }
+            b.finish_and_clear();
         }
     }
     if let Some(b) = bar.take() {

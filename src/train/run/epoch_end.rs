@@ -105,15 +105,16 @@ impl TrainingRun {
         let min_delta = early_stopping.as_ref().map_or(0.0, |e| e.min_delta);
         self.best
             .observe(value, higher_is_better, min_delta, self.epoch, &self.model);
-        if let Some(es) = &early_stopping {
-            if self.best.bad_epochs >= es.patience && epochs_left > 0 {
-                let reason = StopReason::EarlyStop {
-                    monitor: es.monitor,
-                    patience: es.patience,
-                    best_epoch: self.best.epoch().unwrap_or(0),
-                };
-                return Ok(self.finish_epoch(report, Some(reason)));
-            }
+        if let Some(es) = &early_stopping
+            && self.best.bad_epochs >= es.patience
+            && epochs_left > 0
+        {
+            let reason = StopReason::EarlyStop {
+                monitor: es.monitor,
+                patience: es.patience,
+                best_epoch: self.best.epoch().unwrap_or(0),
+            };
+            return Ok(self.finish_epoch(report, Some(reason)));
         }
         let end = (epochs_left == 0).then_some(StopReason::Completed);
         Ok(self.finish_epoch(report, end))
@@ -126,10 +127,11 @@ impl TrainingRun {
         match stop {
             Some(reason) => {
                 report.stopped = reason.message();
-                if reason.restores_best() && self.config.early_stopping.is_some() {
-                    if let Some(best) = &self.best.best {
-                        self.model = best.model.clone();
-                    }
+                if reason.restores_best()
+                    && self.config.early_stopping.is_some()
+                    && let Some(best) = &self.best.best
+                {
+                    self.model = best.model.clone();
                 }
                 self.phase = Phase::Finished(reason);
             }
