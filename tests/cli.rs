@@ -516,45 +516,35 @@ fn thorough_leaves_greyscale_images_unflipped() {
     let data = image_folder(&root);
     let weights = cache("weights/mobilenet_v2.safetensors");
     let config = root.join("config.json");
-    std::fs::write(&config, r#"{"epochs": 1}"#).unwrap();
-    let out = run(
-        "train",
-        &[
-            ("data", data.as_path()),
-            ("weights", weights.as_path()),
-            ("config", &config),
-            ("out", &root.join("model.safetensors")),
-        ],
-        &["--backbone", "mobilenet-v2", "--recipe", "thorough"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let thorough = |settings: &str| {
+        std::fs::write(&config, settings).unwrap();
+        let out = run(
+            "train",
+            &[
+                ("data", data.as_path()),
+                ("weights", weights.as_path()),
+                ("config", &config),
+                ("out", &root.join("model.safetensors")),
+            ],
+            &["--backbone", "mobilenet-v2", "--recipe", "thorough"],
+        );
+        assert!(out.status.success(), "{settings}: {}", text(&out));
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            text(&out),
+        )
+    };
+    let (stdout, all) = thorough(r#"{"epochs": 1}"#);
     assert!(
         stdout.contains("thorough: no horizontal flips: every image is greyscale"),
-        "{}",
-        text(&out)
+        "{all}"
     );
-    assert!(!stdout.contains("colour jitter"), "{}", text(&out));
+    assert!(!stdout.contains("colour jitter"), "{all}");
     // Flips the settings file asks for stand, as on the page.
-    std::fs::write(
-        &config,
-        r#"{"epochs": 1, "augment": {"horizontal_flip": true}}"#,
-    )
-    .unwrap();
-    let out = run(
-        "train",
-        &[
-            ("data", data.as_path()),
-            ("weights", weights.as_path()),
-            ("config", &config),
-            ("out", &root.join("model.safetensors")),
-        ],
-        &["--backbone", "mobilenet-v2", "--recipe", "thorough"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!stdout.contains("no horizontal flips"), "{}", text(&out));
-    assert!(stdout.contains("horizontal flips"), "{}", text(&out));
+    let (stdout, all) = thorough(r#"{"epochs": 1, "augment": {"horizontal_flip": true}}"#);
+    assert!(!stdout.contains("no horizontal flips"), "{all}");
+    assert!(stdout.contains("horizontal flips"), "{all}");
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 /// The settings file's `augment` is laid over the recipe's: Quick, which augments nothing, trains
