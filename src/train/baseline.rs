@@ -17,6 +17,20 @@ pub struct Baselines {
     pub k: usize,
 }
 
+impl Baselines {
+    /// The baselines of one split, or their mean over several (the folds of k-fold); `None`
+    /// for none.
+    pub fn mean(splits: &[Baselines]) -> Option<Baselines> {
+        let first = splits.first()?;
+        let n = splits.len() as f64;
+        Some(Baselines {
+            nearest_centroid: splits.iter().map(|b| b.nearest_centroid).sum::<f64>() / n,
+            knn: splits.iter().map(|b| b.knn).sum::<f64>() / n,
+            k: first.k,
+        })
+    }
+}
+
 /// Neighbours in the k-NN vote.
 pub const KNN_K: usize = 5;
 

@@ -104,3 +104,56 @@ pub(super) fn entry_name(choices: &[(String, Value)]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recipe_adapts_to_the_images_as_a_single_run_of_it_does() {
+        let greyscale = DataProfile {
+            smallest_class: 30,
+            images: true,
+            greyscale: true,
+        };
+        let base = (TrainConfig::default(), Augment::default());
+        let entry = |choices: &[(&str, Value)], profile: &DataProfile| {
+            let choices: Vec<(String, Value)> = choices
+                .iter()
+                .map(|(f, v)| (f.to_string(), v.clone()))
+                .collect();
+            let (_, augment, notes) = configure(&base, &choices, 4, profile).unwrap();
+            (augment, notes)
+        };
+        let thorough = ("recipe", Value::from("thorough"));
+        // Greyscale images: Thorough's flips go, with the reason, as `Recipe::adapt` says.
+        let (augment, notes) = entry(&[thorough.clone()], &greyscale);
+        let (alone, _) =
+            Recipe::Thorough.adapt(Recipe::Thorough.apply(TrainConfig::default()).1, &greyscale);
+        assert_eq!(augment, alone);
+        assert!(!augment.horizontal_flip);
+        assert!(augment.random_resized_crop);
+        assert!(notes[0].contains("greyscale"), "{notes:?}");
+        let (_, notes) = entry(&[("recipe", Value::from("quick"))], &greyscale);
+        assert!(notes.is_empty());
+        // A flip the sweep names itself stands.
+        let (augment, _) = entry(
+            &[
+                thorough.clone(),
+                ("augment.horizontal_flip", Value::from(true)),
+            ],
+            &greyscale,
+        );
+        assert!(augment.horizontal_flip);
+        // Few colour images: colour jitter joins; text (no images): nothing changes.
+        let colour = DataProfile {
+            greyscale: false,
+            ..greyscale
+        };
+        let (augment, _) = entry(&[thorough.clone()], &colour);
+        assert!(augment.horizontal_flip && augment.color_jitter > 0.0);
+        let (augment, notes) = entry(&[thorough], &DataProfile::default());
+        assert_eq!(augment.color_jitter, 0.0);
+        assert!(notes.is_empty());
+    }
+}

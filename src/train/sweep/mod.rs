@@ -8,13 +8,15 @@
 //! frozen-backbone run that only fills its cache, from which the nearest-centroid and k-NN
 //! baselines are scored and which the entries with a frozen backbone then reuse.
 
+mod draw;
 mod fields;
 pub mod plan;
 pub mod row;
 
 use burn::tensor::Device;
 
-pub use plan::{Draw, EntrySplit, SweepEntry, SweepSpec};
+pub use draw::Draw;
+pub use plan::{EntrySplit, SweepEntry, SweepSpec};
 pub use row::{Leaderboard, SweepRow};
 
 use crate::backbone::{Activations, Backbone, BackboneSpec};
@@ -253,7 +255,7 @@ impl Sweep {
         self.baselines = scored;
         self.baseline_done = true;
         self.keep_cache(&run);
-        self.baselines_summary()
+        Baselines::mean(&self.baselines)
             .ok_or_else(|| Error::State("internal: no baselines were scored".into()))
     }
 
@@ -337,22 +339,6 @@ impl Sweep {
         Ok((row, model))
     }
 
-    /// The baselines of the held-out split, or their mean over the folds.
-    fn baselines_summary(&self) -> Option<Baselines> {
-        let first = self.baselines.first()?;
-        let n = self.baselines.len() as f64;
-        Some(Baselines {
-            nearest_centroid: self
-                .baselines
-                .iter()
-                .map(|b| b.nearest_centroid)
-                .sum::<f64>()
-                / n,
-            knn: self.baselines.iter().map(|b| b.knn).sum::<f64>() / n,
-            k: first.k,
-        })
-    }
-
     /// Everything finished so far, ranked.
     pub fn leaderboard(&self) -> Leaderboard {
         let folds = self.folds.len();
@@ -362,7 +348,7 @@ impl Sweep {
             .filter(|r| matches!(r.split, EntrySplit::Fold { .. }))
             .collect();
         Leaderboard {
-            baselines: self.baselines_summary(),
+            baselines: Baselines::mean(&self.baselines),
             ranking: row::ranking(&self.rows),
             rows: self.rows.clone(),
             planned: self.entries.len(),

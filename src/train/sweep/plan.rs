@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::train::recipe::DataProfile;
 
+use super::draw::Draw;
 use super::fields::{configure, entry_name};
 
 /// The most runs one sweep may plan (a grid multiplies quickly).
@@ -52,18 +53,6 @@ pub enum SweepSpec {
     Auto {},
 }
 
-/// How a random sweep draws one field.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Draw {
-    /// One of the values, each as likely.
-    Choice(Vec<Value>),
-    /// Uniform in `[min, max]`.
-    Uniform([f64; 2]),
-    /// Log-uniform in `[min, max]` (both positive): for learning rates and weight decay.
-    LogUniform([f64; 2]),
-}
-
 /// Which examples an entry trains and validates on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -95,40 +84,6 @@ fn too_many(count: usize) -> Error {
         "sweep",
         format!("plans {count} runs; at most {MAX_RUNS} fit in one sweep: list fewer values"),
     )
-}
-
-impl Draw {
-    fn draw(&self, field: &str, rng: &mut Rng) -> Result<Value> {
-        let range = |[min, max]: [f64; 2], positive: bool| {
-            let ok = min.is_finite() && max.is_finite() && min <= max && (!positive || min > 0.0);
-            ok.then_some((min, max)).ok_or_else(|| {
-                Error::config(
-                    format!("sweep.{field}"),
-                    format!(
-                        "the range [{min}, {max}] must be finite, min ≤ max{}",
-                        if positive { ", both above 0" } else { "" }
-                    ),
-                )
-            })
-        };
-        Ok(match self {
-            Self::Choice(values) if values.is_empty() => {
-                return Err(Error::config(
-                    format!("sweep.{field}"),
-                    "list at least one value",
-                ));
-            }
-            Self::Choice(values) => values[rng.below(values.len())].clone(),
-            Self::Uniform(r) => {
-                let (min, max) = range(*r, false)?;
-                Value::from(min + (max - min) * rng.next_f64())
-            }
-            Self::LogUniform(r) => {
-                let (min, max) = range(*r, true)?;
-                Value::from((min.ln() + (max.ln() - min.ln()) * rng.next_f64()).exp())
-            }
-        })
-    }
 }
 
 impl SweepSpec {
@@ -323,53 +278,6 @@ mod tests {
             "thorough's crop stays"
         );
         assert_eq!(entries[1].config.head.hidden, vec![256]);
-    }
-
-    #[test]
-    fn a_recipe_adapts_to_the_images_as_a_single_run_of_it_does() {
-        let greyscale = DataProfile {
-            smallest_class: 30,
-            images: true,
-            greyscale: true,
-        };
-        let plan = |json: &str, profile: &DataProfile| {
-            spec(json)
-                .plan(&TrainConfig::default(), &Augment::default(), 4, profile)
-                .unwrap()
-        };
-        // Greyscale images: Thorough's flips go, with the reason, as `Recipe::adapt` says.
-        let entries = plan(r#"{"recipes": ["quick", "thorough"]}"#, &greyscale);
-        let (alone, _) = crate::train::recipe::Recipe::Thorough.adapt(
-            crate::train::recipe::Recipe::Thorough
-                .apply(TrainConfig::default())
-                .1,
-            &greyscale,
-        );
-        assert_eq!(entries[1].augment, alone);
-        assert!(!entries[1].augment.horizontal_flip);
-        assert!(entries[1].augment.random_resized_crop);
-        assert!(
-            entries[1].notes[0].contains("greyscale"),
-            "{:?}",
-            entries[1].notes
-        );
-        assert!(entries[0].notes.is_empty());
-        // A flip the sweep names itself stands.
-        let entries = plan(
-            r#"{"grid": {"recipe": ["thorough"], "augment.horizontal_flip": [true]}}"#,
-            &greyscale,
-        );
-        assert!(entries[0].augment.horizontal_flip);
-        // Few colour images: colour jitter joins; text (no images): nothing changes.
-        let colour = DataProfile {
-            greyscale: false,
-            ..greyscale
-        };
-        let entries = plan(r#"{"recipes": ["thorough"]}"#, &colour);
-        assert!(entries[0].augment.horizontal_flip && entries[0].augment.color_jitter > 0.0);
-        let entries = plan(r#"{"recipes": ["thorough"]}"#, &DataProfile::default());
-        assert_eq!(entries[0].augment.color_jitter, 0.0);
-        assert!(entries[0].notes.is_empty());
     }
 
     #[test]
